@@ -1,0 +1,25 @@
+# Two entry points: `make demo` (a video in, timed captions out) and `make test`.
+# Both set themselves up on a fresh Debian machine: fonts, a Python 3.11 venv, the package.
+PYTHON ?= python3.11
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			fonts-wqy-microhei fonts-dejavu-core fonts-dejavu-extra; \
+	fi
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/captionacc demo
+
+test: setup
+	$(VENV)/bin/python -m pytest -n 2 -q

@@ -1,0 +1,1 @@
+"""The per-video assets of SPEC §2, one module per stage."""

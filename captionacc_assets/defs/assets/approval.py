@@ -1,0 +1,45 @@
+"""The layout approval: a person's (or the auto-approval policy's) chosen crop region.
+
+An approval is a `cropped_frames_versions` row with status `requested`. Materializing
+this asset takes the newest version for the video, so the newest crop always wins,
+and records who approved which region in the lineage.
+"""
+
+import dagster as dg
+
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.stage import recorded_stage
+from captionacc_assets.resources.catalog import CatalogResource
+
+
+def approved_version(catalog: CatalogResource, video_id: str) -> dict:
+    """The newest cropped frames version of a video; an actionable error when none exists."""
+    version = catalog.latest_cropped_frames_version(video_id)
+    if version is None:
+        raise InputError(
+            f"video {video_id!r} has no approved layout yet: approve one with "
+            f"`captionacc approve {video_id}` (optionally --crop l,t,r,b)"
+        )
+    return version
+
+
+def version_region(version: dict) -> tuple[float, float, float, float]:
+    return (version["crop_left"], version["crop_top"], version["crop_right"], version["crop_bottom"])
+
+
+@dg.asset(partitions_def=videos_partitions, group_name="approval", deps=["layout_db"], kinds={"catalog"})
+def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dg.MaterializeResult:
+    """Who approved which crop region, as version N of the cropped frames."""
+    video_id = context.partition_key
+    catalog.require_video(video_id)
+    with recorded_stage(catalog, video_id, "layout", done_status="done"):
+        version = approved_version(catalog, video_id)
+        if version["status"] == "requested":
+            catalog.set_version_status(video_id, version["version"], "processing")
+    return dg.MaterializeResult(metadata={
+        "version": version["version"],
+        "crop_region": list(version_region(version)),
+        "requested_by": version["requested_by"] or "",
+        "requested_at": str(version["requested_at"]),
+    })

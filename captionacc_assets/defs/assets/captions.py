@@ -1,0 +1,51 @@
+"""Captions from the pair predictions and median-frame OCR, then their exports."""
+
+import dagster as dg
+
+from captionacc_assets.defs.assets.approval import approved_version
+from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.jobs.caption_exports import export_captions
+from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.resources.compute import ComputeResource
+
+
+@dg.asset(
+    partitions_def=videos_partitions, group_name="captions", deps=["caption_frame_extents"],
+    pool="modal_gpu", kinds={"sqlite"},
+)
+def captions_db(
+    context: dg.AssetExecutionContext, catalog: CatalogResource,
+    storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
+) -> dg.MaterializeResult:
+    """Captions with inclusive start/end frames and median-frame OCR text, gaps included."""
+    row = catalog.require_video(context.partition_key)
+    keys = video_keys(row)
+    version = approved_version(catalog, row["id"])["version"]
+    with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
+        extents_key = keys.caption_frame_extents_db(version, compute.model_hash)
+        result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
+        catalog.activate_version(row["id"], version)
+        catalog.set_stage_status(row["id"], "boundaries", "annotate")
+    preview = "\n".join(
+        f"| {c['start_frame_index']} | {c['end_frame_index']} | {c['text'].replace(chr(10), ' / ')} |"
+        for c in result.captions[:40]
+    )
+    return dg.MaterializeResult(metadata={
+        "key": result.captions_db_key, "caption_count": result.caption_count,
+        "gap_count": result.gap_count, "frame_count": result.frame_count,
+        "cropped_frames_version": version, "timings_s": result.timings,
+        "captions": dg.MetadataValue.md("| start | end | text |\n|---|---|---|\n" + preview),
+    })
+
+
+@dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"})
+def caption_exports(
+    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
+) -> dg.MaterializeResult:
+    """SRT, WebVTT and JSON, with captions running from start/10 to (end+1)/10 seconds."""
+    keys = video_keys(catalog.require_video(context.partition_key))
+    with scratch_dir() as work:
+        written = export_captions(storage, keys, work_dir=work)
+    return dg.MaterializeResult(metadata={f"{fmt}_key": key for fmt, key in written.items()})

@@ -1,0 +1,48 @@
+"""Crop the approved region into the chunk pyramid and predict every pair's label."""
+
+import dagster as dg
+
+from captionacc_assets.core.region import Region
+from captionacc_assets.defs.assets.approval import approved_version, version_region
+from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.resources.compute import ComputeResource
+
+
+@dg.multi_asset(
+    partitions_def=videos_partitions,
+    group_name="extents",
+    deps=["layout_approval"],
+    pool="modal_gpu",
+    specs=[
+        dg.AssetSpec("cropped_frames", description="The approved region at 10 Hz as VP9 chunks (16/4/1 pyramid)", kinds={"webm"}),
+        dg.AssetSpec("caption_frame_extents", description="Forward and backward label of every consecutive 10 Hz pair", kinds={"sqlite"}),
+    ],
+)
+def crop_and_infer_caption_frame_extents(
+    context: dg.AssetExecutionContext, catalog: CatalogResource,
+    storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
+):
+    row = catalog.require_video(context.partition_key)
+    keys = video_keys(row)
+    with recorded_stage(catalog, row["id"], "boundaries", done_status=None), scratch_dir() as work:
+        version = approved_version(catalog, row["id"])
+        try:
+            result = compute.crop_and_infer_caption_frame_extents(
+                storage, keys, row["storage_key"], Region(*version_region(version)),
+                version["version"], work, progress_logger(context),
+            )
+        except Exception:
+            catalog.set_version_status(row["id"], version["version"], "failed")
+            raise
+    yield dg.MaterializeResult(asset_key="cropped_frames", metadata={
+        "prefix": result.cropped_frames_prefix, "version": result.version,
+        "frame_count": result.frame_count, "chunk_count": result.chunk_count,
+        "timings_s": result.timings,
+    })
+    yield dg.MaterializeResult(asset_key="caption_frame_extents", metadata={
+        "key": result.caption_frame_extents_key, "model_hash": result.model_hash,
+        "pair_count": max(result.frame_count - 1, 0), "label_counts": result.label_counts,
+    })

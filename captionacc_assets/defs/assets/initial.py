@@ -1,0 +1,61 @@
+"""Initial processing: probe the upload, then full frames, OCR and the proposed layout."""
+
+import dagster as dg
+
+from captionacc_assets.core.video import probe_video
+from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.jobs.object_store import ObjectStore, fetch_video
+from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.resources.compute import ComputeResource
+
+
+@dg.asset(partitions_def=videos_partitions, group_name="initial", kinds={"video"})
+def video(
+    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
+) -> dg.MaterializeResult:
+    """The uploaded file and its probe: duration, fps, size, codec, rotation."""
+    row = catalog.require_video(context.partition_key)
+    with recorded_stage(catalog, row["id"], "layout", done_status=None), scratch_dir() as work:
+        probe = probe_video(fetch_video(storage, row["storage_key"], work))
+        catalog.update_video(
+            row["id"], duration_seconds=probe.duration_seconds, width=probe.width,
+            height=probe.height, total_frames=probe.frame_count,
+        )
+    return dg.MaterializeResult(metadata={"storage_key": row["storage_key"], **probe.as_dict()})
+
+
+@dg.multi_asset(
+    partitions_def=videos_partitions,
+    group_name="initial",
+    deps=[video],
+    pool="modal_gpu",
+    specs=[
+        dg.AssetSpec("full_frames", description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}),
+        dg.AssetSpec("raw_ocr_db", description="OCR of every full frame, frames with no text included", kinds={"sqlite"}),
+        dg.AssetSpec("layout_db", description="OCR boxes with in/out labels and the proposed caption region", kinds={"sqlite"}),
+    ],
+)
+def extract_frames_and_ocr(
+    context: dg.AssetExecutionContext, catalog: CatalogResource,
+    storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
+):
+    row = catalog.require_video(context.partition_key)
+    keys = video_keys(row)
+    with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
+        result = compute.extract_frames_and_ocr(
+            storage, keys, row["storage_key"], work, progress_logger(context)
+        )
+    layout = result.layout
+    yield dg.MaterializeResult(asset_key="full_frames", metadata={
+        "prefix": keys.full_frames_prefix, "frame_count": len(result.full_frame_indices),
+        "frame_indices": str(result.full_frame_indices[:50]), "timings_s": result.timings,
+    })
+    yield dg.MaterializeResult(asset_key="raw_ocr_db", metadata={
+        "key": keys.raw_ocr_db, "ocr_box_count": result.ocr_box_count,
+        "frames_without_text": result.frames_without_text,
+    })
+    yield dg.MaterializeResult(asset_key="layout_db", metadata={
+        "key": keys.layout_db, "region": list(layout["region"]) if not isinstance(layout["region"], dict) else layout["region"],
+        "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
+    })

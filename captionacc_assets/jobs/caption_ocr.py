@@ -1,0 +1,103 @@
+"""Job 3: decode pair predictions into caption spans and read each caption's median frame.
+
+Produces `captions.db`: a complete partition of the 10 Hz timeline into captions
+(state `predicted`, OCR text in `caption_ocr`) and `gap` rows.
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from captionacc_assets.core.caption_assembly import SpanText, assemble_caption_rows, frames_for_median
+from captionacc_assets.core.caption_text import median_frame, read_caption_text
+from captionacc_assets.core.chunks import iter_chunk_frames
+from captionacc_assets.core.dbs.captions_db import write_captions_db
+from captionacc_assets.core.dbs.extents_db import read_extents_db
+from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.decode import decode_captions
+from captionacc_assets.core.keys import VideoKeys
+from captionacc_assets.core.ocr.engine import OcrEngine
+from captionacc_assets.jobs.object_store import GZIP, ObjectStore
+from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
+
+
+@dataclass
+class CaptionOcrResult:
+    caption_count: int
+    gap_count: int
+    frame_count: int
+    captions_db_key: str
+    captions: list[dict]
+    timings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _fetch_chunks(store: ObjectStore, prefix: str, manifest: dict, indices: set[int], dest: Path) -> None:
+    for chunk in manifest["chunks"]:
+        if indices.intersection(chunk["frame_indices"]):
+            target = dest / chunk["name"]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            store.get_file(prefix + chunk["name"], target)
+
+
+def caption_ocr(
+    store: ObjectStore,
+    keys: VideoKeys,
+    *,
+    version: int,
+    extents_key: str,
+    engine: OcrEngine,
+    work_dir: Path,
+    video_id: str = "",
+    progress: Progress = no_progress,
+) -> CaptionOcrResult:
+    timings = Timings()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    prefix = keys.cropped_frames_prefix(version)
+    with timings.measure("decode_extents"):
+        extents_path = store.get_file(extents_key, work_dir / "extents.db.gz")
+        forward, backward, _meta = read_extents_db(extents_path)
+        manifest = json.loads(store.get_bytes(prefix + "manifest.json"))
+        n = manifest["frame_count"]
+        if len(forward) != max(n - 1, 0):
+            raise ValueError(f"{extents_key} has {len(forward)} pairs but the frames have {n} indices")
+        spans = decode_captions(PairPredictions(forward=forward, backward=backward))
+
+    caption_spans = [s for s in spans if s.state == "predicted"]
+    wanted = {s.start: frames_for_median(s) for s in caption_spans}
+    chunks_dir = work_dir / "chunks"
+    with timings.measure("download_chunks"):
+        _fetch_chunks(store, prefix, manifest, {i for v in wanted.values() for i in v}, chunks_dir)
+
+    texts: dict[int, SpanText] = {}
+    ticker = ProgressTicker(progress, "caption OCR", len(caption_spans))
+    for done, span in enumerate(caption_spans, 1):
+        with timings.measure("median"):
+            frames = [f for _, f in iter_chunk_frames(chunks_dir, manifest, wanted[span.start])]
+            image = median_frame(frames)
+        with timings.measure("ocr"):
+            text, confidence = read_caption_text(engine, image)
+        texts[span.start] = SpanText(text, confidence)
+        ticker.tick(done)
+
+    rows = assemble_caption_rows(spans, texts, n)
+    captions_path = work_dir / "captions.db.gz"
+    write_captions_db(captions_path, rows, frame_count=n, video_id=video_id)
+    with timings.measure("publish"):
+        store.put_file(keys.captions_db, captions_path, GZIP)
+
+    captions = [
+        {"start_frame_index": r.start_frame_index, "end_frame_index": r.end_frame_index,
+         "text": r.caption_ocr, "confidence": round(r.confidence, 3)}
+        for r in rows if r.state != "gap"
+    ]
+    return CaptionOcrResult(
+        caption_count=len(captions),
+        gap_count=len(rows) - len(captions),
+        frame_count=n,
+        captions_db_key=keys.captions_db,
+        captions=captions,
+        timings=dict(timings),
+    )

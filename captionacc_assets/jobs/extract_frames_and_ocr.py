@@ -1,0 +1,94 @@
+"""Job 1: full frames, their OCR, and the proposed layout (`full_frames`, `raw_ocr_db`, `layout_db`)."""
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from captionacc_assets.core.dbs.layout_db import write_layout_db
+from captionacc_assets.core.dbs.raw_ocr_db import write_raw_ocr_db
+from captionacc_assets.core.full_frames import encode_jpeg, full_frame_name, make_thumbnail
+from captionacc_assets.core.index_space import full_frame_indices
+from captionacc_assets.core.keys import VideoKeys
+from captionacc_assets.core.layout import infer_layout
+from captionacc_assets.core.ocr.engine import OcrEngine
+from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
+from captionacc_assets.jobs.object_store import GZIP, JPEG, ObjectStore, fetch_video
+from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
+
+# Short videos get at least this many full frames so layout inference sees enough captions.
+MIN_LAYOUT_FRAMES = 12
+
+
+@dataclass
+class ExtractResult:
+    probe: dict
+    full_frame_indices: list[int]
+    ocr_box_count: int
+    frames_without_text: int
+    layout: dict
+    keys_written: list[str]
+    timings: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def extract_frames_and_ocr(
+    store: ObjectStore,
+    keys: VideoKeys,
+    video_key: str,
+    *,
+    engine: OcrEngine,
+    work_dir: Path,
+    min_layout_frames: int = MIN_LAYOUT_FRAMES,
+    progress: Progress = no_progress,
+) -> ExtractResult:
+    timings = Timings()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with timings.measure("download"):
+        video_path = fetch_video(store, video_key, work_dir)
+    probe: VideoProbe = probe_video(video_path)
+    indices = full_frame_indices(probe.frame_count, min_layout_frames)
+    frames_dir = work_dir / "full_frames"
+    thumbs_dir = work_dir / "full_frames_thumbnails"
+    frames_dir.mkdir(exist_ok=True)
+    thumbs_dir.mkdir(exist_ok=True)
+
+    ocr_frames = []
+    ticker = ProgressTicker(progress, "full frames + OCR", len(indices))
+    for done, (index, image) in enumerate(iter_frames_at(video_path, indices, probe=probe), 1):
+        with timings.measure("jpeg"):
+            (frames_dir / full_frame_name(index)).write_bytes(encode_jpeg(image, 95))
+            (thumbs_dir / full_frame_name(index)).write_bytes(make_thumbnail(image))
+        with timings.measure("ocr"):
+            ocr_frames.append((index, engine.recognize(image)))
+        ticker.tick(done)
+
+    with timings.measure("layout"):
+        proposal = infer_layout(ocr_frames)
+        raw_ocr_path = work_dir / "raw-ocr.db.gz"
+        layout_path = work_dir / "layout.db.gz"
+        write_raw_ocr_db(raw_ocr_path, ocr_frames, engine=engine.name,
+                         frame_width=probe.width, frame_height=probe.height)
+        write_layout_db(layout_path, ocr_frames, proposal,
+                        frame_width=probe.width, frame_height=probe.height)
+
+    written = []
+    with timings.measure("publish"):
+        for index, _ in ocr_frames:
+            name = full_frame_name(index)
+            store.put_file(keys.full_frame(index), frames_dir / name, JPEG)
+            store.put_file(keys.full_frame_thumbnail(index), thumbs_dir / name, JPEG)
+        written += [keys.full_frames_prefix, keys.full_frames_thumbnails_prefix]
+        store.put_file(keys.raw_ocr_db, raw_ocr_path, GZIP)
+        store.put_file(keys.layout_db, layout_path, GZIP)
+        written += [keys.raw_ocr_db, keys.layout_db]
+
+    return ExtractResult(
+        probe=probe.as_dict(),
+        full_frame_indices=[i for i, _ in ocr_frames],
+        ocr_box_count=sum(len(b) for _, b in ocr_frames),
+        frames_without_text=sum(1 for _, b in ocr_frames if not b),
+        layout=proposal.as_dict(),
+        keys_written=written,
+        timings=dict(timings),
+    )

@@ -1,0 +1,148 @@
+"""The embedded default as one object: catalog, storage and a Dagster instance under CAPTIONACC_HOME.
+
+The `captionacc` command and the end-to-end tests drive videos through the real assets
+with it: upload -> initial stage -> approval -> captions, each a partitioned materialization
+recorded in the same Dagster instance that `dagster dev` shows.
+"""
+
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from captionacc_assets.core.dbs.layout_db import read_layout_config
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.keys import VideoKeys, validate_id
+from captionacc_assets.core.priority import run_priority
+from captionacc_assets.core.region import Region
+from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
+from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.resources.profile import build_resources
+from captionacc_assets.settings import LocalPaths, local_paths
+
+REPO_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+
+
+def prepare_dagster_home(paths: LocalPaths) -> Path:
+    """Point DAGSTER_HOME into CAPTIONACC_HOME and give it the project's dagster.yaml."""
+    paths.dagster_home.mkdir(parents=True, exist_ok=True)
+    target = paths.dagster_home / "dagster.yaml"
+    if not target.exists() and REPO_DAGSTER_YAML.exists():
+        shutil.copyfile(REPO_DAGSTER_YAML, target)
+    os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
+    return paths.dagster_home
+
+
+@dataclass
+class StageRun:
+    success: bool
+    seconds: float
+    step_seconds: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, dict] = field(default_factory=dict)
+    error: str | None = None
+
+
+@dataclass
+class LocalPlatform:
+    paths: LocalPaths
+    resources: dict
+    instance: dg.DagsterInstance
+
+    @classmethod
+    def open(cls) -> "LocalPlatform":
+        paths = local_paths()
+        prepare_dagster_home(paths)
+        return cls(paths, build_resources(), dg.DagsterInstance.get())
+
+    @property
+    def catalog(self):
+        return self.resources["catalog"]
+
+    @property
+    def storage(self):
+        return self.resources["storage"]
+
+    def keys(self, video_id: str) -> VideoKeys:
+        row = self.catalog.require_video(video_id)
+        return VideoKeys(tenant=row["tenant_id"], video=row["id"])
+
+    def upload(self, video_path: Path, tenant: str, video_id: str | None = None) -> str:
+        """Store the file under the tenant's key, register it, and add its partition."""
+        video_path = Path(video_path)
+        if not video_path.is_file():
+            raise InputError(f"{video_path} does not exist or is not a file")
+        tenant = validate_id(tenant, "tenant")
+        video_id = validate_id(video_id or uuid.uuid4().hex[:12], "video id")
+        ext = (video_path.suffix.lstrip(".") or "bin").lower()
+        keys = VideoKeys(tenant=tenant, video=video_id)
+        key = keys.video_file(ext)
+        size = self.storage.put_file(key, video_path)
+        self.catalog.upsert_tenant(tenant)
+        self.catalog.register_upload(
+            video_id=video_id, tenant_id=tenant, storage_key=key,
+            display_path=video_path.name, size_bytes=size,
+        )
+        self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
+        return video_id
+
+    def approve(self, video_id: str, region: Region | None, requested_by: str) -> dict:
+        """Record a layout approval: the given region, or the proposed one from layout.db."""
+        self.catalog.require_video(video_id)
+        if region is None:
+            region = Region(*self.proposed_layout(video_id)["region"])
+        return self.catalog.request_cropped_frames_version(video_id, region, requested_by)
+
+    def proposed_layout(self, video_id: str) -> dict:
+        keys = self.keys(video_id)
+        if not self.storage.exists(keys.layout_db):
+            raise InputError(f"video {video_id!r} has no layout.db yet: run its initial processing first")
+        path = self.paths.home / "work" / f"{video_id}-layout.db.gz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.storage.get_file(keys.layout_db, path)
+        config = read_layout_config(path)
+        path.unlink()
+        config["region"] = (config["crop_left"], config["crop_top"], config["crop_right"], config["crop_bottom"])
+        return config
+
+    def run_tags(self, video_id: str, trigger: str) -> dict[str, str]:
+        row = self.catalog.require_video(video_id)
+        tier = self.catalog.tenant_tier(row["tenant_id"])
+        return {
+            "tenant": row["tenant_id"], "tier": tier, "trigger": trigger,
+            "priority": str(run_priority(tier)), "dagster/priority": str(run_priority(tier)),
+        }
+
+    def materialize(self, video_id: str, selection: list[str], trigger: str) -> StageRun:
+        started = time.perf_counter()
+        result = dg.materialize(
+            ALL_ASSETS,
+            selection=selection,
+            partition_key=video_id,
+            instance=self.instance,
+            resources=self.resources,
+            tags=self.run_tags(video_id, trigger),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        )
+        run = StageRun(result.success, round(time.perf_counter() - started, 3))
+        for event in result.all_events:
+            if event.is_step_success:
+                run.step_seconds[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 3)
+            elif event.is_step_failure and run.error is None:
+                data = event.event_specific_data
+                run.error = (data.user_failure_data.description if data.user_failure_data else None) \
+                    or (data.error.message.strip() if data.error else "step failed")
+            elif event.is_step_materialization:
+                mat = event.event_specific_data.materialization
+                run.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+        return run
+
+    def initial_processing(self, video_id: str, trigger: str = "upload") -> StageRun:
+        return self.materialize(video_id, INITIAL_SELECTION, trigger)
+
+    def approved_processing(self, video_id: str, trigger: str = "approval") -> StageRun:
+        return self.materialize(video_id, APPROVAL_SELECTION, trigger)
