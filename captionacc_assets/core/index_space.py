@@ -11,10 +11,10 @@ FULL_FRAME_STEP = 100  # 0.1 Hz in the 10 Hz index space
 
 
 def frame_count(duration_seconds: float) -> int:
-    """Number of 10 Hz indices for a duration; rounding noise below 1 µs is ignored."""
+    """Number of 10 Hz indices for a duration; timestamp noise below 10 µs is ignored."""
     if duration_seconds <= 0:
         return 0
-    return math.ceil(round(duration_seconds * INDEX_RATE_HZ, 6))
+    return math.ceil(round(duration_seconds * INDEX_RATE_HZ, 4))
 
 
 def index_to_seconds(index: int) -> float:
