@@ -1,0 +1,360 @@
+"""Layout inference: where the burned-in captions are, from the OCR of sampled full frames.
+
+Captions recur: across many frames they sit at one vertical position with one line
+height and one horizontal anchor, and their text changes from sample to sample. Other
+text does not: a channel logo has the same text in the same box in every frame, and
+scene text turns up at random places. So we cluster OCR boxes into rows (vertical
+centre + height), score each row on how many frames it appears in, how much its text
+varies, how consistent its anchor is and where it sits (bottom, then top), take the
+best row, merge an adjacent second line into it, and pad it into a generous crop
+region, since captions not yet seen may be taller or wider than the sampled ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from captionacc_assets.core.caption_text import normalize_caption_text
+from captionacc_assets.core.ocr.engine import OcrBox
+from captionacc_assets.core.region import Region
+
+DEFAULT_REGION = Region(0.05, 0.78, 0.95, 0.98)
+"""Proposed when no caption text is found: a bottom band, confidence 0."""
+
+ANCHORS = ("left", "center", "right")
+
+# Boxes join a row when their centre is within this many line heights of it...
+_ROW_CENTER_TOLERANCE = 0.4
+# ...and their height is within this ratio of its height.
+_ROW_HEIGHT_RATIO = 1.5
+# A second caption line (e.g. bilingual captions) may differ more in height.
+_LINE_HEIGHT_RATIO = 1.8
+# Padding above and below the observed text, in line heights.
+_VERTICAL_PAD = 0.6
+# Horizontal margin beyond the widest observed caption, in line heights.
+_HORIZONTAL_MARGIN = 1.0
+# The crop spans at least this much of the width, around a centred anchor.
+_MIN_CENTERED_WIDTH = 0.8
+# Left/right anchored crops reach this far toward the open side.
+_OPEN_SIDE_EDGE = 0.95
+# Anchor positions this consistent (stdev, fraction of width) count as fully consistent.
+_ANCHOR_STD_GOOD = 0.02
+_ANCHOR_STD_BAD = 0.12
+# This many frames agreeing is enough for full support.
+_FULL_SUPPORT_FRAMES = 5
+
+
+@dataclass(frozen=True)
+class LayoutProposal:
+    region: Region
+    anchor: str
+    confidence: float
+    vertical_center: float
+    box_height: float
+    line_count: int
+    box_labels: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
+    anchor_position: float = 0.5
+    """x of the anchored edge (left edge, centre or right edge) of the sampled captions."""
+
+    def as_dict(self) -> dict:
+        """JSON-friendly summary (the per-box labels are counted, not listed)."""
+        labels = [label for label, _ in self.box_labels.values()]
+        return {
+            "region": list(self.region.as_tuple()),
+            "anchor": self.anchor,
+            "anchor_position": round(float(self.anchor_position), 4),
+            "confidence": round(float(self.confidence), 4),
+            "vertical_center": round(float(self.vertical_center), 4),
+            "box_height": round(float(self.box_height), 4),
+            "line_count": int(self.line_count),
+            "in_box_count": labels.count("in"),
+            "out_box_count": labels.count("out"),
+        }
+
+
+@dataclass
+class _Row:
+    """A cluster of boxes at one vertical position and height."""
+
+    members: np.ndarray  # indices into the flattened box arrays
+    center: float
+    height: float
+    frames: set[int]
+    variety: float = 0.0
+    anchor: str = "center"
+    anchor_std: float = 1.0
+    anchor_position: float = 0.5
+    score: float = 0.0
+
+
+class _Boxes:
+    """All boxes of all frames, flattened into arrays."""
+
+    def __init__(self, frames: Sequence[tuple[int, Sequence[OcrBox]]]):
+        self.keys: list[tuple[int, int]] = []
+        self.frame: list[int] = []
+        self.boxes: list[OcrBox] = []
+        for frame_index, boxes in frames:
+            for box_index, box in enumerate(boxes):
+                if box.bottom <= box.top or box.right <= box.left:
+                    continue
+                self.keys.append((frame_index, box_index))
+                self.frame.append(frame_index)
+                self.boxes.append(box)
+        self.frame_arr = np.array(self.frame, dtype=np.int64)
+        self.left = np.array([b.left for b in self.boxes], dtype=np.float64)
+        self.right = np.array([b.right for b in self.boxes], dtype=np.float64)
+        self.top = np.array([b.top for b in self.boxes], dtype=np.float64)
+        self.bottom = np.array([b.bottom for b in self.boxes], dtype=np.float64)
+        self.cy = (self.top + self.bottom) / 2
+        self.h = self.bottom - self.top
+        self.text = [normalize_caption_text(b.text) for b in self.boxes]
+
+    def __len__(self) -> int:
+        return len(self.boxes)
+
+    def per_frame_extents(self, members: np.ndarray) -> dict[int, tuple[float, float, str]]:
+        """frame -> (left, right, text read left to right) of the given boxes."""
+        out: dict[int, list[int]] = {}
+        for i in members:
+            out.setdefault(int(self.frame_arr[i]), []).append(int(i))
+        extents = {}
+        for frame, idx in out.items():
+            idx.sort(key=lambda i: (round(self.cy[i], 2), self.left[i]))
+            extents[frame] = (float(self.left[idx].min()), float(self.right[idx].max()),
+                              " ".join(self.text[i] for i in idx))
+        return extents
+
+
+def _cluster_rows(b: _Boxes) -> list[_Row]:
+    """Greedy clustering: seed a row at the box whose row spans the most frames,
+    re-centre it on its members' medians, take its members, repeat.
+
+    Boxes are kept sorted by vertical centre so each row is a `searchsorted` window:
+    linear-ish in the number of boxes, for videos with thousands of them.
+    """
+    n = len(b)
+    order = np.argsort(b.cy, kind="stable")
+    cy_sorted = b.cy[order]
+
+    def compatible(center: float, height: float) -> np.ndarray:
+        lo = np.searchsorted(cy_sorted, center - _ROW_CENTER_TOLERANCE * height, side="left")
+        hi = np.searchsorted(cy_sorted, center + _ROW_CENTER_TOLERANCE * height, side="right")
+        window = order[lo:hi]
+        ratio = b.h[window] / height
+        return window[(ratio <= _ROW_HEIGHT_RATIO) & (ratio >= 1 / _ROW_HEIGHT_RATIO)]
+
+    support = np.array([len(np.unique(b.frame_arr[compatible(b.cy[i], b.h[i])])) for i in range(n)])
+    unassigned = np.ones(n, dtype=bool)
+    rows: list[_Row] = []
+    for seed in np.lexsort((-b.cy, -support)):  # most support first; lower on screen breaks ties
+        if not unassigned[seed]:
+            continue
+        members = compatible(b.cy[seed], b.h[seed])
+        members = members[unassigned[members]]
+        center, height = float(np.median(b.cy[members])), float(np.median(b.h[members]))
+        members = compatible(center, height)
+        members = members[unassigned[members]]
+        if seed not in members:
+            members = np.append(members, seed)
+        unassigned[members] = False
+        rows.append(_Row(members=members, center=float(np.median(b.cy[members])),
+                         height=float(np.median(b.h[members])),
+                         frames={int(f) for f in b.frame_arr[members]}))
+    return rows
+
+
+def _anchor(lefts: np.ndarray, centers: np.ndarray, rights: np.ndarray) -> tuple[str, float, float]:
+    """(anchor, stdev of the anchored edge, its median position). Centred unless one
+    edge is clearly steadier than the centre."""
+    if len(centers) < 2:
+        return "center", _ANCHOR_STD_BAD, float(centers[0])
+    stds = {"left": float(np.std(lefts)), "center": float(np.std(centers)), "right": float(np.std(rights))}
+    positions = {"left": float(np.median(lefts)), "center": float(np.median(centers)),
+                 "right": float(np.median(rights))}
+    anchor = "center"
+    edge = min(("left", "right"), key=stds.get)
+    if stds[edge] < 0.6 * stds["center"] and stds["center"] > _ANCHOR_STD_GOOD:
+        anchor = edge
+    return anchor, stds[anchor], positions[anchor]
+
+
+def _consistency(std: float) -> float:
+    """1 for a steady anchor, down to 0.3 for a scattered one."""
+    t = (std - _ANCHOR_STD_GOOD) / (_ANCHOR_STD_BAD - _ANCHOR_STD_GOOD)
+    return float(1.0 - 0.7 * np.clip(t, 0.0, 1.0))
+
+
+def _position_prior(center: float) -> float:
+    """Captions sit at the bottom, sometimes at the top, rarely mid-frame."""
+    if center >= 0.6:
+        return 1.0
+    if center <= 0.3:
+        return 0.7
+    return 0.35
+
+
+def _describe(b: _Boxes, row: _Row, frame_count: int) -> None:
+    """Fill in a row's text variety, anchor and score."""
+    extents = b.per_frame_extents(row.members)
+    lefts = np.array([e[0] for e in extents.values()])
+    rights = np.array([e[1] for e in extents.values()])
+    texts = [e[2] for e in extents.values()]
+    n = len(extents)
+    if n >= 2:
+        # Four different texts are plenty: short videos sample one caption several times.
+        distinct = min(1.0, (len(set(texts)) - 1) / min(n - 1, 4))
+        width_change = min(1.0, float(np.std(rights - lefts)) / 0.02)
+        row.variety = distinct * (0.5 + 0.5 * width_change)
+    else:
+        row.variety = 0.5  # one sighting: no evidence either way
+    row.anchor, row.anchor_std, row.anchor_position = _anchor(lefts, (lefts + rights) / 2, rights)
+    centred = 1.0 if row.anchor != "center" or abs(row.anchor_position - 0.5) < 0.1 else 0.8
+    row.score = ((n / frame_count) * (0.15 + 0.85 * row.variety) * _position_prior(row.center)
+                 * _consistency(row.anchor_std) * centred)
+
+
+def _is_static(row: _Row) -> bool:
+    """The same text in every frame it appears in (a logo, a sign): not captions."""
+    return len(row.frames) >= 3 and row.variety < 0.05
+
+
+def _merge_adjacent_lines(b: _Boxes, band: list[_Row], rows: list[_Row]) -> list[_Row]:
+    """Add rows right above or below the band that read as more lines of the same
+    captions: similar height, appearing with it (or overlapping it), same anchor."""
+    merged = True
+    while merged:
+        merged = False
+        members = np.concatenate([r.members for r in band])
+        top, bottom = float(b.top[members].min()), float(b.bottom[members].max())
+        height = float(np.median(b.h[members]))
+        frames = set().union(*(r.frames for r in band))
+        main = band[0]
+        for row in rows:
+            if any(row is r for r in band) or _is_static(row):
+                continue
+            ratio = row.height / height
+            if not (1 / _LINE_HEIGHT_RATIO <= ratio <= _LINE_HEIGHT_RATIO):
+                continue
+            row_top, row_bottom = float(b.top[row.members].min()), float(b.bottom[row.members].max())
+            gap = max(row_top - bottom, top - row_bottom)
+            if gap > 0.6 * max(height, row.height):
+                continue
+            overlaps = gap < -0.25 * min(height, row.height)
+            together = len(row.frames & frames) / len(row.frames)
+            if not (overlaps or together >= 0.5):
+                continue
+            extents = b.per_frame_extents(row.members)
+            ls = np.array([e[0] for e in extents.values()])
+            rs = np.array([e[1] for e in extents.values()])
+            edge = {"left": ls, "center": (ls + rs) / 2, "right": rs}[main.anchor]
+            tolerance = max(2 * main.anchor_std, 0.05)
+            if abs(float(np.median(edge)) - main.anchor_position) > tolerance:
+                continue
+            band.append(row)
+            merged = True
+            break
+    return band
+
+
+def _line_count(b: _Boxes, members: np.ndarray) -> int:
+    """2 when some frame shows two separate lines inside the band."""
+    by_frame: dict[int, list[int]] = {}
+    for i in members:
+        by_frame.setdefault(int(b.frame_arr[i]), []).append(int(i))
+    for idx in by_frame.values():
+        idx.sort(key=lambda i: b.top[i])
+        for i, j in zip(idx, idx[1:]):
+            overlap = min(b.bottom[i], b.bottom[j]) - max(b.top[i], b.top[j])
+            if overlap < 0.25 * min(b.h[i], b.h[j]):
+                return 2
+    return 1
+
+
+def _region(b: _Boxes, members: np.ndarray, anchor: str, anchor_position: float, height: float) -> Region:
+    top = max(0.0, float(b.top[members].min()) - _VERTICAL_PAD * height)
+    bottom = min(1.0, float(b.bottom[members].max()) + _VERTICAL_PAD * height)
+    margin = _HORIZONTAL_MARGIN * height
+    lo, hi = float(b.left[members].min()) - margin, float(b.right[members].max()) + margin
+    if anchor == "left":
+        left, right = lo, max(hi, _OPEN_SIDE_EDGE)
+    elif anchor == "right":
+        left, right = min(lo, 1.0 - _OPEN_SIDE_EDGE), hi
+    else:
+        half = max(anchor_position - lo, hi - anchor_position, _MIN_CENTERED_WIDTH / 2)
+        left, right = anchor_position - half, anchor_position + half
+    return Region(max(0.0, left), top, min(1.0, right), bottom)
+
+
+def _label_boxes(b: _Boxes, region: Region, band_members: set[int]) -> dict[tuple[int, int], tuple[str, float]]:
+    labels = {}
+    for i, key in enumerate(b.keys):
+        w = b.right[i] - b.left[i]
+        ix = max(0.0, min(b.right[i], region.right) - max(b.left[i], region.left))
+        iy = max(0.0, min(b.bottom[i], region.bottom) - max(b.top[i], region.top))
+        inside = (ix * iy) / (w * b.h[i])
+        if inside >= 0.5:
+            confidence = 0.6 + 0.4 * inside if i in band_members else 0.5 + 0.2 * inside
+            labels[key] = ("in", round(float(confidence), 3))
+        else:
+            # Farther from the band (in line heights) is surer.
+            distance = max(region.top - b.bottom[i], b.top[i] - region.bottom, 0.0) / max(b.h[i], 1e-6)
+            labels[key] = ("out", round(float(min(0.99, 0.6 + 0.1 * distance + 0.3 * (1 - inside))), 3))
+    return labels
+
+
+def _default(b: _Boxes) -> LayoutProposal:
+    return LayoutProposal(
+        region=DEFAULT_REGION, anchor="center", confidence=0.0,
+        vertical_center=(DEFAULT_REGION.top + DEFAULT_REGION.bottom) / 2,
+        box_height=0.05, line_count=1,
+        box_labels={key: ("out", 0.5) for key in b.keys},
+    )
+
+
+def infer_layout(frames: Sequence[tuple[int, Sequence[OcrBox]]]) -> LayoutProposal:
+    """Propose the caption region from `(frame_index, boxes)` of the sampled full frames."""
+    frames = list(frames)
+    frame_count = max(1, len(frames))
+    b = _Boxes(frames)
+    if len(b) == 0:
+        return _default(b)
+
+    rows = _cluster_rows(b)
+    for row in rows:
+        _describe(b, row, frame_count)
+    candidates = sorted((r for r in rows if not _is_static(r)), key=lambda r: r.score, reverse=True)
+    if not candidates or candidates[0].score <= 0:
+        return _default(b)
+
+    main = candidates[0]
+    band = _merge_adjacent_lines(b, [main], candidates)
+    members = np.concatenate([r.members for r in band])
+    height = float(np.median(b.h[main.members]))
+    region = _region(b, members, main.anchor, main.anchor_position, height)
+
+    frames_seen = len(set().union(*(r.frames for r in band)))
+    rivals = [r.score for r in candidates if not any(r is x for x in band)]
+    dominance = 1.0 - 0.5 * (rivals[0] / main.score) ** 2 if rivals else 1.0
+    confidence = (
+        min(1.0, frames_seen / _FULL_SUPPORT_FRAMES)
+        * _consistency(main.anchor_std)
+        * (0.5 + 0.5 * min(1.0, main.variety / 0.5))
+        * max(0.0, dominance)
+    )
+    if frames_seen < 2:
+        confidence = min(confidence, 0.3)
+
+    return LayoutProposal(
+        region=region,
+        anchor=main.anchor,
+        confidence=float(np.clip(confidence, 0.0, 1.0)),
+        vertical_center=(float(b.top[members].min()) + float(b.bottom[members].max())) / 2,
+        box_height=height,
+        line_count=_line_count(b, members),
+        box_labels=_label_boxes(b, region, {int(i) for i in members}),
+        anchor_position=float(main.anchor_position),
+    )

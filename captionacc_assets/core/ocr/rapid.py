@@ -1,0 +1,140 @@
+"""RapidOCR behind the `OcrEngine` protocol: the offline default (SPEC §6).
+
+RapidOCR runs PaddleOCR's ONNX models on CPU; the models ship inside the wheel, so
+we point it at those files explicitly and it never tries to download anything.
+We tune three things for caption work:
+- detection resizes down to `max_side` only (RapidOCR's default scales the *short*
+  side up to 736 px, which makes a 100 px caption strip an 8000 px image);
+- small or flat images (caption crops) get a border of their own edge colour, because
+  the text detector misses text that touches the image edge;
+- the angle classifier is off: burned-in captions are never upside down.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from captionacc_assets.core.caption_text import in_reading_order
+from captionacc_assets.core.ocr.engine import OcrBox
+
+# Images whose shorter side is below this get a padded border before detection.
+_PAD_BELOW_SIDE = 160
+# A lower box threshold than RapidOCR's 0.5 keeps small caption text; the
+# recognizer's confidence (`min_confidence`) is what filters junk.
+_DET_BOX_THRESH = 0.3
+
+_ENGINES: dict[int, object] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _bundled_model(name: str) -> str:
+    import rapidocr
+
+    path = Path(rapidocr.__file__).parent / "models" / name
+    if not path.exists():
+        raise RuntimeError(
+            f"RapidOCR's bundled model {path} is missing: reinstall the `rapidocr` wheel "
+            "(the platform runs OCR offline and never downloads models)"
+        )
+    return str(path)
+
+
+def _rapidocr(max_side: int):
+    """One RapidOCR per process (per detection size): loading the models takes ~1 s."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(max_side)
+        if engine is None:
+            from rapidocr import RapidOCR
+
+            engine = RapidOCR(params={
+                "Global.log_level": "error",
+                "Global.use_cls": False,
+                "Global.text_score": 0.0,  # we filter on min_confidence ourselves
+                "Global.max_side_len": max(max_side, 2000),
+                "Det.model_path": _bundled_model("PP-OCRv6_det_small.onnx"),
+                "Det.limit_type": "max",
+                "Det.limit_side_len": max_side,
+                "Det.box_thresh": _DET_BOX_THRESH,
+                "Rec.model_path": _bundled_model("PP-OCRv6_rec_small.onnx"),
+            })
+            _ENGINES[max_side] = engine
+        return engine
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"OCR needs an HxWx3 RGB image, got an array of shape {image.shape}")
+    if image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    return image[:, :, :3]
+
+
+def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    height, width = image.shape[:2]
+    scale = max_side / max(height, width)
+    if scale >= 1.0:
+        return image, 1.0
+    import cv2  # a RapidOCR dependency
+
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def _pad_with_edge_colour(image: np.ndarray) -> tuple[np.ndarray, int]:
+    """Border small images with the mean colour of their edge pixels, so text that
+    touches the edge of a tight caption crop is still detected."""
+    height, width = image.shape[:2]
+    if min(height, width) >= _PAD_BELOW_SIDE:
+        return image, 0
+    pad = max(16, min(height, width) // 2)
+    edges = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]]).astype(np.float32)
+    padded = np.empty((height + 2 * pad, width + 2 * pad, 3), np.uint8)
+    padded[:] = edges.mean(axis=0).round().astype(np.uint8)
+    padded[pad:pad + height, pad:pad + width] = image
+    return padded, pad
+
+
+class RapidOcrEngine:
+    """RapidOCR text lines as `OcrBox`es, normalized to the image given."""
+
+    name = "rapidocr"
+
+    def __init__(self, max_side: int = 1280, min_confidence: float = 0.5):
+        if max_side < 64:
+            raise ValueError(f"max_side must be at least 64 pixels, got {max_side}")
+        self.max_side = int(max_side)
+        self.min_confidence = float(min_confidence)
+
+    def recognize(self, image: np.ndarray) -> list[OcrBox]:
+        rgb = _as_rgb(image)
+        height, width = rgb.shape[:2]
+        small, scale = _downscale(rgb, self.max_side)
+        padded, pad = _pad_with_edge_colour(small)
+        bgr = np.ascontiguousarray(padded[:, :, ::-1])  # RapidOCR, like OpenCV, reads BGR
+        result = _rapidocr(self.max_side)(bgr)
+        if result.boxes is None or result.txts is None or len(result.txts) == 0:
+            return []
+        boxes = []
+        for polygon, text, score in zip(result.boxes, result.txts, result.scores):
+            text = text.strip()
+            if not text or float(score) < self.min_confidence:
+                continue
+            points = (np.asarray(polygon, dtype=np.float64) - pad) / scale
+            xs = np.clip(points[:, 0] / width, 0.0, 1.0)
+            ys = np.clip(points[:, 1] / height, 0.0, 1.0)
+            if xs.max() <= xs.min() or ys.max() <= ys.min():
+                continue
+            boxes.append(OcrBox(text=text, confidence=float(score),
+                                left=float(xs.min()), top=float(ys.min()),
+                                right=float(xs.max()), bottom=float(ys.max())))
+        return in_reading_order(boxes)
+
+    def recognize_many(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
+        return [self.recognize(image) for image in images]

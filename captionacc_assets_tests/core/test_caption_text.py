@@ -1,0 +1,117 @@
+"""Caption text: median frames, line joining and normalization (real RapidOCR where it reads)."""
+
+import numpy as np
+import pytest
+
+from captionacc_assets.core.caption_text import (
+    group_into_lines,
+    join_line,
+    median_frame,
+    normalize_caption_text,
+    read_caption_text,
+)
+from captionacc_assets.core.ocr.engine import OcrBox
+from captionacc_assets.core.ocr.rapid import RapidOcrEngine
+from captionacc_assets_tests.core.text_render import (
+    LATIN_FONT,
+    caption_frame,
+    draw_lines,
+    noise_background,
+    solid_background,
+)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return RapidOcrEngine()
+
+
+def test_median_recovers_static_caption_over_moving_noise(engine):
+    text = "今天天气很好，我们去散步"
+    rng = np.random.default_rng(1)
+    frames = [draw_lines(noise_background(640, 100, rng), [text], font_size=22,
+                         vertical_center=0.5, stroke_width=0)[0] for _ in range(9)]
+    median = median_frame(frames)
+    assert median.shape == frames[0].shape and median.dtype == np.uint8
+    # The background noise is averaged away: far flatter than any single frame's.
+    background = np.s_[:15, :]
+    assert median[background].std() < 0.65 * frames[0][background].std()
+    read, confidence = read_caption_text(engine, median)
+    assert read == text
+    assert confidence > 0.9
+    # Single noisy frames read worse on average (here most are missed outright).
+    singles = [read_caption_text(engine, f) for f in frames]
+    exact = [c if t == text else 0.0 for t, c in singles]
+    assert np.mean(exact) < confidence
+
+
+def test_median_subsamples_sequences_evenly_and_streams_in_bounded_memory():
+    frames = [np.full((4, 4, 3), i, np.uint8) for i in range(101)]
+    # Evenly spaced over the whole span: 3 picks are 0, 50, 100.
+    assert median_frame(frames, max_frames=3)[0, 0, 0] == 50
+    assert median_frame(frames, max_frames=31)[0, 0, 0] == 50
+
+    held = []
+
+    def stream():
+        for f in frames:
+            held.append(f)
+            yield f
+
+    result = median_frame(stream(), max_frames=31)
+    assert len(held) == 101  # the whole stream was read
+    assert 40 <= result[0, 0, 0] <= 60
+
+
+def test_median_of_one_frame_and_bad_input():
+    frame = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    assert np.array_equal(median_frame([frame]), frame)
+    with pytest.raises(ValueError, match="at least one frame"):
+        median_frame([])
+    with pytest.raises(ValueError, match="one shape"):
+        median_frame([frame, np.zeros((5, 4, 3), np.uint8)])
+
+
+def test_two_line_caption_reads_top_to_bottom(engine):
+    image, _ = caption_frame(800, 140, ["第一行字幕", "Second line"], font_size=40, vertical_center=0.5)
+    assert read_caption_text(engine, image)[0] == "第一行字幕\nSecond line"
+
+
+def test_pieces_of_one_line_join_with_or_without_spaces(engine):
+    # Far-apart pieces on one line: OCR reports separate boxes, we join them.
+    image = solid_background(900, 80, (30, 30, 30))
+    image, _ = draw_lines(image, ["你好，"], anchor="left", x=0.05, vertical_center=0.5, font_size=36)
+    image, _ = draw_lines(image, ["世界"], anchor="right", x=0.95, vertical_center=0.5, font_size=36)
+    assert len(engine.recognize(image)) == 2
+    assert read_caption_text(engine, image)[0] == "你好，世界"
+
+    image = solid_background(900, 80, (30, 30, 30))
+    image, _ = draw_lines(image, ["Hello"], anchor="left", x=0.05, vertical_center=0.5, font_size=36, font_path=LATIN_FONT)
+    image, _ = draw_lines(image, ["world"], anchor="right", x=0.95, vertical_center=0.5, font_size=36, font_path=LATIN_FONT)
+    assert read_caption_text(engine, image)[0] == "Hello world"
+
+
+def test_no_text_reads_empty(engine):
+    assert read_caption_text(engine, solid_background(400, 80)) == ("", 0.0)
+
+
+def box(text, left, top, right, bottom, confidence=0.9):
+    return OcrBox(text, confidence, left, top, right, bottom)
+
+
+def test_grouping_and_joining_rules():
+    boxes = [box("世界", 0.55, 0.51, 0.7, 0.61), box("下一行", 0.4, 0.7, 0.6, 0.8),
+             box("你好，", 0.3, 0.5, 0.5, 0.6)]
+    lines = group_into_lines(boxes)
+    assert [[b.text for b in line] for line in lines] == [["你好，", "世界"], ["下一行"]]
+    assert join_line(["你好，", "世界"]) == "你好，世界"
+    assert join_line(["Hello,", "world"]) == "Hello, world"
+    assert join_line(["第3集", "Episode"]) == "第3集Episode"
+    assert join_line(["안녕하세요", "여러분"]) == "안녕하세요 여러분"  # Korean keeps its spaces
+
+
+def test_normalize_keeps_cjk_punctuation_and_collapses_whitespace():
+    assert normalize_caption_text("  你好，\u3000世界！ ") == "你好， 世界！"
+    assert normalize_caption_text("ＡＢＣ　１２３") == "ABC 123"
+    assert normalize_caption_text("第一行 \n\n  second\t line \r\n") == "第一行\nsecond line"
+    assert normalize_caption_text("   ") == ""
