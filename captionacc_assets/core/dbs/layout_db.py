@@ -1,0 +1,133 @@
+"""`layout.db`: OCR boxes with predicted in/out-of-caption labels and the proposed
+caption region, for the web editor's layout review (SPEC §2, §3).
+
+The editor writes `boxes.label` (a person's label), may move the crop region
+(`layout_config.crop_*`, bumping `crop_region_version`) and sets
+`preferences.layout_approved`; the server writes the predictions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from captionacc_assets.core.dbs.sqlite_artifact import (
+    database_metadata_sql,
+    open_gzip_db,
+    write_gzip_db,
+    write_metadata,
+)
+from captionacc_assets.core.ocr.engine import OcrBox
+
+SCHEMA_VERSION = 1
+
+SCHEMA_SQL = database_metadata_sql() + """
+CREATE TABLE boxes (
+    frame_index INTEGER NOT NULL DEFAULT 0 CHECK (frame_index >= 0),
+    box_index INTEGER NOT NULL DEFAULT 0 CHECK (box_index >= 0),
+    left REAL NOT NULL DEFAULT 0 CHECK (left BETWEEN 0 AND 1),
+    top REAL NOT NULL DEFAULT 0 CHECK (top BETWEEN 0 AND 1),
+    right REAL NOT NULL DEFAULT 0 CHECK (right BETWEEN 0 AND 1),
+    bottom REAL NOT NULL DEFAULT 0 CHECK (bottom BETWEEN 0 AND 1),
+    text TEXT NOT NULL DEFAULT '',
+    label TEXT CHECK (label IN ('in', 'out')),
+    label_updated_at TEXT,
+    predicted_label TEXT CHECK (predicted_label IN ('in', 'out')),
+    predicted_confidence REAL,
+    PRIMARY KEY (frame_index, box_index)
+);
+
+CREATE TABLE layout_config (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    frame_width INTEGER NOT NULL DEFAULT 0,
+    frame_height INTEGER NOT NULL DEFAULT 0,
+    crop_left REAL NOT NULL DEFAULT 0 CHECK (crop_left BETWEEN 0 AND 1),
+    crop_top REAL NOT NULL DEFAULT 0 CHECK (crop_top BETWEEN 0 AND 1),
+    crop_right REAL NOT NULL DEFAULT 1 CHECK (crop_right BETWEEN 0 AND 1),
+    crop_bottom REAL NOT NULL DEFAULT 1 CHECK (crop_bottom BETWEEN 0 AND 1),
+    anchor_type TEXT NOT NULL DEFAULT 'center' CHECK (anchor_type IN ('left', 'center', 'right')),
+    anchor_position REAL NOT NULL DEFAULT 0.5,
+    vertical_center REAL NOT NULL DEFAULT 0.5,
+    box_height REAL NOT NULL DEFAULT 0,
+    line_count INTEGER NOT NULL DEFAULT 1,
+    confidence REAL NOT NULL DEFAULT 0,
+    crop_region_version INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL DEFAULT (datetime('now')),
+    CHECK (crop_left < crop_right AND crop_top < crop_bottom)
+);
+
+CREATE TABLE preferences (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    layout_approved INTEGER NOT NULL DEFAULT 0 CHECK (layout_approved IN (0, 1))
+);
+"""
+
+
+def _anchor_position(proposal: Any) -> float:
+    """The anchored edge's x: the proposal's own value if it has one, else from the region."""
+    position = getattr(proposal, "anchor_position", None)
+    if position is not None:
+        return float(position)
+    region = proposal.region
+    return {"left": region.left, "right": region.right}.get(proposal.anchor, (region.left + region.right) / 2)
+
+
+def write_layout_db(
+    dest_gz: Path,
+    frames: Sequence[tuple[int, Sequence[OcrBox]]],
+    proposal: Any,
+    *,
+    frame_width: int,
+    frame_height: int,
+    video_id: str = "",
+) -> dict:
+    """Write boxes with their predicted labels and the proposed layout.
+
+    `proposal` is a `core.layout.LayoutProposal` (or anything with its fields);
+    `proposal.box_labels` maps (frame_index, box_index) to (label, confidence).
+    Returns counts: boxes, in, out.
+    """
+    labels = proposal.box_labels or {}
+    region = proposal.region
+    rows = []
+    for frame_index, boxes in frames:
+        for box_index, box in enumerate(boxes):
+            label, confidence = labels.get((int(frame_index), box_index), (None, None))
+            rows.append((int(frame_index), box_index, float(box.left), float(box.top), float(box.right),
+                         float(box.bottom), box.text, label,
+                         None if confidence is None else float(confidence)))
+
+    def fill(conn: sqlite3.Connection) -> None:
+        write_metadata(conn, SCHEMA_VERSION, video_id=video_id)
+        conn.executemany(
+            "INSERT INTO boxes (frame_index, box_index, left, top, right, bottom, text,"
+            " predicted_label, predicted_confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        conn.execute(
+            "INSERT INTO layout_config (id, frame_width, frame_height, crop_left, crop_top, crop_right,"
+            " crop_bottom, anchor_type, anchor_position, vertical_center, box_height, line_count,"
+            " confidence) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (int(frame_width), int(frame_height), region.left, region.top, region.right, region.bottom,
+             proposal.anchor, _anchor_position(proposal), float(proposal.vertical_center),
+             float(proposal.box_height), int(proposal.line_count), float(proposal.confidence)),
+        )
+        conn.execute("INSERT INTO preferences (id, layout_approved) VALUES (1, 0)")
+
+    write_gzip_db(dest_gz, SCHEMA_SQL, fill)
+    predicted = [row[7] for row in rows]
+    return {"boxes": len(rows), "in": predicted.count("in"), "out": predicted.count("out")}
+
+
+def read_layout_config(src_gz: Path) -> dict:
+    """The `layout_config` row (without `id`) plus `layout_approved` from `preferences`."""
+    with open_gzip_db(src_gz) as conn:
+        row = conn.execute("SELECT * FROM layout_config WHERE id = 1").fetchone()
+        if row is None:
+            raise ValueError(f"{src_gz} has no layout_config row")
+        config = {key: row[key] for key in row.keys() if key != "id"}
+        approved = conn.execute("SELECT layout_approved FROM preferences WHERE id = 1").fetchone()
+        config["layout_approved"] = bool(approved[0]) if approved else False
+    return config
