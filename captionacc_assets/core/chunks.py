@@ -1,0 +1,260 @@
+"""The cropped-frames chunk pyramid: VP9 WebM chunks at modulo levels 16/4/1 (SPEC §3).
+
+Every 10 Hz index belongs to exactly one level: 16 if `i % 16 == 0`, else 4 if
+`i % 4 == 0`, else 1. A level-L chunk covers `[s, s + 32*L)` with `s` a multiple of
+`32*L`, holds that level's members in order at 10 fps, and is named
+`modulo_{L}/chunk_{s:010d}.webm`. The editor loads coarse levels first and refines.
+The writer and the reader both derive names from `chunk_name`, and `manifest.json`
+lists every chunk (tails included) with its indices, so no client guesses.
+"""
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+CHUNK_FRAMES = 32
+LEVELS = (16, 4, 1)
+FRAME_RATE_HZ = 10
+MANIFEST_NAME = "manifest.json"
+SCHEMA_VERSION = 1
+# VP9 quality: crf 30 keeps caption strokes sharp enough for OCR at realtime speed.
+DEFAULT_CRF = 30
+
+
+def chunk_level(i: int) -> int:
+    return 16 if i % 16 == 0 else 4 if i % 4 == 0 else 1
+
+
+def chunk_start(i: int) -> int:
+    span = CHUNK_FRAMES * chunk_level(i)
+    return (i // span) * span
+
+
+def chunk_name(level: int, start: int) -> str:
+    return f"modulo_{level}/chunk_{start:010d}.webm"
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    level: int
+    start: int
+    frame_indices: tuple[int, ...]
+
+    @property
+    def name(self) -> str:
+        return chunk_name(self.level, self.start)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "level": self.level, "start": self.start,
+                "frame_indices": list(self.frame_indices)}
+
+
+def plan_chunks(n: int) -> list[ChunkSpec]:
+    """Every chunk for `n` indices, coarse levels first, each level by start; tails included."""
+    chunks = []
+    for level in LEVELS:
+        span = CHUNK_FRAMES * level
+        for start in range(0, n, span):
+            members = tuple(i for i in range(start, min(start + span, n)) if chunk_level(i) == level)
+            if members:
+                chunks.append(ChunkSpec(level, start, members))
+    return chunks
+
+
+class ChunkPyramidWriter:
+    """Streams 10 Hz crops into the pyramid with at most one open encoder per level.
+
+    Frames are padded (edge pixels repeated) to even width and height for yuv420p;
+    the manifest records the real size so readers crop the padding off.
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        n: int,
+        *,
+        crf: int = DEFAULT_CRF,
+        cpu_used: int = 8,
+        threads: int | None = None,
+    ):
+        self.out_dir = Path(out_dir)
+        self.n = n
+        self.crf = crf
+        self.cpu_used = cpu_used
+        self.threads = threads or min(8, os.cpu_count() or 1)
+        self._plan = {(c.level, c.start): c for c in plan_chunks(n)}
+        self._open: dict[int, _ChunkEncoder] = {}
+        self._next_index = 0
+        self._size: tuple[int, int] | None = None  # (width, height) of the real crops
+        self._closed = False
+
+    def add(self, index: int, rgb: np.ndarray) -> None:
+        if self._closed:
+            raise ValueError("ChunkPyramidWriter is closed")
+        if index != self._next_index:
+            raise ValueError(f"frames must arrive in order 0..{self.n - 1}: got {index}, expected {self._next_index}")
+        if index >= self.n:
+            raise ValueError(f"frame index {index} is outside [0, {self.n})")
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"frames must be HxWx3 uint8 RGB, got {rgb.shape} {rgb.dtype}")
+        height, width = rgb.shape[:2]
+        if self._size is None:
+            self._size = (width, height)
+        elif self._size != (width, height):
+            raise ValueError(f"frame {index} is {width}x{height}, earlier frames were {self._size[0]}x{self._size[1]}")
+
+        level, start = chunk_level(index), chunk_start(index)
+        encoder = self._open.get(level)
+        if encoder is None or encoder.spec.start != start:
+            if encoder is not None:
+                encoder.close()
+            encoder = _ChunkEncoder(self.out_dir, self._plan[(level, start)], self._encoded_size(),
+                                    crf=self.crf, cpu_used=self.cpu_used, threads=self.threads)
+            self._open[level] = encoder
+        encoder.add(_pad_even(rgb))
+        self._next_index += 1
+
+    def close(self) -> dict:
+        """Finish every open chunk, write `manifest.json` and return it."""
+        if self._closed:
+            raise ValueError("ChunkPyramidWriter is already closed")
+        self._closed = True
+        for encoder in self._open.values():
+            encoder.close()
+        self._open.clear()
+        if self._next_index != self.n:
+            raise ValueError(f"only {self._next_index} of {self.n} frames were added; the pyramid is incomplete")
+        width, height = self._size or (0, 0)
+        encoded_width, encoded_height = self._encoded_size() if self._size else (0, 0)
+        manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "frame_rate_hz": FRAME_RATE_HZ,
+            "frame_count": self.n,
+            "width": width,
+            "height": height,
+            "encoded_width": encoded_width,
+            "encoded_height": encoded_height,
+            "codec": "vp9",
+            "chunks": [spec.as_dict() for spec in plan_chunks(self.n)],
+        }
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        (self.out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1))
+        return manifest
+
+    def _encoded_size(self) -> tuple[int, int]:
+        width, height = self._size
+        return width + width % 2, height + height % 2
+
+
+class _ChunkEncoder:
+    """One chunk's WebM file being written, frames at pts 0, 1, 2, ... in time base 1/10."""
+
+    def __init__(self, out_dir: Path, spec: ChunkSpec, size: tuple[int, int], *, crf: int, cpu_used: int, threads: int):
+        self.spec = spec
+        self.path = out_dir / spec.name
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(self.path), "w", format="webm")
+        stream = self._container.add_stream("libvpx-vp9", rate=FRAME_RATE_HZ)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.thread_count = threads
+        stream.options = {
+            "crf": str(crf),
+            "b": "0",
+            "deadline": "realtime",
+            "cpu-used": str(cpu_used),
+            "row-mt": "1",
+            "lag-in-frames": "0",
+            "tile-columns": "2",
+        }
+        self._stream = stream
+        self._count = 0
+
+    def add(self, rgb: np.ndarray) -> None:
+        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+        frame.pts = self._count
+        frame.time_base = Fraction(1, FRAME_RATE_HZ)
+        self._container.mux(self._stream.encode(frame))
+        self._count += 1
+
+    def close(self) -> None:
+        self._container.mux(self._stream.encode())
+        self._container.close()
+        if self._count != len(self.spec.frame_indices):
+            raise ValueError(
+                f"chunk {self.spec.name} got {self._count} frames, expected {len(self.spec.frame_indices)}"
+            )
+
+
+def _pad_even(rgb: np.ndarray) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    if width % 2 == 0 and height % 2 == 0:
+        return np.ascontiguousarray(rgb)
+    return np.pad(rgb, ((0, height % 2), (0, width % 2), (0, 0)), mode="edge")
+
+
+def read_manifest(path: Path | str) -> dict:
+    """Load a `manifest.json` (or the one inside a chunks directory) and check its schema."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MANIFEST_NAME
+    manifest = json.loads(path.read_text())
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ValueError(f"{path} has schema_version {manifest.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+    return manifest
+
+
+def iter_chunk_frames(chunks_dir: Path, manifest: dict, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield `(index, rgb)` in ascending index order, decoding only the chunks that hold them.
+
+    Each needed chunk is decoded once; at most one chunk's wanted frames per level are held.
+    """
+    chunks_dir = Path(chunks_dir)
+    by_name = {chunk["name"]: chunk for chunk in manifest["chunks"]}
+    width, height = manifest["width"], manifest["height"]
+    wanted = sorted(set(int(i) for i in indices))
+    n = manifest["frame_count"]
+    if wanted and not (0 <= wanted[0] and wanted[-1] < n):
+        raise ValueError(f"frame indices must be in [0, {n}), got {wanted[0]}..{wanted[-1]}")
+
+    members: dict[str, list[int]] = {}
+    for i in wanted:
+        members.setdefault(chunk_name(chunk_level(i), chunk_start(i)), []).append(i)
+
+    decoded: dict[int, tuple[str, dict[int, np.ndarray]]] = {}  # level -> (chunk name, frames)
+    for i in wanted:
+        level = chunk_level(i)
+        name = chunk_name(level, chunk_start(i))
+        if level not in decoded or decoded[level][0] != name:
+            if name not in by_name:
+                raise ValueError(f"manifest lists no chunk {name} for frame {i}")
+            decoded[level] = (name, _decode_chunk(chunks_dir / name, by_name[name], set(members[name]), width, height))
+        yield i, decoded[level][1].pop(i)
+
+
+def _decode_chunk(path: Path, chunk: dict, wanted: set[int], width: int, height: int) -> dict[int, np.ndarray]:
+    if not path.is_file():
+        raise FileNotFoundError(f"chunk {chunk['name']} listed in the manifest is missing at {path}")
+    frames = {}
+    indices = chunk["frame_indices"]
+    with av.open(str(path)) as container:
+        position = 0
+        for frame in container.decode(video=0):
+            if position >= len(indices):
+                break
+            index = indices[position]
+            if index in wanted:
+                frames[index] = frame.to_ndarray(format="rgb24")[:height, :width]
+                if len(frames) == len(wanted):
+                    break
+            position += 1
+    missing = wanted - frames.keys()
+    if missing:
+        raise ValueError(f"chunk {chunk['name']} has fewer frames than its manifest lists (missing {sorted(missing)[:5]})")
+    return frames

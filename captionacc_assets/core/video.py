@@ -1,0 +1,307 @@
+"""Probe an uploaded video and stream its frames at 10 Hz indices (SPEC §3).
+
+Decoding is the cost of every job, so frames are decoded in one forward pass,
+only the frames that are shown at a requested index are converted to RGB, and
+sparse requests (full frames at 0.1 Hz) seek to the keyframe before each target
+instead of decoding everything in between. Memory stays bounded by a couple of
+frames whatever the video's length.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.index_space import INDEX_RATE_HZ, frame_count
+from captionacc_assets.core.region import Region
+
+# A frame whose timestamp is within this of an index's instant is shown at that instant
+# (timestamps are rounded to the container's time base).
+TIME_EPSILON_S = 1e-3
+# Seek instead of decoding forward when the next wanted instant is this far ahead.
+SEEK_GAP_S = 5.0
+# Demuxers that open still images as one-frame "videos".
+_IMAGE_FORMAT_NAMES = ("image2", "image2pipe")
+_IMAGE_FORMAT_SUFFIX = "_pipe"  # png_pipe, jpeg_pipe, webp_pipe, ...
+_FIX = "re-export the video (e.g. as H.264 MP4) and upload it again"
+
+
+@dataclass(frozen=True)
+class VideoProbe:
+    duration_seconds: float
+    fps: float  # average native frame rate
+    width: int  # display width, after rotation
+    height: int  # display height, after rotation
+    codec: str
+    rotation: int  # clockwise degrees applied for display: 0, 90, 180 or 270
+    container: str  # demuxer format name
+    frame_count: int  # 10 Hz indices: index_space.frame_count(duration_seconds)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def probe_video(path: Path | str) -> VideoProbe:
+    """Read duration, rate, display size, codec and rotation without a full decode.
+
+    Raises InputError for anything that is not a usable video.
+    """
+    path = Path(path)
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        duration = _declared_duration(container, stream)
+        first = _first_frame(container, stream, path)
+        rotation = _clockwise_rotation(first)
+        if duration is None:
+            duration = _duration_by_decoding(container, stream, path)
+        if duration <= 0:
+            raise InputError(f"video {path.name!r} has zero duration: {_FIX}")
+        _check_index_within_file(stream, path)
+        width, height = first.width, first.height
+        if rotation in (90, 270):
+            width, height = height, width
+        rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+        return VideoProbe(
+            duration_seconds=float(duration),
+            fps=float(rate) if rate else 0.0,
+            width=width,
+            height=height,
+            codec=stream.codec_context.name,
+            rotation=rotation,
+            container=container.format.name,
+            frame_count=frame_count(float(duration)),
+        )
+
+
+def iter_frames_at(
+    path: Path | str,
+    indices: Iterable[int],
+    *,
+    region: Region | None = None,
+    probe: VideoProbe | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield `(index, rgb)` for each ascending 10 Hz index: the frame displayed at `index / 10` s.
+
+    The displayed frame is the last one whose timestamp is <= the instant (the first
+    frame before any). Frames are display-oriented (rotation applied), then cut to
+    `region` if given. Indices after the last frame (but < frame_count) get the last
+    frame; a file whose frames stop well short of its duration raises InputError.
+    """
+    path = Path(path)
+    probe = probe or probe_video(path)
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        stream.thread_type = "AUTO"
+        reader = _DisplayedFrames(container, stream, path, probe)
+        previous = -1
+        for index in indices:
+            index = int(index)
+            if index <= previous:
+                raise ValueError(f"frame indices must be strictly ascending: {index} after {previous}")
+            if index >= probe.frame_count:
+                raise ValueError(f"frame index {index} is outside [0, {probe.frame_count})")
+            previous = index
+            # A frame shown at several indices (sources under 10 fps) is converted each
+            # time, so a caller may modify what it got.
+            yield index, _to_image(reader.frame_at(index / INDEX_RATE_HZ), probe.rotation, region)
+
+
+class _DisplayedFrames:
+    """Forward decoder that answers "which frame is shown at t?" for ascending t."""
+
+    def __init__(self, container, stream, path: Path, probe: VideoProbe):
+        self._container = container
+        self._stream = stream
+        self._path = path
+        self._probe = probe
+        self._start_s = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        self._frame_interval_s = 1.0 / probe.fps if probe.fps > 0 else 0.1
+        self._frames = self._decode()
+        self._shown = None  # last frame with time <= t (an av.VideoFrame, not converted)
+        self._shown_s = None
+        self._next = None  # first frame with time > t, read ahead
+        self._next_s = None
+        self._at_eof = False
+
+    def frame_at(self, t: float):
+        needs_frames = self._next is None or self._next_s <= t + TIME_EPSILON_S
+        if needs_frames and not self._at_eof:
+            position = self._next_s if self._next is not None else (self._shown_s or 0.0)
+            if t - position > SEEK_GAP_S:
+                self._seek_before(t)
+        self._advance_to(t)
+        if self._shown is None:
+            raise self._truncated(f"no frame could be decoded at {t:.1f} s")
+        return self._shown
+
+    def _advance_to(self, t: float) -> None:
+        while True:
+            if self._next is None:
+                if self._at_eof:
+                    break
+                self._read_ahead()
+                continue
+            if self._next_s > t + TIME_EPSILON_S:
+                if self._shown is None:  # before the first frame: show the first frame
+                    self._shown, self._shown_s = self._next, self._next_s
+                break
+            self._shown, self._shown_s = self._next, self._next_s
+            self._next = None
+        if self._next is None and self._at_eof and self._shown is not None:
+            self._check_not_truncated()
+
+    def _read_ahead(self) -> None:
+        try:
+            frame = next(self._frames)
+        except StopIteration:
+            self._at_eof = True
+            return
+        except av.FFmpegError as error:
+            raise self._truncated(f"decoding failed after {self._shown_s or 0:.1f} s ({_reason(error)})") from None
+        if frame.time is not None:
+            frame_s = frame.time - self._start_s
+        elif self._shown_s is not None:
+            frame_s = self._shown_s + self._frame_interval_s
+        else:
+            frame_s = 0.0
+        self._next, self._next_s = frame, frame_s
+
+    def _seek_before(self, t: float) -> None:
+        """Seek to the keyframe at or before `t`, backing off if the demuxer lands after it."""
+        target = t
+        while True:
+            offset = int((target + self._start_s) / self._stream.time_base)
+            try:
+                self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
+            except av.FFmpegError as error:
+                raise self._truncated(f"seeking to {t:.1f} s failed ({_reason(error)})") from None
+            self._frames = self._decode()
+            self._shown = self._shown_s = self._next = self._next_s = None
+            self._at_eof = False
+            self._read_ahead()
+            if self._next is None or self._next_s <= t + TIME_EPSILON_S or target <= 0:
+                return
+            target = max(0.0, target - 2 * SEEK_GAP_S)
+
+    def _decode(self):
+        for packet in self._container.demux(self._stream):
+            yield from packet.decode()
+
+    def _check_not_truncated(self) -> None:
+        decoded_s = self._shown_s + self._frame_interval_s
+        declared_s = self._probe.duration_seconds
+        if declared_s - decoded_s > 1.0 + 0.01 * declared_s:
+            raise self._truncated(f"its frames stop at {decoded_s:.1f} s of {declared_s:.1f} s")
+
+    def _truncated(self, detail: str) -> InputError:
+        return InputError(f"video {self._path.name!r} looks truncated or corrupt: {detail}; {_FIX}")
+
+
+def _open(path: Path):
+    if not path.is_file():
+        raise InputError(f"video {path.name!r} was not found: upload the video again")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except av.FFmpegError as error:
+        raise InputError(
+            f"file {path.name!r} is not a video, or is truncated or corrupt ({_reason(error)}); {_FIX}"
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    """FFmpeg's words for what went wrong, without the server-side path."""
+    return getattr(error, "strerror", None) or type(error).__name__
+
+
+def _video_stream(container, path: Path):
+    name = container.format.name
+    if name in _IMAGE_FORMAT_NAMES or name.endswith(_IMAGE_FORMAT_SUFFIX):
+        raise InputError(f"file {path.name!r} is an image, not a video ({name}); upload the video file itself")
+    streams = [
+        s for s in container.streams.video
+        if not (s.disposition & av.stream.Disposition.attached_pic)  # cover art in audio files
+    ]
+    if not streams:
+        raise InputError(f"file {path.name!r} has no video stream (is it audio only, or empty?); {_FIX}")
+    return streams[0]
+
+
+def _declared_duration(container, stream) -> float | None:
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    tagged = _parse_clock(stream.metadata.get("DURATION") or stream.metadata.get("duration"))
+    if tagged:
+        return tagged
+    if container.duration:
+        return container.duration / av.time_base
+    return None
+
+
+def _parse_clock(text: str | None) -> float | None:
+    """Matroska's per-stream DURATION tag, e.g. '00:01:02.500000000'."""
+    if not text:
+        return None
+    try:
+        hours, minutes, seconds = text.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
+
+
+def _first_frame(container, stream, path: Path):
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                return frame
+    except av.FFmpegError as error:
+        raise InputError(f"video {path.name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
+    raise InputError(f"video {path.name!r} has zero duration: it holds no decodable frames; {_FIX}")
+
+
+def _duration_by_decoding(container, stream, path: Path) -> float:
+    """Last resort when neither stream nor container declares a duration."""
+    container.seek(0)
+    last = None
+    try:
+        for packet in container.demux(stream):
+            for frame in packet.decode():
+                if frame.time is not None:
+                    last = frame.time
+    except av.FFmpegError as error:
+        raise InputError(f"video {path.name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
+    if last is None:
+        return 0.0
+    rate = stream.average_rate or stream.guessed_rate
+    start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+    return last - start + (1.0 / float(rate) if rate else 0.0)
+
+
+def _check_index_within_file(stream, path: Path) -> None:
+    """A container index that points past the end of the file means a cut-off upload."""
+    entries = stream.index_entries
+    if not entries or len(entries) == 0:
+        return
+    last = entries[len(entries) - 1]
+    size = path.stat().st_size
+    if last.pos >= 0 and last.pos + last.size > size:
+        raise InputError(
+            f"video {path.name!r} looks truncated: its index points to byte {last.pos + last.size} "
+            f"but the file has {size} bytes; {_FIX}"
+        )
+
+
+def _clockwise_rotation(frame) -> int:
+    # PyAV reports the display matrix as a counter-clockwise angle.
+    return int(round(-(frame.rotation or 0) / 90.0)) * 90 % 360
+
+
+def _to_image(frame, rotation: int, region: Region | None) -> np.ndarray:
+    image = frame.to_ndarray(format="rgb24")
+    if rotation:
+        image = np.rot90(image, k=-rotation // 90)  # np.rot90 turns counter-clockwise
+    if region is not None:
+        image = region.crop(image)
+    return np.ascontiguousarray(image)

@@ -1,0 +1,266 @@
+"""Probe and 10 Hz streaming decode of real PyAV-encoded videos."""
+
+import math
+from fractions import Fraction
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from captionacc_assets.core import video
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.index_space import frame_count
+from captionacc_assets.core.region import Region
+from captionacc_assets.core.video import iter_frames_at, probe_video
+from captionacc_assets_tests.core.video_factory import make_h264_video, native_frame_of, numbered_frames
+
+
+def expected_native_frame(index: int, fps: Fraction, native_total: int) -> int:
+    """The frame displayed at t = index/10: the last one starting at or before t (+1 ms for rounding)."""
+    return min(math.floor((Fraction(index, 10) + Fraction(1, 1000)) * fps), native_total - 1)
+
+
+@pytest.mark.parametrize(
+    ("fps", "width", "height"),
+    [(24, 202, 114), (25, 90, 50), (30, 176, 98), (60, 130, 74), (Fraction(30000, 1001), 96, 54)],
+)
+def test_probe_and_10hz_frames_match_native_timing(tmp_path, fps, width, height):
+    rate = Fraction(fps)
+    path = make_h264_video(tmp_path / "v.mp4", numbered_frames(width, height, rate),
+                           width=width, height=height, fps=rate, duration_s=2.55)
+    native_total = round(Fraction(2.55) * rate)
+
+    probe = probe_video(path)
+
+    assert probe.codec == "h264"
+    assert "mp4" in probe.container
+    assert (probe.width, probe.height, probe.rotation) == (width, height, 0)
+    assert probe.fps == pytest.approx(float(rate), rel=1e-3)
+    assert probe.duration_seconds == pytest.approx(native_total / float(rate), abs=1e-3)
+    assert probe.frame_count == frame_count(probe.duration_seconds)
+    assert probe.as_dict()["frame_count"] == probe.frame_count
+
+    frames = list(iter_frames_at(path, range(probe.frame_count), probe=probe))
+    assert [i for i, _ in frames] == list(range(probe.frame_count))
+    assert all(image.shape == (height, width, 3) and image.dtype == np.uint8 for _, image in frames)
+    assert [native_frame_of(image) for _, image in frames] == [
+        expected_native_frame(i, rate, native_total) for i in range(probe.frame_count)
+    ]
+
+
+def test_slow_video_repeats_frames_and_region_crops(tmp_path):
+    # 4 fps: several 10 Hz indices show the same native frame.
+    path = make_h264_video(tmp_path / "slow.mp4", numbered_frames(64, 48, 4),
+                           width=64, height=48, fps=4, duration_s=2.0)
+    region = Region(0.25, 0.5, 0.75, 1.0)
+    frames = []
+    for index, image in iter_frames_at(path, [0, 1, 2, 3, 5, 19], region=region):
+        frames.append(native_frame_of(image))
+        assert image.shape == (24, 32, 3)
+        image[:] = 0  # a caller may scribble on a frame without changing the next one
+    assert frames == [0, 0, 0, 1, 2, 7]
+
+
+def test_indices_after_the_last_frame_get_the_last_frame(tmp_path):
+    """The last frame is held for 1 s (its packet duration), so the stream lasts 2.0 s."""
+    path = tmp_path / "held.mp4"
+    draw = numbered_frames(32, 32, 10)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("h264", rate=10)
+        stream.width, stream.height = 32, 32
+        stream.options = {"preset": "ultrafast"}
+
+        def mux(packets):
+            for packet in packets:
+                if packet.pts == 10:
+                    packet.duration = 10
+                container.mux(packet)
+
+        for k in range(11):
+            frame = av.VideoFrame.from_ndarray(draw(k / 10), format="rgb24")
+            frame.pts, frame.time_base = k, Fraction(1, 10)
+            mux(stream.encode(frame))
+        mux(stream.encode())
+
+    probe = probe_video(path)
+    assert probe.duration_seconds == pytest.approx(2.0)
+    assert probe.frame_count == 20
+    got = [native_frame_of(image) for _, image in iter_frames_at(path, range(20), probe=probe)]
+    assert got == list(range(11)) + [10] * 9
+
+
+@pytest.mark.parametrize(("rotation", "marker_corner"), [(90, "top_right"), (180, "bottom_right"), (270, "bottom_left")])
+def test_rotation_metadata_gives_display_oriented_frames(tmp_path, rotation, marker_corner):
+    """A phone video: stored 64x32 landscape with a display matrix; the marker is stored top-left."""
+
+    def stored(t):
+        image = np.zeros((32, 64, 3), np.uint8)
+        image[:8, :8] = 255
+        return image
+
+    path = make_h264_video(tmp_path / "rot.mp4", stored, width=64, height=32, fps=10,
+                           duration_s=0.5, rotation=rotation)
+    probe = probe_video(path)
+    assert probe.rotation == rotation
+    display = (32, 64) if rotation in (90, 270) else (64, 32)
+    assert (probe.width, probe.height) == display
+
+    (_, image), = iter_frames_at(path, [0], probe=probe)
+    assert image.shape == (display[1], display[0], 3)
+    h, w = image.shape[:2]
+    corners = {
+        "top_left": image[:6, :6], "top_right": image[:6, w - 6:],
+        "bottom_left": image[h - 6:, :6], "bottom_right": image[h - 6:, w - 6:],
+    }
+    assert corners[marker_corner].mean() > 200
+    assert all(patch.mean() < 50 for name, patch in corners.items() if name != marker_corner)
+
+    # The region is applied in display coordinates, after rotation.
+    top = marker_corner.split("_")[0] == "top"
+    left = marker_corner.split("_")[1] == "left"
+    region = Region(0.0 if left else 0.5, 0.0 if top else 0.5, 0.5 if left else 1.0, 0.5 if top else 1.0)
+    (_, quarter), = iter_frames_at(path, [0], probe=probe, region=region)
+    assert quarter.shape == (h // 2, w // 2, 3)
+    assert quarter.max() > 200
+
+
+@pytest.fixture(scope="module")
+def long_video(tmp_path_factory):
+    """25 s at 30 fps with a keyframe every second: sparse requests seek."""
+    path = tmp_path_factory.mktemp("long") / "long.mp4"
+    return make_h264_video(path, numbered_frames(48, 32, 30), width=48, height=32, fps=30,
+                           duration_s=25.0, keyframe_interval_s=1.0)
+
+
+@pytest.mark.parametrize("indices", [[0, 100, 200], [173, 174, 240, 249], [60, 61, 62, 249]])
+def test_seeking_gives_the_same_frames_as_a_linear_decode(long_video, indices, monkeypatch):
+    probe = probe_video(long_video)
+    assert probe.frame_count == 250
+    sought = list(iter_frames_at(long_video, indices, probe=probe))
+
+    monkeypatch.setattr(video, "SEEK_GAP_S", math.inf)
+    linear = dict(iter_frames_at(long_video, range(probe.frame_count), probe=probe))
+
+    assert [i for i, _ in sought] == indices
+    for index, image in sought:
+        assert np.array_equal(image, linear[index]), index
+        assert native_frame_of(image) == 3 * index
+
+
+def test_indices_must_ascend_and_stay_in_range(long_video):
+    with pytest.raises(ValueError, match="ascending"):
+        list(iter_frames_at(long_video, [5, 3]))
+    with pytest.raises(ValueError, match="outside"):
+        list(iter_frames_at(long_video, [250]))
+
+
+# --- bad input: every case says which file and what to do -----------------------------------
+
+
+def assert_actionable(error: pytest.ExceptionInfo, name: str, *phrases: str) -> None:
+    message = str(error.value)
+    assert name in message
+    assert "upload" in message
+    assert "/" not in message.replace("H.264 MP4", ""), "no server paths in messages people read"
+    for phrase in phrases:
+        assert phrase in message, message
+
+
+def test_text_file_is_not_a_video(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("this is not a video\n" * 50)
+    with pytest.raises(InputError) as error:
+        probe_video(path)
+    assert_actionable(error, "notes.mp4", "not a video", "re-export")
+
+
+@pytest.mark.parametrize("suffix", ["png", "jpg"])
+def test_still_image_is_not_a_video(tmp_path, suffix):
+    path = tmp_path / f"poster.{suffix}"
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(path)
+    with pytest.raises(InputError) as error:
+        probe_video(path)
+    assert_actionable(error, f"poster.{suffix}", "is an image, not a video")
+
+
+def write_audio(path, codec, *, seconds=1.0, rate=16000):
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        samples = int(seconds * rate)
+        step = 1024
+        for start in range(0, samples, step):
+            tone = np.sin(np.arange(start, start + step) * 0.05)[None, :]
+            frame = av.AudioFrame.from_ndarray(tone.astype(np.float32), format="flt", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+@pytest.mark.parametrize(("name", "codec"), [("speech.m4a", "aac"), ("speech.mp4", "aac"), ("speech.wav", "pcm_s16le")])
+def test_audio_only_file_has_no_video_stream(tmp_path, name, codec):
+    path = tmp_path / name
+    write_audio(path, codec)
+    with pytest.raises(InputError) as error:
+        probe_video(path)
+    assert_actionable(error, name, "has no video stream")
+
+
+@pytest.mark.parametrize(("name", "phrase"), [("empty.avi", "zero duration"), ("empty.mp4", "has no video stream")])
+def test_video_without_frames_is_rejected(tmp_path, name, phrase):
+    # AVI keeps an empty video track; the MP4 demuxer drops a track without samples.
+    path = tmp_path / name
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("h264", rate=10)
+        stream.width, stream.height = 32, 32
+        container.start_encoding()
+    with pytest.raises(InputError) as error:
+        probe_video(path)
+    assert_actionable(error, name, phrase, "re-export")
+
+
+@pytest.fixture
+def clip(tmp_path):
+    def make(name, **kwargs):
+        return make_h264_video(tmp_path / name, numbered_frames(64, 48, 25), width=64, height=48,
+                               fps=25, duration_s=6.0, keyframe_interval_s=1.0, **kwargs)
+    return make
+
+
+def cut(path, fraction):
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    return path
+
+
+def test_truncated_mp4_with_index_at_the_end(clip):
+    path = cut(clip("cut.mp4"), 0.4)  # the moov atom is lost
+    with pytest.raises(InputError) as error:
+        probe_video(path)
+    assert_actionable(error, "cut.mp4", "truncated", "re-export")
+
+
+def test_truncated_faststart_mp4(clip):
+    path = cut(clip("cut_fast.mp4", faststart=True), 0.4)  # the index survives, the media does not
+    with pytest.raises(InputError) as error:
+        probe_video(path)
+    assert_actionable(error, "cut_fast.mp4", "truncated", "re-export")
+
+
+def test_frames_stopping_short_of_the_duration_raise_while_decoding(clip):
+    path = cut(clip("cut.mkv"), 0.5)  # Matroska keeps its declared duration up front
+    probe = probe_video(path)
+    assert probe.duration_seconds == pytest.approx(6.0, abs=0.05)
+    frames = iter_frames_at(path, range(probe.frame_count), probe=probe)
+    with pytest.raises(InputError) as error:
+        for _ in frames:
+            pass
+    assert_actionable(error, "cut.mkv", "looks truncated", "re-export")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError) as error:
+        probe_video(tmp_path / "gone.mp4")
+    assert_actionable(error, "gone.mp4", "not found")
