@@ -14,11 +14,10 @@ from captionacc_assets.resources.compute import ComputeResource
 @dg.multi_asset(
     partitions_def=videos_partitions,
     group_name="extents",
-    deps=["layout_approval"],
     pool="modal_gpu",
     specs=[
-        dg.AssetSpec("cropped_frames", description="The approved region at 10 Hz as VP9 chunks (16/4/1 pyramid)", kinds={"webm"}),
-        dg.AssetSpec("caption_frame_extents", description="Forward and backward label of every consecutive 10 Hz pair", kinds={"sqlite"}),
+        dg.AssetSpec("cropped_frames", deps=["layout_approval"], description="The approved region at 10 Hz as VP9 chunks (16/4/1 pyramid)", kinds={"webm"}),
+        dg.AssetSpec("caption_frame_extents", deps=["layout_approval"], description="Forward and backward label of every consecutive 10 Hz pair", kinds={"sqlite"}),
     ],
 )
 def crop_and_infer_caption_frame_extents(

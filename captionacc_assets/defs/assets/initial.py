@@ -28,12 +28,11 @@ def video(
 @dg.multi_asset(
     partitions_def=videos_partitions,
     group_name="initial",
-    deps=[video],
     pool="modal_gpu",
     specs=[
-        dg.AssetSpec("full_frames", description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}),
-        dg.AssetSpec("raw_ocr_db", description="OCR of every full frame, frames with no text included", kinds={"sqlite"}),
-        dg.AssetSpec("layout_db", description="OCR boxes with in/out labels and the proposed caption region", kinds={"sqlite"}),
+        dg.AssetSpec("full_frames", deps=[video], description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}),
+        dg.AssetSpec("raw_ocr_db", deps=[video], description="OCR of every full frame, frames with no text included", kinds={"sqlite"}),
+        dg.AssetSpec("layout_db", deps=[video], description="OCR boxes with in/out labels and the proposed caption region", kinds={"sqlite"}),
     ],
 )
 def extract_frames_and_ocr(
@@ -56,6 +55,6 @@ def extract_frames_and_ocr(
         "frames_without_text": result.frames_without_text,
     })
     yield dg.MaterializeResult(asset_key="layout_db", metadata={
-        "key": keys.layout_db, "region": list(layout["region"]) if not isinstance(layout["region"], dict) else layout["region"],
+        "key": keys.layout_db, "region": [round(v, 4) for v in layout["region"]],
         "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
     })
