@@ -1,0 +1,37 @@
+"""The pair labels' fixed column order and their reversal."""
+
+import numpy as np
+import pytest
+
+from captionacc_assets.core.dbs.extents_db import EXTENTS_LABELS
+from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, reverse_label
+
+
+def test_label_order_is_the_contract_order():
+    assert LABELS == ("same", "different", "empty_empty", "empty_valid", "valid_empty")
+    assert LABELS == EXTENTS_LABELS    # the extents database stores columns in the same order
+
+
+@pytest.mark.parametrize("label, reversed_label", [
+    ("same", "same"), ("different", "different"), ("empty_empty", "empty_empty"),
+    ("empty_valid", "valid_empty"), ("valid_empty", "empty_valid"),
+])
+def test_reverse_label(label, reversed_label):
+    assert reverse_label(label) == reversed_label
+    assert reverse_label(reverse_label(label)) == label
+
+
+def test_reverse_label_rejects_unknown_labels():
+    with pytest.raises(ValueError, match="unknown pair label"):
+        reverse_label("caption_start")
+
+
+def test_reverse_permutation_is_an_involution_that_applies_reverse_label():
+    perm = list(REVERSE_PERMUTATION)
+    assert sorted(perm) == list(range(len(LABELS)))
+    assert [perm[k] for k in perm] == list(range(len(LABELS)))
+    for k, label in enumerate(LABELS):
+        one_hot = np.eye(len(LABELS))[k]
+        assert LABELS[int(one_hot[perm].argmax())] == reverse_label(label)
+    probs = np.array([0.1, 0.2, 0.3, 0.15, 0.25])
+    assert probs[perm][LABELS.index("empty_valid")] == probs[LABELS.index("valid_empty")]
