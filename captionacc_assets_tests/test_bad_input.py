@@ -86,7 +86,7 @@ def test_approval_for_an_unknown_video_is_refused(platform, capsys):
 @pytest.mark.parametrize("crop", ["0,0.8,1.3,1", "-0.1,0.8,1,1", "0.9,0.8,0.1,1", "0,0.9,1,0.8"])
 def test_crop_region_out_of_range_or_inverted_is_refused_and_nothing_changes(platform, tmp_path, capsys, crop):
     video_id = platform.upload(_small_video(tmp_path / "ok.mp4"), "tenant-a")
-    assert main(["approve", video_id, "--crop", crop]) == 2
+    assert main(["approve", video_id, f"--crop={crop}"]) == 2
     assert "crop region" in capsys.readouterr().err
     assert platform.catalog.latest_cropped_frames_version(video_id) is None
 

@@ -34,6 +34,7 @@ def test_instance_config_limits_one_run_per_video(tmp_path):
     from pathlib import Path
 
     shutil.copy(Path(__file__).resolve().parents[1] / "dagster.yaml", tmp_path / "dagster.yaml")
-    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
-        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+    instance.dispose()
     assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
