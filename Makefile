@@ -22,4 +22,4 @@ demo: setup
 	$(VENV)/bin/captionacc demo
 
 test: setup
-	$(VENV)/bin/python -m pytest -n 2 -q
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
