@@ -13,10 +13,15 @@ from captionacc_assets.settings import DEFAULT_TENANT, approve_confidence_thresh
 
 
 def _print_stage(name: str, run) -> None:
+    """Wall time of the stage, of each Dagster step, and of the parts of each compute job."""
     status = "ok" if run.success else "FAILED"
     print(f"  {name:<22} {run.seconds:8.2f} s  {status}")
     for step, seconds in run.step_seconds.items():
         print(f"    {step:<32} {seconds:8.2f} s")
+    for asset, metadata in run.metadata.items():
+        if "timings_s" in metadata:
+            parts = ", ".join(f"{part} {sec:.2f}" for part, sec in metadata["timings_s"].items())
+            print(f"      {asset} parts (s): {parts}")
 
 
 def _stage_error(platform, video_id: str, stage: str, run) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 DEFAULT_HOME = "~/.captionacc"
 DEFAULT_TENANT = "local"
-DEFAULT_APPROVE_CONFIDENCE = 0.6
+DEFAULT_APPROVE_CONFIDENCE = 0.5
 
 
 @dataclass(frozen=True)

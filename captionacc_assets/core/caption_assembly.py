@@ -19,7 +19,7 @@ class SpanText:
     confidence: float
 
 
-def frames_for_median(span: CaptionSpan, max_frames: int = 31) -> list[int]:
+def frames_for_median(span: CaptionSpan, max_frames: int = 15) -> list[int]:
     """Indices whose median represents a caption: its frames, minus fade edges, evenly thinned."""
     start, end = span.start, span.end
     if end - start >= 6:  # drop one frame at each edge, where fades blend captions

@@ -42,6 +42,35 @@ def _fetch_chunks(store: ObjectStore, prefix: str, manifest: dict, indices: set[
             store.get_file(prefix + chunk["name"], target)
 
 
+def _read_span_texts(chunks_dir: Path, manifest: dict, wanted: dict[int, list[int]],
+                     engine: OcrEngine, timings: Timings, progress: Progress) -> dict[int, SpanText]:
+    """OCR each span's median frame, decoding the chunks in one ascending pass.
+
+    Spans do not overlap, so each decoded frame belongs to one span; a span is read as
+    soon as its last frame arrives, so memory holds one span's frames at a time.
+    """
+    owner = {index: start for start, indices in wanted.items() for index in indices}
+    buffers: dict[int, list] = {}
+    texts: dict[int, SpanText] = {}
+    ticker = ProgressTicker(progress, "caption OCR", len(wanted))
+    frames = iter_chunk_frames(chunks_dir, manifest, sorted(owner))
+    while True:
+        with timings.measure("decode_median"):
+            item = next(frames, None)
+            if item is None:
+                break
+            index, frame = item
+            start = owner[index]
+            buffers.setdefault(start, []).append(frame)
+            if index != wanted[start][-1]:
+                continue
+            image = median_frame(buffers.pop(start))
+        with timings.measure("ocr"):
+            texts[start] = SpanText(*read_caption_text(engine, image))
+        ticker.tick(len(texts))
+    return texts
+
+
 def caption_ocr(
     store: ObjectStore,
     keys: VideoKeys,
@@ -71,17 +100,7 @@ def caption_ocr(
     with timings.measure("download_chunks"):
         _fetch_chunks(store, prefix, manifest, {i for v in wanted.values() for i in v}, chunks_dir)
 
-    texts: dict[int, SpanText] = {}
-    ticker = ProgressTicker(progress, "caption OCR", len(caption_spans))
-    for done, span in enumerate(caption_spans, 1):
-        with timings.measure("median"):
-            frames = [f for _, f in iter_chunk_frames(chunks_dir, manifest, wanted[span.start])]
-            image = median_frame(frames)
-        with timings.measure("ocr"):
-            text, confidence = read_caption_text(engine, image)
-        texts[span.start] = SpanText(text, confidence)
-        ticker.tick(done)
-
+    texts = _read_span_texts(chunks_dir, manifest, wanted, engine, timings, progress)
     rows = assemble_caption_rows(spans, texts, n)
     captions_path = work_dir / "captions.db.gz"
     write_captions_db(captions_path, rows, frame_count=n, video_id=video_id)

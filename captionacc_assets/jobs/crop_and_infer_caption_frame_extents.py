@@ -14,6 +14,7 @@ from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
+from captionacc_assets.jobs.background import BackgroundSink
 from captionacc_assets.jobs.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
 
@@ -53,24 +54,22 @@ def crop_and_infer_caption_frame_extents(
     n = probe.frame_count
     chunks_dir = work_dir / f"cropped_frames_v{version}"
     writer = ChunkPyramidWriter(chunks_dir, n)
+    encoder = BackgroundSink(writer.add)
     ticker = ProgressTicker(progress, "crop + extents", n)
 
     def cropped_frames():
         for done, (index, crop) in enumerate(
             iter_frames_at(video_path, range(n), region=region, probe=probe), 1
         ):
-            with timings.measure("encode_chunks"):
-                writer.add(index, crop)
+            encoder.put(index, crop)
             ticker.tick(done)
             yield crop
 
     with timings.measure("decode_crop_classify"):
         predictions = classifier.predict(cropped_frames())
-    with timings.measure("encode_chunks"):
+    with timings.measure("finish_chunks"):
+        encoder.close()
         manifest = writer.close()
-    timings["decode_crop_classify"] = round(
-        timings["decode_crop_classify"] - timings.get("encode_chunks", 0.0), 3
-    )
 
     extents_key = keys.caption_frame_extents_db(version, classifier.model_hash)
     extents_path = work_dir / Path(extents_key).name

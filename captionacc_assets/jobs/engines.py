@@ -7,11 +7,15 @@ OCR_ENGINES = ("rapidocr",)
 PAIR_CLASSIFIERS = ("baseline",)
 
 
-def ocr_engine(name: str = "rapidocr") -> OcrEngine:
+# Full frames are OCR'd only to find the caption band, so a smaller detection size is enough.
+FULL_FRAME_MAX_SIDE = 960
+
+
+def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280) -> OcrEngine:
     if name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine()
+        return RapidOcrEngine(max_side=max_side)
     raise ValueError(f"unknown OCR engine {name!r}; choose one of {OCR_ENGINES}")
 
 

@@ -15,7 +15,7 @@ from captionacc_assets.jobs.object_store import GZIP, JPEG, ObjectStore, fetch_v
 from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
 
 # Short videos get at least this many full frames so layout inference sees enough captions.
-MIN_LAYOUT_FRAMES = 12
+MIN_LAYOUT_FRAMES = 10
 
 
 @dataclass

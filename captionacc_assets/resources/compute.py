@@ -11,7 +11,7 @@ from captionacc_assets.jobs.crop_and_infer_caption_frame_extents import (
     CropInferResult,
     crop_and_infer_caption_frame_extents,
 )
-from captionacc_assets.jobs.engines import ocr_engine, pair_classifier
+from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair_classifier
 from captionacc_assets.jobs.extract_frames_and_ocr import ExtractResult, extract_frames_and_ocr
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.jobs.progress import Progress, no_progress
@@ -38,7 +38,7 @@ class ComputeResource(dg.ConfigurableResource):
     ) -> ExtractResult:
         self._require_in_process()
         return extract_frames_and_ocr(
-            store, keys, video_key, engine=ocr_engine(self.ocr_engine),
+            store, keys, video_key, engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
             work_dir=work_dir, progress=progress,
         )
 

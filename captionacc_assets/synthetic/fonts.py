@@ -20,6 +20,9 @@ FONT_FILES: dict[str, tuple[str, str]] = {
     "latin_sans": ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "fonts-dejavu-core"),
     "latin_sans_bold": ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", "fonts-dejavu-core"),
     "latin_serif": ("/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf", "fonts-dejavu-core"),
+    # AR PL UMing (Ming/Song serif) and UKai (brush-style Kai): CJK faces unlike the sans.
+    "cjk_serif": ("/usr/share/fonts/truetype/arphic/uming.ttc", "fonts-arphic-uming"),
+    "cjk_brush": ("/usr/share/fonts/truetype/arphic/ukai.ttc", "fonts-arphic-ukai"),
 }
 
 # name -> path, the mapping specs key into.

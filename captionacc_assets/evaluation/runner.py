@@ -1,0 +1,217 @@
+"""`captionacc eval`: run the real pipeline over the benchmark set and report its accuracy.
+
+Each video goes through the same path a user's does (upload -> initial stage -> approve
+the proposed layout -> captions -> SRT export) in a fresh embedded-default home, and
+the exported SRT is scored against the truth. A video the pipeline fails on is
+recorded with its error and scored as if nothing was found, so one failure shows up in
+the numbers instead of stopping the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.evaluation.eval_set import NAMED_SIZES, EvalItem, build_eval_set, write_eval_set
+from captionacc_assets.evaluation.scorer import Score, combine, parse_captions, score
+
+# What `captionacc eval --floors` (and the CI test on the "ci" set) requires of the pooled score.
+FLOORS = {"recall": 0.9, "precision": 0.9, "cer": 0.05}
+EVAL_TENANT = "eval"
+# Conditions shown in the per-video table (all of them go into the JSON and the breakdown).
+TABLE_CONDITIONS = ("language", "background", "resolution", "fps", "font", "style", "timing")
+
+
+@contextmanager
+def _captionacc_home(home: Path) -> Iterator[None]:
+    """Point CAPTIONACC_HOME and DAGSTER_HOME at `home` and put them back afterwards."""
+    saved = {name: os.environ.get(name) for name in ("CAPTIONACC_HOME", "DAGSTER_HOME")}
+    os.environ["CAPTIONACC_HOME"] = str(home)
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
+    """Run one video end to end; the exported SRT text ("" on failure) and run facts."""
+    facts: dict = {"seconds": 0.0, "error": None}
+    started = time.perf_counter()
+    try:
+        video_id = platform.upload(video, EVAL_TENANT, video_id=item.name)
+        initial = platform.initial_processing(video_id)
+        facts["initial_seconds"] = initial.seconds
+        if not initial.success:
+            facts["error"] = f"initial processing: {initial.error}"
+            return "", facts
+        layout = platform.proposed_layout(video_id)
+        facts["layout_confidence"] = layout.get("confidence")
+        facts["layout_region"] = [round(v, 4) for v in layout["region"]]
+        platform.approve(video_id, None, requested_by="eval")
+        approved = platform.approved_processing(video_id)
+        facts["approved_seconds"] = approved.seconds
+        if not approved.success:
+            facts["error"] = f"approved processing: {approved.error}"
+            return "", facts
+        return platform.storage.get_bytes(platform.keys(video_id).export("srt")).decode("utf-8"), facts
+    except Exception as error:  # recorded and scored as all-missed; the run goes on
+        facts["error"] = f"{type(error).__name__}: {error}"
+        return "", facts
+    finally:
+        facts["seconds"] = round(time.perf_counter() - started, 2)
+
+
+def _fmt(value, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _score_cells(s: Score) -> str:
+    return (f"{s.true_cues:>4} {s.predicted_cues:>4}  {_fmt(s.recall):>5} {_fmt(s.precision):>5} "
+            f"{_fmt(s.cer, '.3f'):>6} {_fmt(s.exact_text_rate):>5} {_fmt(s.start_error_ms_p95, '.0f'):>6} "
+            f"{_fmt(s.end_error_ms_p95, '.0f'):>6}")
+
+
+SCORE_HEADER = f"{'true':>4} {'pred':>4}  {'rec':>5} {'prec':>5} {'CER':>6} {'exact':>5} {'st p95':>6} {'en p95':>6}"
+
+
+def by_condition(conditions: list[dict[str, str]], scores: list[Score]) -> dict[str, dict[str, tuple[int, Score]]]:
+    """(videos, pooled score) per condition key and value, over the videos that have that key."""
+    groups: dict[str, dict[str, list[Score]]] = {}
+    for video_conditions, s in zip(conditions, scores):
+        for key, value in video_conditions.items():
+            groups.setdefault(key, {}).setdefault(value, []).append(s)
+    return {
+        key: {value: (len(group), combine(group)) for value, group in sorted(values.items())}
+        for key, values in sorted(groups.items())
+    }
+
+
+def floors_met(summary: dict, floors: dict[str, float] = FLOORS) -> list[str]:
+    """The floors the pooled summary misses, as readable lines (empty: all met)."""
+    failures = []
+    for name, floor in floors.items():
+        value = summary.get(name)
+        ok = value is not None and (value <= floor if name == "cer" else value >= floor)
+        if not ok:
+            failures.append(f"{name} {value} {'>' if name == 'cer' else '<'} floor {floor}")
+    return failures
+
+
+def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | None = None,
+             print_report: bool = True) -> dict:
+    """Generate (or reuse) the set under out_dir/videos, process each video in a fresh
+    home at out_dir/home, score it, print the tables and write the JSON report."""
+    from captionacc_assets.platform import LocalPlatform
+
+    out_dir = Path(out_dir)
+    say = print if print_report else (lambda *a, **k: None)
+    items = build_eval_set(size, seed)
+    started = time.perf_counter()
+    videos_dir = out_dir / "videos"
+    say(f"eval set {size!r} seed {seed}: {len(items)} videos, "
+        f"{sum(i.spec.duration_s for i in items):.0f} s of video -> {videos_dir}")
+    paths = write_eval_set(items, videos_dir)
+    generate_seconds = round(time.perf_counter() - started, 2)
+
+    home = out_dir / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    results, scores = [], []
+    with _captionacc_home(home):
+        platform = LocalPlatform.open()
+        try:
+            say(f"\n{'video':<34} {'conditions':<52} {SCORE_HEADER} {'sec':>6}")
+            for item, video in zip(items, paths):
+                srt_text, facts = _process(platform, item, video)
+                truth = parse_captions(video.with_suffix(".srt").read_text(encoding="utf-8"))
+                try:
+                    predicted = parse_captions(srt_text) if srt_text else []
+                except Exception as error:  # an unparseable export is a failure of this video
+                    facts["error"] = f"export did not parse: {error}"
+                    predicted = []
+                s = score(truth, predicted)
+                scores.append(s)
+                results.append({
+                    "name": item.name, "conditions": item.conditions, "duration_s": item.spec.duration_s,
+                    **facts, "score": s.as_dict(),
+                    "truth": [[c.start_s, c.end_s, c.text] for c in truth],
+                    "predicted": [[c.start_s, c.end_s, c.text] for c in predicted],
+                })
+                conditions = " ".join(item.conditions.get(k, "") for k in TABLE_CONDITIONS if k in item.conditions)
+                say(f"{item.name:<34} {conditions[:52]:<52} {_score_cells(s)} {facts['seconds']:>6.1f}"
+                    + (f"  ERROR {facts['error']}" if facts["error"] else ""))
+        finally:
+            platform.instance.dispose()
+
+    summary = combine(scores).as_dict()
+    groups = by_condition([r["conditions"] for r in results], scores)
+    failures = floors_met(summary)
+    process_seconds = sum(r["seconds"] for r in results)
+    video_seconds = sum(i.spec.duration_s for i in items)
+    report = {
+        "size": size, "seed": seed, "videos": results, "summary": summary, "by_condition": {
+            key: {value: {"videos": n, **s.as_dict()} for value, (n, s) in values.items()}
+            for key, values in groups.items()
+        },
+        "floors": FLOORS, "floors_failed": failures,
+        "errors": sum(1 for r in results if r["error"]),
+        "generate_seconds": generate_seconds, "process_seconds": round(process_seconds, 2),
+        "video_seconds": video_seconds,
+    }
+    say(f"\n{'all videos (pooled)':<87} {_score_cells(combine(scores))} {process_seconds:>6.1f}")
+    say(f"f1 {summary['f1']:.3f}; start error median {_fmt(summary['start_error_ms_median'], '.0f')} ms, "
+        f"end error median {_fmt(summary['end_error_ms_median'], '.0f')} ms; {report['errors']} pipeline errors; "
+        f"processing {process_seconds:.0f} s for {video_seconds:.0f} s of video "
+        f"({process_seconds / max(len(items), 1):.1f} s per video), generation {generate_seconds:.0f} s")
+    say(f"\nby condition (pooled over the videos with each value):\n{'condition':<34} {'n':>3} {SCORE_HEADER}")
+    for key, values in groups.items():
+        for value, (n, s) in values.items():
+            say(f"{key + '=' + value:<34} {n:>3} {_score_cells(s)}")
+    if json_path:
+        json_path = Path(json_path)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        say(f"\nwrote {json_path}")
+    return report
+
+
+def _size(value: str) -> int | str:
+    if value in NAMED_SIZES:
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise InputError(f"--size {value!r}: use ci, full or a number of videos")
+
+
+def add_eval_arguments(parser) -> None:
+    """The options of `captionacc eval`."""
+    parser.add_argument("--size", default="ci", help="ci (3 short videos), full (32 videos, >10 min) or a count")
+    parser.add_argument("--seed", type=int, default=0, help="picks the set's phrases, conditions and pictures")
+    parser.add_argument("--out", default="eval-out",
+                        help="folder for the generated videos (reused when unchanged) and the pipeline's home")
+    parser.add_argument("--json", help="write the full report (per video, pooled, per condition) here")
+    parser.add_argument("--floors", action="store_true",
+                        help=f"exit 1 unless the pooled score meets {', '.join(f'{k} {v}' for k, v in FLOORS.items())}")
+
+
+def eval_command(args) -> int:
+    """Run `captionacc eval`; 0, or 1 when --floors is given and a floor is missed."""
+    report = run_eval(_size(str(args.size)), args.seed, Path(args.out),
+                      json_path=Path(args.json) if args.json else None)
+    if args.floors:
+        if report["floors_failed"]:
+            print("floors not met: " + "; ".join(report["floors_failed"]), file=sys.stderr)
+            return 1
+        print("floors met: " + ", ".join(f"{k} {v}" for k, v in FLOORS.items()))
+    return 0

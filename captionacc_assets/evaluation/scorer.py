@@ -1,0 +1,320 @@
+"""Score predicted timed captions against the truth: matching, recall/precision, CER, timing.
+
+A predicted cue counts for a true cue only if they overlap in time, and each cue is used
+at most once. The pairing maximizes the total overlap (ties broken by text similarity):
+a greedy "largest overlap first" pairing can lose a match when one predicted cue
+straddles two true cues, which would understate recall. Text is compared after NFKC
+normalization (so full-width "，" equals ","), with whitespace collapsed, so a line
+break is one space.
+
+Pure Python (no dagster, no scipy): the overlap graph of two timelines splits into small
+connected components, and each component is solved exactly with a Hungarian assignment.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import srt
+
+__all__ = ["ScoredCue", "Score", "parse_captions", "normalize_text", "edit_distance", "cer", "match", "score", "combine"]
+
+
+@dataclass(frozen=True)
+class ScoredCue:
+    """One caption as shown: [start_s, end_s) and its text."""
+
+    start_s: float
+    end_s: float
+    text: str
+
+
+# ---------------------------------------------------------------------------- parsing
+
+_VTT_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})$")
+_VTT_TAG = re.compile(r"<[^>]*>")
+
+
+def _vtt_seconds(stamp: str) -> float:
+    m = _VTT_TIME.match(stamp.strip())
+    if not m:
+        raise ValueError(f"bad WebVTT timestamp {stamp!r}")
+    hours, minutes, seconds, millis = m.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
+
+
+def _parse_vtt(text: str) -> list[ScoredCue]:
+    """Cue blocks of a WebVTT file: optional identifier, "start --> end [settings]",
+    payload lines. Header, NOTE, STYLE and REGION blocks are skipped; markup tags are
+    removed and character references (&amp; ...) decoded."""
+    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip("\n"))
+    cues = []
+    for number, block in enumerate(blocks):
+        lines = block.split("\n")
+        if number == 0:
+            if not lines[0].startswith("WEBVTT"):
+                raise ValueError("a WebVTT file must start with 'WEBVTT'")
+            continue
+        if lines[0].startswith(("NOTE", "STYLE", "REGION")):
+            continue
+        timing = next((i for i, line in enumerate(lines[:2]) if "-->" in line), None)
+        if timing is None:
+            continue
+        start, _, rest = lines[timing].partition("-->")
+        end = rest.strip().split()[0] if rest.strip() else ""
+        payload = "\n".join(lines[timing + 1:])
+        cues.append(ScoredCue(_vtt_seconds(start), _vtt_seconds(end), html.unescape(_VTT_TAG.sub("", payload)).strip()))
+    return cues
+
+
+def parse_captions(text: str) -> list[ScoredCue]:
+    """SRT or WebVTT text (told apart by the "WEBVTT" signature) as cues in time order."""
+    text = text.lstrip("\ufeff")
+    if text.lstrip().startswith("WEBVTT"):
+        cues = _parse_vtt(text.lstrip())
+    else:
+        cues = [
+            ScoredCue(sub.start.total_seconds(), sub.end.total_seconds(), sub.content.strip())
+            for sub in srt.parse(text)
+        ]
+    return sorted(cues, key=lambda c: (c.start_s, c.end_s))
+
+
+# ------------------------------------------------------------------------------- text
+
+def normalize_text(text: str) -> str:
+    """NFKC, every run of whitespace (line breaks included) one space, trimmed."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions) between two strings.
+
+    One numpy row per character of the shorter string: the substitution/deletion step is
+    vectorized, the insertion step is a running minimum (np.minimum.accumulate)."""
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    codes_a = np.frombuffer(a.encode("utf-32-le"), dtype=np.uint32)
+    positions = np.arange(len(a) + 1, dtype=np.int64)
+    row = positions.copy()
+    for i, ch in enumerate(b, start=1):
+        diagonal = row[:-1] + (codes_a != ord(ch))
+        new = np.empty_like(row)
+        new[0] = i
+        new[1:] = np.minimum(row[1:] + 1, diagonal)
+        # insertion: new[j] = min_k (new[k] + j - k), a running minimum of new[k] - k
+        new = np.minimum.accumulate(new - positions) + positions
+        row = new
+    return int(row[-1])
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate: edits / reference characters, on normalized text.
+    An empty reference scores 0.0 against an empty hypothesis and 1.0 otherwise."""
+    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    return edit_distance(ref, hyp) / len(ref)
+
+
+def _similarity(a: str, b: str) -> float:
+    a, b = normalize_text(a), normalize_text(b)
+    longest = max(len(a), len(b))
+    return 1.0 if longest == 0 else 1.0 - edit_distance(a, b) / longest
+
+
+# --------------------------------------------------------------------------- matching
+
+def _overlap_ms(a: ScoredCue, b: ScoredCue) -> int:
+    return max(0, round(1000 * (min(a.end_s, b.end_s) - max(a.start_s, b.start_s))))
+
+
+def _hungarian_max(weight: list[list[float]]) -> list[tuple[int, int]]:
+    """Rows matched to columns maximizing the total weight (a complete assignment of the
+    smaller side). The O(n^2 m) potentials method on cost = -weight."""
+    transpose = len(weight) > len(weight[0])
+    if transpose:
+        weight = [list(col) for col in zip(*weight)]
+    n, m = len(weight), len(weight[0])
+    inf = float("inf")
+    u, v = [0.0] * (n + 1), [0.0] * (m + 1)
+    owner = [0] * (m + 1)      # owner[j]: row (1-based) assigned to column j
+    way = [0] * (m + 1)
+    for i in range(1, n + 1):
+        owner[0] = i
+        j0 = 0
+        minv = [inf] * (m + 1)
+        used = [False] * (m + 1)
+        while True:
+            used[j0] = True
+            i0, delta, j1 = owner[j0], inf, 0
+            for j in range(1, m + 1):
+                if not used[j]:
+                    cur = -weight[i0 - 1][j - 1] - u[i0] - v[j]
+                    if cur < minv[j]:
+                        minv[j], way[j] = cur, j0
+                    if minv[j] < delta:
+                        delta, j1 = minv[j], j
+            for j in range(m + 1):
+                if used[j]:
+                    u[owner[j]] += delta
+                    v[j] -= delta
+                else:
+                    minv[j] -= delta
+            j0 = j1
+            if owner[j0] == 0:
+                break
+        while j0:
+            j1 = way[j0]
+            owner[j0] = owner[j1]
+            j0 = j1
+    pairs = [(owner[j] - 1, j - 1) for j in range(1, m + 1) if owner[j]]
+    return [(c, r) for r, c in pairs] if transpose else pairs
+
+
+def match(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> list[tuple[int, int]]:
+    """One-to-one (truth index, predicted index) pairs with positive time overlap that
+    maximize the total overlap (whole milliseconds); among equal totals, the pairing with
+    the most similar texts. Sorted by truth index."""
+    edges = [
+        (i, j, overlap)
+        for i, t in enumerate(truth)
+        for j, p in enumerate(predicted)
+        if p.end_s > t.start_s and p.start_s < t.end_s and (overlap := _overlap_ms(t, p)) > 0
+    ]
+    # Connected components of the overlap graph (union-find over truth i and predicted ~j).
+    parent: dict[object, object] = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, j, _ in edges:
+        parent[find(("t", i))] = find(("p", j))
+    components: dict[object, list[tuple[int, int, int]]] = {}
+    for edge in edges:
+        components.setdefault(find(("t", edge[0])), []).append(edge)
+
+    pairs = []
+    for component in components.values():
+        if len(component) == 1:
+            pairs.append(component[0][:2])
+            continue
+        rows = sorted({i for i, _, _ in component})
+        cols = sorted({j for _, j, _ in component})
+        # Text similarity only breaks ties: its total over the component stays below 1 ms.
+        tie = 1.0 / (min(len(rows), len(cols)) + 1)
+        weight = [[0.0] * len(cols) for _ in rows]
+        for i, j, overlap in component:
+            weight[rows.index(i)][cols.index(j)] = overlap + tie * _similarity(truth[i].text, predicted[j].text)
+        for r, c in _hungarian_max(weight):
+            if weight[r][c] > 0:   # a zero-weight pair is "not matched"
+                pairs.append((rows[r], cols[c]))
+    return sorted(pairs)
+
+
+# ---------------------------------------------------------------------------- scoring
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return None if not values else round(float(np.percentile(np.asarray(values, dtype=float), q)), 1)
+
+
+@dataclass
+class Score:
+    """Accuracy of one video (or, from `combine`, many pooled).
+
+    recall = matched / true cues, precision = matched / predicted cues (each 1.0 when
+    its denominator is 0: nothing to miss, nothing claimed). cer is character-weighted
+    over matched cues (total edits / total reference characters); exact_text_rate is
+    the share of matched cues whose normalized text is identical. Timing errors are
+    absolute, in ms, over matched cues; None where nothing matched."""
+
+    true_cues: int
+    predicted_cues: int
+    matched: int
+    missed: int
+    phantom: int
+    recall: float
+    precision: float
+    f1: float
+    cer: float | None
+    exact_text_rate: float | None
+    start_error_ms_median: float | None
+    start_error_ms_p95: float | None
+    end_error_ms_median: float | None
+    end_error_ms_p95: float | None
+    # What pooling needs.
+    edits: int = 0
+    reference_chars: int = 0
+    exact: int = 0
+    start_errors_ms: tuple[float, ...] = field(default=(), repr=False)
+    end_errors_ms: tuple[float, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict:
+        """The summary numbers (not the per-cue error lists), JSON-ready."""
+        return {
+            name: getattr(self, name)
+            for name in (
+                "true_cues", "predicted_cues", "matched", "missed", "phantom", "recall", "precision", "f1",
+                "cer", "exact_text_rate", "start_error_ms_median", "start_error_ms_p95",
+                "end_error_ms_median", "end_error_ms_p95", "edits", "reference_chars", "exact",
+            )
+        }
+
+
+def _make_score(true_cues: int, predicted_cues: int, matched: int, edits: int, reference_chars: int,
+                exact: int, start_errors: Sequence[float], end_errors: Sequence[float]) -> Score:
+    recall = matched / true_cues if true_cues else 1.0
+    precision = matched / predicted_cues if predicted_cues else 1.0
+    f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+    if matched:
+        cer_value = edits / reference_chars if reference_chars else float(edits > 0)
+        exact_rate = exact / matched
+    else:
+        cer_value = exact_rate = None
+    return Score(
+        true_cues=true_cues, predicted_cues=predicted_cues, matched=matched,
+        missed=true_cues - matched, phantom=predicted_cues - matched,
+        recall=recall, precision=precision, f1=f1, cer=cer_value, exact_text_rate=exact_rate,
+        start_error_ms_median=_percentile(start_errors, 50), start_error_ms_p95=_percentile(start_errors, 95),
+        end_error_ms_median=_percentile(end_errors, 50), end_error_ms_p95=_percentile(end_errors, 95),
+        edits=edits, reference_chars=reference_chars, exact=exact,
+        start_errors_ms=tuple(start_errors), end_errors_ms=tuple(end_errors),
+    )
+
+
+def score(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> Score:
+    """Match predicted cues to true cues and measure recall, precision, text and timing."""
+    edits = reference_chars = exact = 0
+    start_errors, end_errors = [], []
+    pairs = match(truth, predicted)
+    for i, j in pairs:
+        ref, hyp = normalize_text(truth[i].text), normalize_text(predicted[j].text)
+        edits += edit_distance(ref, hyp)
+        reference_chars += len(ref)
+        exact += ref == hyp
+        start_errors.append(round(abs(predicted[j].start_s - truth[i].start_s) * 1000, 1))
+        end_errors.append(round(abs(predicted[j].end_s - truth[i].end_s) * 1000, 1))
+    return _make_score(len(truth), len(predicted), len(pairs), edits, reference_chars, exact,
+                       start_errors, end_errors)
+
+
+def combine(scores: Sequence[Score]) -> Score:
+    """Pool several videos' scores: counts and edits summed, timing errors pooled (so a
+    video with many cues weighs more than one with few)."""
+    return _make_score(
+        sum(s.true_cues for s in scores), sum(s.predicted_cues for s in scores), sum(s.matched for s in scores),
+        sum(s.edits for s in scores), sum(s.reference_chars for s in scores), sum(s.exact for s in scores),
+        [e for s in scores for e in s.start_errors_ms], [e for s in scores for e in s.end_errors_ms],
+    )
+

@@ -1,0 +1,40 @@
+"""Run a per-item sink on a worker thread, so encoding overlaps decoding.
+
+PyAV releases the GIL inside its codecs, so a VP9 encoder fed from a bounded queue
+runs beside the decoder on the second core. The queue bound keeps memory flat.
+"""
+
+import queue
+import threading
+from typing import Callable
+
+_DONE = object()
+
+
+class BackgroundSink:
+    def __init__(self, sink: Callable[..., None], max_pending: int = 64):
+        self._sink = sink
+        self._queue: queue.Queue = queue.Queue(max_pending)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._error is None:
+                try:
+                    self._sink(*item)
+                except BaseException as error:  # surfaced to the producer in put()/close()
+                    self._error = error
+
+    def put(self, *args) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(args)
+
+    def close(self) -> None:
+        """Wait for every queued item; re-raise the sink's first error."""
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
