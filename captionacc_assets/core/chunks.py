@@ -23,8 +23,9 @@ LEVELS = (16, 4, 1)
 FRAME_RATE_HZ = 10
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
-# VP9 quality: crf 30 keeps caption strokes sharp enough for OCR at realtime speed.
-DEFAULT_CRF = 30
+# VP9 quality: at crf 30 the median-frame OCR lost narrow word spaces in Latin text;
+# crf 24 keeps them, for ~1.5x the bytes and the same realtime encoding speed.
+DEFAULT_CRF = 24
 
 
 def chunk_level(i: int) -> int:

@@ -40,3 +40,9 @@ def _jpeg(picture: Image.Image, quality: int) -> bytes:
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    """RGB pixels of a stored full frame or thumbnail."""
+    with Image.open(io.BytesIO(data)) as picture:
+        return np.asarray(picture.convert("RGB"))

@@ -3,6 +3,8 @@
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from captionacc_assets.core.dbs.layout_db import write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import write_raw_ocr_db
 from captionacc_assets.core.full_frames import encode_jpeg, full_frame_name, make_thumbnail
@@ -25,6 +27,8 @@ class ExtractResult:
     ocr_box_count: int
     frames_without_text: int
     layout: dict
+    in_region_box_count: int
+    preview_frame_index: int  # the full frame showing the most caption-region text
     keys_written: list[str]
     timings: dict = field(default_factory=dict)
 
@@ -83,12 +87,18 @@ def extract_frames_and_ocr(
         store.put_file(keys.layout_db, layout_path, GZIP)
         written += [keys.raw_ocr_db, keys.layout_db]
 
+    in_region = [
+        sum(1 for b in range(len(boxes)) if proposal.box_labels.get((index, b), ("out",))[0] == "in")
+        for index, boxes in ocr_frames
+    ]
     return ExtractResult(
         probe=probe.as_dict(),
         full_frame_indices=[i for i, _ in ocr_frames],
         ocr_box_count=sum(len(b) for _, b in ocr_frames),
         frames_without_text=sum(1 for _, b in ocr_frames if not b),
         layout=proposal.as_dict(),
+        in_region_box_count=sum(in_region),
+        preview_frame_index=ocr_frames[int(np.argmax(in_region))][0],
         keys_written=written,
         timings=dict(timings),
     )

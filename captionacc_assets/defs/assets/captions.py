@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from captionacc_assets.core.dbs.captions_db import read_captions_db, validate_partition
+from captionacc_assets.core.pictures import caption_timeline, markdown_image
 from captionacc_assets.defs.assets.approval import approved_version
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
@@ -14,6 +16,10 @@ from captionacc_assets.resources.compute import ComputeResource
 @dg.asset(
     partitions_def=videos_partitions, group_name="captions", deps=["caption_frame_extents"],
     pool="modal_gpu", kinds={"sqlite"},
+    check_specs=[dg.AssetCheckSpec(
+        "captions_cover_timeline", asset="captions_db",
+        description="The published captions cover [0, n) in order, with inclusive ends and no overlaps",
+    )],
 )
 def captions_db(
     context: dg.AssetExecutionContext, catalog: CatalogResource,
@@ -26,18 +32,36 @@ def captions_db(
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
         extents_key = keys.caption_frame_extents_db(version, compute.model_hash)
         result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
+        coverage_error = published_coverage_error(storage, keys, result.frame_count, work)
         catalog.activate_version(row["id"], version)
         catalog.set_stage_status(row["id"], "boundaries", "annotate")
     preview = "\n".join(
         f"| {c['start_frame_index']} | {c['end_frame_index']} | {c['text'].replace(chr(10), ' / ')} |"
         for c in result.captions[:40]
     )
-    return dg.MaterializeResult(metadata={
+    timeline = caption_timeline(
+        [(c["start_frame_index"], c["end_frame_index"]) for c in result.captions], result.frame_count
+    )
+    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
+        check_name="captions_cover_timeline", passed=coverage_error is None,
+        metadata={"problem": coverage_error or "none"},
+    )], metadata={
+        "timeline": dg.MetadataValue.md(markdown_image(timeline, "caption timeline")),
         "key": result.captions_db_key, "caption_count": result.caption_count,
         "gap_count": result.gap_count, "frame_count": result.frame_count,
         "cropped_frames_version": version, "timings_s": result.timings,
         "captions": dg.MetadataValue.md("| start | end | text |\n|---|---|---|\n" + preview),
     })
+
+
+def published_coverage_error(storage, keys, frame_count: int, work) -> str | None:
+    """Read the published captions.db back and check it partitions the timeline."""
+    rows = read_captions_db(storage.get_file(keys.captions_db, work / "published-captions.db.gz"))
+    try:
+        validate_partition(rows, frame_count)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 @dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"})

@@ -2,6 +2,9 @@
 
 import dagster as dg
 
+from captionacc_assets.core.full_frames import decode_jpeg
+from captionacc_assets.core.pictures import markdown_image, region_on_frame
+from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import probe_video
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
@@ -29,6 +32,10 @@ def video(
     partitions_def=videos_partitions,
     group_name="initial",
     pool="modal_gpu",
+    check_specs=[dg.AssetCheckSpec(
+        "caption_region_has_text", asset="layout_db",
+        description="OCR found text inside the proposed caption region in at least one full frame",
+    )],
     specs=[
         dg.AssetSpec("full_frames", deps=[video], description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}),
         dg.AssetSpec("raw_ocr_db", deps=[video], description="OCR of every full frame, frames with no text included", kinds={"sqlite"}),
@@ -46,6 +53,10 @@ def extract_frames_and_ocr(
             storage, keys, row["storage_key"], work, progress_logger(context)
         )
     layout = result.layout
+    picture = region_on_frame(
+        decode_jpeg(storage.get_bytes(keys.full_frame_thumbnail(result.preview_frame_index))),
+        Region(*layout["region"]),
+    )
     yield dg.MaterializeResult(asset_key="full_frames", metadata={
         "prefix": keys.full_frames_prefix, "frame_count": len(result.full_frame_indices),
         "frame_indices": str(result.full_frame_indices[:50]), "timings_s": result.timings,
@@ -57,4 +68,10 @@ def extract_frames_and_ocr(
     yield dg.MaterializeResult(asset_key="layout_db", metadata={
         "key": keys.layout_db, "region": [round(v, 4) for v in layout["region"]],
         "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
+        "proposed_region": dg.MetadataValue.md(markdown_image(picture, "proposed caption region")),
     })
+    yield dg.AssetCheckResult(
+        check_name="caption_region_has_text", asset_key="layout_db",
+        passed=result.in_region_box_count > 0, severity=dg.AssetCheckSeverity.WARN,
+        metadata={"in_region_box_count": result.in_region_box_count},
+    )
