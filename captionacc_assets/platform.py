@@ -7,6 +7,7 @@ recorded in the same Dagster instance that `dagster dev` shows.
 
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -100,11 +101,8 @@ class LocalPlatform:
         keys = self.keys(video_id)
         if not self.storage.exists(keys.layout_db):
             raise InputError(f"video {video_id!r} has no layout.db yet: run its initial processing first")
-        path = self.paths.home / "work" / f"{video_id}-layout.db.gz"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.storage.get_file(keys.layout_db, path)
-        config = read_layout_config(path)
-        path.unlink()
+        with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
+            config = read_layout_config(self.storage.get_file(keys.layout_db, Path(work) / "layout.db.gz"))
         config["region"] = (config["crop_left"], config["crop_top"], config["crop_right"], config["crop_bottom"])
         return config
 

@@ -31,10 +31,6 @@ class LocalPaths:
         return self.home / "dagster"
 
     @property
-    def work_root(self) -> Path:
-        return self.home / "work"
-
-    @property
     def catalog_url(self) -> str:
         return f"sqlite:///{self.catalog_file}"
 

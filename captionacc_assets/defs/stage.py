@@ -19,7 +19,7 @@ from captionacc_assets.resources.catalog import CatalogResource
 def video_keys(row: dict) -> VideoKeys:
     keys = VideoKeys(tenant=row["tenant_id"], video=row["id"])
     validate_key(row["storage_key"], keys.tenant)
-    if not row["storage_key"].startswith(keys.video_file("mp4").rsplit("/", 1)[0] + "/"):
+    if not row["storage_key"].startswith(keys.client_prefix):
         raise InputError(f"video {row['id']!r} has storage key {row['storage_key']!r} outside its own folder")
     return keys
 
