@@ -13,6 +13,8 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+from captionacc_assets.core.pixel_median import pixel_median
+
 from captionacc_assets.core.ocr.engine import OcrBox, OcrEngine
 
 
@@ -60,8 +62,7 @@ def median_frame(frames: Iterable[np.ndarray], max_frames: int = 31) -> np.ndarr
         raise ValueError(f"median_frame needs frames of one shape, got {sorted(shapes)}")
     if len(sample) == 1:
         return np.asarray(sample[0]).astype(np.uint8, copy=True)
-    stack = np.stack(sample)
-    return np.median(stack, axis=0).round().astype(np.uint8)
+    return pixel_median(sample)
 
 
 def group_into_lines(boxes: Iterable[OcrBox]) -> list[list[OcrBox]]:

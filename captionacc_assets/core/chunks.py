@@ -245,6 +245,7 @@ def _decode_chunk(path: Path, chunk: dict, wanted: set[int], width: int, height:
     frames = {}
     indices = chunk["frame_indices"]
     with av.open(str(path)) as container:
+        container.streams.video[0].thread_type = "AUTO"
         position = 0
         for frame in container.decode(video=0):
             if position >= len(indices):
