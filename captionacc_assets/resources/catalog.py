@@ -25,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from captionacc_assets.core.errors import InputError, LockHeldError
 from captionacc_assets.core.keys import validate_id, validate_key
 from captionacc_assets.core.region import Region
+from captionacc_assets.settings import resolved
 
 TIERS = ("free", "premium", "enterprise")
 STAGES = ("layout", "boundaries", "text")
@@ -223,7 +224,10 @@ class CatalogResource(dg.ConfigurableResource):
 
     # -- plumbing ------------------------------------------------------------------------------
     def engine(self) -> Engine:
-        return _engine(self.url, os.getpid())
+        url = resolved(self.url)
+        if not url:
+            raise ValueError("the catalog URL is empty: set CAPTIONACC_CATALOG_URL (production) or CAPTIONACC_HOME")
+        return _engine(url, os.getpid())
 
     @property
     def tables(self) -> SimpleNamespace:
@@ -249,6 +253,19 @@ class CatalogResource(dg.ConfigurableResource):
             if self.db_schema and conn.dialect.name == "postgresql":
                 conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
             self.tables.metadata.create_all(conn, checkfirst=True)
+
+    def check_schema(self) -> None:
+        """Fail at start, saying what to do, when the catalog tables are absent (migration not applied)."""
+        with self._read() as conn:
+            inspector = sa.inspect(conn)
+            missing = [t.name for t in self.tables.metadata.sorted_tables
+                       if not inspector.has_table(t.name, schema=self.db_schema)]
+        if missing:
+            where = f"schema {self.db_schema!r}" if self.db_schema else "the catalog database"
+            raise RuntimeError(
+                f"catalog tables {missing} are missing from {where}: apply "
+                "migrations/001_captionacc_schema.sql with psql (see README, Production)"
+            )
 
     def _insert_if_absent(self, conn: Connection, table: sa.Table, values: dict) -> None:
         keys = [c.name for c in table.primary_key.columns]
@@ -554,3 +571,53 @@ class CatalogResource(dg.ConfigurableResource):
             return None
         return row.lock_holder_user_id
 
+
+    # -- automation queries (sensors) ----------------------------------------------------------
+    def get_videos(self, video_ids: list[str]) -> dict[str, dict]:
+        """Rows of the given videos (deleted ones included) by id, in one query; unknown ids are absent."""
+        ids = sorted({validate_id(i, "video id") for i in video_ids})
+        if not ids:
+            return {}
+        v = self.tables.videos
+        with self._read() as conn:
+            return {r.id: _row(r) for r in conn.execute(sa.select(v).where(v.c.id.in_(ids)))}
+
+    def tenant_tiers(self, tenant_ids: list[str]) -> dict[str, str]:
+        """Tier of each tenant in one query; unknown tenants are `free`."""
+        ids = sorted(set(tenant_ids))
+        tiers = dict.fromkeys(ids, "free")
+        if ids:
+            t = self.tables.tenants
+            with self._read() as conn:
+                tiers.update({r.id: r.tier for r in conn.execute(sa.select(t.c.id, t.c.tier).where(t.c.id.in_(ids)))})
+        return tiers
+
+    def list_deleted_videos(self, after: tuple[str, str] | None, limit: int) -> list[dict]:
+        """Soft-deleted videos ordered by (deleted_at, id), strictly after the cursor `(deleted_at iso, id)`."""
+        if limit < 1:
+            raise ValueError(f"limit {limit!r} must be at least 1")
+        v = self.tables.videos
+        query = (
+            sa.select(v.c.id, v.c.tenant_id, v.c.deleted_at).where(v.c.deleted_at.is_not(None))
+            .order_by(v.c.deleted_at, v.c.id).limit(int(limit))
+        )
+        if after is not None:
+            at, last_id = _cursor_time(after[0]), after[1]
+            query = query.where(sa.or_(v.c.deleted_at > at, sa.and_(v.c.deleted_at == at, v.c.id > last_id)))
+        with self._read() as conn:
+            return [_row(r) for r in conn.execute(query)]
+
+    def supersede_versions(self, video_id: str, newest_version: int) -> int:
+        """Archive the video's `requested`/`processing` versions older than `newest_version` (newest crop wins).
+
+        Returns how many were archived. Active and failed versions are left as they are.
+        """
+        validate_id(video_id, "video id")
+        cfv = self.tables.cropped_frames_versions
+        with self._write() as conn:
+            return conn.execute(
+                cfv.update()
+                .where(cfv.c.video_id == video_id, cfv.c.version < newest_version,
+                       cfv.c.status.in_(("requested", "processing")))
+                .values(status="archived")
+            ).rowcount

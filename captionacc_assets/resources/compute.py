@@ -1,4 +1,10 @@
-"""Where the three compute jobs run: in this process (embedded default) or on Modal."""
+"""Where the three compute jobs run: in this process (embedded default) or on Modal (production).
+
+Both modes run the same job code. On Modal a job gets storage keys and the bucket's location,
+never bytes, and returns its typed result as a dict, rebuilt here. `modal_call="local"` runs the
+Modal functions' own bodies in this process through `.local()`: the production wiring, end to
+end, without a Modal account (tests, debugging).
+"""
 
 from pathlib import Path
 
@@ -16,27 +22,62 @@ from captionacc_assets.jobs.extract_frames_and_ocr import ExtractResult, extract
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.jobs.progress import Progress, no_progress
 
+MODES = ("in_process", "modal")
+MODAL_CALLS = ("remote", "local")
+
 
 class ComputeResource(dg.ConfigurableResource):
-    """Runs the compute jobs. `mode="in_process"` calls them directly with the same code Modal runs."""
+    """Runs the compute jobs: `mode="in_process"` calls them directly, `mode="modal"` calls the Modal App."""
 
     mode: str = "in_process"
     ocr_engine: str = "rapidocr"
     extents_model: str = "baseline"
+    modal_app: str = "captionacc"
+    modal_call: str = "remote"
 
-    def _require_in_process(self) -> None:
-        if self.mode != "in_process":
-            raise ValueError(f"compute mode {self.mode!r} is not available; use 'in_process'")
+    def check(self) -> "ComputeResource":
+        """Fail at start on a mode or call that does not exist."""
+        if self.mode not in MODES:
+            raise ValueError(f"compute mode {self.mode!r} is not one of {', '.join(MODES)} (CAPTIONACC_COMPUTE)")
+        if self.modal_call not in MODAL_CALLS:
+            raise ValueError(f"Modal call {self.modal_call!r} is not one of {', '.join(MODAL_CALLS)} (CAPTIONACC_MODAL_CALL)")
+        return self
 
     @property
     def model_hash(self) -> str:
         return pair_classifier(self.extents_model).model_hash
 
+    # -- Modal ---------------------------------------------------------------------------------
+    def _modal(self, name: str, store: ObjectStore, progress: Progress, **kwargs) -> dict:
+        location = getattr(store, "location", None)
+        if not isinstance(location, dict):
+            raise ValueError(
+                f"Modal compute reads and writes the bucket itself, so storage must be S3 "
+                f"(CAPTIONACC_PROFILE=production), not {type(store).__name__}"
+            )
+        self.check()
+        progress(f"{name}: calling Modal function {self.modal_app}.{name} ({self.modal_call})")
+        if self.modal_call == "local":
+            from captionacc_assets import modal_app
+
+            result = getattr(modal_app, name).local(storage=location, **kwargs)
+        else:
+            import modal
+
+            result = modal.Function.from_name(self.modal_app, name).remote(storage=location, **kwargs)
+        progress(f"{name}: Modal function finished")
+        return result
+
+    # -- the three jobs ------------------------------------------------------------------------
     def extract_frames_and_ocr(
         self, store: ObjectStore, keys: VideoKeys, video_key: str, work_dir: Path,
         progress: Progress = no_progress,
     ) -> ExtractResult:
-        self._require_in_process()
+        if self.check().mode == "modal":
+            return ExtractResult(**self._modal(
+                "extract_frames_and_ocr", store, progress, tenant=keys.tenant, video=keys.video,
+                video_key=video_key, ocr_engine=self.ocr_engine,
+            ))
         return extract_frames_and_ocr(
             store, keys, video_key, engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
             work_dir=work_dir, progress=progress,
@@ -46,7 +87,12 @@ class ComputeResource(dg.ConfigurableResource):
         self, store: ObjectStore, keys: VideoKeys, video_key: str, region: Region,
         version: int, work_dir: Path, progress: Progress = no_progress,
     ) -> CropInferResult:
-        self._require_in_process()
+        if self.check().mode == "modal":
+            return CropInferResult(**self._modal(
+                "crop_and_infer_caption_frame_extents", store, progress, tenant=keys.tenant, video=keys.video,
+                video_key=video_key, region=[region.left, region.top, region.right, region.bottom],
+                version=version, extents_model=self.extents_model,
+            ))
         return crop_and_infer_caption_frame_extents(
             store, keys, video_key, region=region, version=version,
             classifier=pair_classifier(self.extents_model), work_dir=work_dir, progress=progress,
@@ -56,7 +102,11 @@ class ComputeResource(dg.ConfigurableResource):
         self, store: ObjectStore, keys: VideoKeys, version: int, extents_key: str,
         work_dir: Path, progress: Progress = no_progress,
     ) -> CaptionOcrResult:
-        self._require_in_process()
+        if self.check().mode == "modal":
+            return CaptionOcrResult(**self._modal(
+                "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video,
+                version=version, extents_key=extents_key, ocr_engine=self.ocr_engine,
+            ))
         return caption_ocr(
             store, keys, version=version, extents_key=extents_key,
             engine=ocr_engine(self.ocr_engine), work_dir=work_dir,

