@@ -6,6 +6,8 @@ from captionacc_assets.defs.assets.approval import layout_approval
 from captionacc_assets.defs.assets.captions import caption_exports, captions_db
 from captionacc_assets.defs.assets.extents import crop_and_infer_caption_frame_extents
 from captionacc_assets.defs.assets.initial import extract_frames_and_ocr, video
+from captionacc_assets.defs.jobs import ALL_JOBS, APPROVAL_SELECTION, INITIAL_SELECTION
+from captionacc_assets.defs.sensors import ALL_SENSORS
 from captionacc_assets.resources.profile import build_resources
 
 ALL_ASSETS = [
@@ -17,12 +19,16 @@ ALL_ASSETS = [
     caption_exports,
 ]
 
-INITIAL_SELECTION = ["video", "full_frames", "raw_ocr_db", "layout_db"]
-APPROVAL_SELECTION = ["layout_approval", "cropped_frames", "caption_frame_extents", "captions_db", "caption_exports"]
+__all__ = ["ALL_ASSETS", "APPROVAL_SELECTION", "INITIAL_SELECTION", "build_definitions", "defs"]
 
 
 def build_definitions(resources: dict | None = None) -> dg.Definitions:
-    return dg.Definitions(assets=ALL_ASSETS, resources=resources or build_resources())
+    # A video's steps form one chain, so one process per run: steps share the loaded OCR and pair
+    # models instead of each paying the imports and model loads again.
+    return dg.Definitions(
+        assets=ALL_ASSETS, jobs=ALL_JOBS, sensors=ALL_SENSORS, resources=resources or build_resources(),
+        executor=dg.in_process_executor,
+    )
 
 
 defs = build_definitions()

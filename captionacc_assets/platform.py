@@ -18,22 +18,30 @@ import dagster as dg
 from captionacc_assets.core.dbs.layout_db import read_layout_config
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys, validate_id
-from captionacc_assets.core.priority import run_priority
 from captionacc_assets.core.region import Region
 from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
 from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.run_tags import video_run_tags
 from captionacc_assets.resources.profile import build_resources
-from captionacc_assets.settings import LocalPaths, local_paths
+from captionacc_assets.settings import LocalPaths, local_paths, profile, require_env
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
 
 
 def prepare_dagster_home(paths: LocalPaths) -> Path:
-    """Point DAGSTER_HOME into CAPTIONACC_HOME and give it the project's dagster.yaml."""
+    """Point DAGSTER_HOME into CAPTIONACC_HOME and give it the project's dagster.yaml.
+
+    The production profile gets dagster_production.yaml (Dagster's storage on Postgres), so it
+    never falls back to SQLite unnoticed; an instance file already there is never overwritten.
+    """
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     target = paths.dagster_home / "dagster.yaml"
-    if not target.exists() and REPO_DAGSTER_YAML.exists():
-        shutil.copyfile(REPO_DAGSTER_YAML, target)
+    source = REPO_DAGSTER_YAML
+    if profile() == "production":
+        require_env("DAGSTER_PG_URL", "Dagster's run and event storage on Postgres (dagster_production.yaml)")
+        source = REPO_DAGSTER_YAML.with_name("dagster_production.yaml")
+    if not target.exists() and source.exists():
+        shutil.copyfile(source, target)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     return paths.dagster_home
 
@@ -90,6 +98,15 @@ class LocalPlatform:
         self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
         return video_id
 
+    def automation_running(self, fresh_s: float = 60.0) -> bool:
+        """Whether a Dagster daemon (`captionacc ui`) is running its sensors on this CAPTIONACC_HOME.
+
+        Then uploads and approvals are processed by the sensors through the run queue, and
+        `captionacc process` must not run the same stages in-process beside them.
+        """
+        beat = self.instance.get_daemon_heartbeats().get("SENSOR")
+        return beat is not None and time.time() - beat.timestamp < fresh_s
+
     def approve(self, video_id: str, region: Region | None, requested_by: str) -> dict:
         """Record a layout approval: the given region, or the proposed one from layout.db."""
         self.catalog.require_video(video_id)
@@ -108,11 +125,7 @@ class LocalPlatform:
 
     def run_tags(self, video_id: str, trigger: str) -> dict[str, str]:
         row = self.catalog.require_video(video_id)
-        tier = self.catalog.tenant_tier(row["tenant_id"])
-        return {
-            "tenant": row["tenant_id"], "tier": tier, "trigger": trigger,
-            "priority": str(run_priority(tier)), "dagster/priority": str(run_priority(tier)),
-        }
+        return video_run_tags(row["tenant_id"], self.catalog.tenant_tier(row["tenant_id"]), trigger)
 
     def materialize(self, video_id: str, selection: list[str], trigger: str) -> StageRun:
         started = time.perf_counter()

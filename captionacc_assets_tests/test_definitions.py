@@ -38,3 +38,41 @@ def test_instance_config_limits_one_run_per_video(tmp_path):
     limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
     instance.dispose()
     assert {"key": "dagster/partition", "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
+
+
+def test_jobs_cover_the_two_stages_of_the_state_machine():
+    graph = defs.resolve_asset_graph()
+    for name, selection in (("initial_processing", INITIAL_SELECTION), ("approved_processing", APPROVAL_SELECTION)):
+        job = defs.resolve_job_def(name)
+        assert job.partitions_def.name == "videos"
+        assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == set(selection), name
+    assert graph.get(dg.AssetKey("captions_db"))
+
+
+def test_sensors_run_by_default_and_target_the_stage_jobs():
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) == {"new_uploads", "layout_approvals", "auto_approvals", "deleted_videos", "run_queue"}
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    assert sensors["new_uploads"].job_name == "initial_processing"
+    assert sensors["layout_approvals"].job_name == "approved_processing"
+
+
+def test_only_the_modal_calling_assets_take_a_gpu_pool_slot():
+    pools = {a.node_def.name: a.op.pool for a in ALL_ASSETS}
+    assert {name for name, pool in pools.items() if pool == "modal_gpu"} == {
+        "extract_frames_and_ocr", "crop_and_infer_caption_frame_extents", "captions_db",
+    }
+    assert {pool for name, pool in pools.items() if pool != "modal_gpu"} == {None}
+
+
+def test_instance_config_queues_runs_by_priority_and_frees_slots_of_ended_runs(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    shutil.copy(Path(__file__).resolve().parents[1] / "dagster.yaml", tmp_path / "dagster.yaml")
+    instance = dg.DagsterInstance.from_config(str(tmp_path))
+    try:
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert instance.run_monitoring_settings["free_slots_after_run_end_seconds"] > 0
+    finally:
+        instance.dispose()

@@ -13,7 +13,6 @@ the catalog.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -54,8 +53,7 @@ def base_env(home: Path) -> dict:
 
 def production_env(home: Path, postgres, s3, catalog_db: str, dagster_db: str, bucket: str) -> dict:
     """The environment of a production deployment, pointed at the local peers, with fake secrets."""
-    (home / "dagster").mkdir(parents=True)
-    shutil.copyfile(REPO / "dagster_production.yaml", home / "dagster" / "dagster.yaml")
+    # No dagster.yaml is put in place: `captionacc` must install dagster_production.yaml itself.
     password = FAKE_SECRETS["pg_password"]
     env = base_env(home)
     env.update(

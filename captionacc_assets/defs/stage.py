@@ -13,7 +13,22 @@ import dagster as dg
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys, validate_key
+from captionacc_assets.defs.run_tags import missing_video_tags
 from captionacc_assets.resources.catalog import CatalogResource
+
+
+def run_video(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dict:
+    """The partition's video row (an actionable error if unknown or deleted), with the run tagged.
+
+    Runs the sensors launch carry `tenant`, `tier`, `priority` and `trigger` already; a run
+    launched from the UI or by a backfill may start before the run-queue sensor tags it, so
+    the run tags itself here (SPEC §5: the tags are on every run).
+    """
+    row = catalog.require_video(context.partition_key)
+    missing = missing_video_tags(context.run.tags, row["tenant_id"], catalog.tenant_tier(row["tenant_id"]))
+    if missing:
+        context.instance.add_run_tags(context.run_id, missing)
+    return row
 
 
 def video_keys(row: dict) -> VideoKeys:
@@ -38,6 +53,8 @@ def recorded_stage(
     catalog.set_stage_status(video_id, stage, "processing")
     try:
         yield
+    except dg.Failure:
+        raise  # already a deliberate, explained stop (e.g. a superseded approval); not this stage's error
     except InputError as error:
         catalog.set_stage_status(video_id, stage, "error", str(error))
         raise dg.Failure(description=str(error), allow_retries=False) from error

@@ -9,7 +9,8 @@ import dagster as dg
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.stage import recorded_stage
+from captionacc_assets.defs.run_tags import run_version
+from captionacc_assets.defs.stage import recorded_stage, run_video
 from captionacc_assets.resources.catalog import CatalogResource
 
 
@@ -24,6 +25,25 @@ def approved_version(catalog: CatalogResource, video_id: str) -> dict:
     return version
 
 
+def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: CatalogResource, video_id: str) -> dict:
+    """The version this run works on: the newest. An approval run for an older one stops here.
+
+    Approval runs carry their version in a tag; once a newer approval exists, the older run
+    must not publish or activate anything (the newest crop wins). UI and backfill runs carry
+    no version and take the newest.
+    """
+    newest = approved_version(catalog, video_id)
+    tagged = run_version(context.run.tags)
+    if tagged is not None and tagged != newest["version"]:
+        raise dg.Failure(
+            description=f"cropped frames version {tagged} of video {video_id!r} was superseded by version "
+                        f"{newest['version']} (requested by {newest['requested_by'] or 'unknown'}); "
+                        f"that version's run publishes instead",
+            allow_retries=False,
+        )
+    return newest
+
+
 def version_region(version: dict) -> tuple[float, float, float, float]:
     return (version["crop_left"], version["crop_top"], version["crop_right"], version["crop_bottom"])
 
@@ -32,9 +52,9 @@ def version_region(version: dict) -> tuple[float, float, float, float]:
 def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dg.MaterializeResult:
     """Who approved which crop region, as version N of the cropped frames."""
     video_id = context.partition_key
-    catalog.require_video(video_id)
+    run_video(context, catalog)
     with recorded_stage(catalog, video_id, "layout", done_status="done"):
-        version = approved_version(catalog, video_id)
+        version = run_cropped_frames_version(context, catalog, video_id)
         if version["status"] == "requested":
             catalog.set_version_status(video_id, version["version"], "processing")
     return dg.MaterializeResult(metadata={

@@ -4,9 +4,10 @@ import dagster as dg
 
 from captionacc_assets.core.dbs.captions_db import read_captions_db, validate_partition
 from captionacc_assets.core.pictures import caption_timeline, markdown_image
-from captionacc_assets.defs.assets.approval import approved_version
+from captionacc_assets.defs.assets.approval import run_cropped_frames_version
+from captionacc_assets.defs.editor_locks import editor_lock
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.caption_exports import export_captions
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
@@ -26,13 +27,15 @@ def captions_db(
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ) -> dg.MaterializeResult:
     """Captions with inclusive start/end frames and median-frame OCR text, gaps included."""
-    row = catalog.require_video(context.partition_key)
+    row = run_video(context, catalog)
     keys = video_keys(row)
-    version = approved_version(catalog, row["id"])["version"]
+    version = run_cropped_frames_version(context, catalog, row["id"])["version"]
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
         extents_key = keys.caption_frame_extents_db(version, compute.model_hash)
-        result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
+        with editor_lock(catalog, row["id"], "captions", progress_logger(context)):
+            result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
         coverage_error = published_coverage_error(storage, keys, result.frame_count, work)
+        run_cropped_frames_version(context, catalog, row["id"])  # a newer approval may have come in meanwhile
         catalog.activate_version(row["id"], version)
         catalog.set_stage_status(row["id"], "boundaries", "annotate")
     preview = "\n".join(
@@ -69,7 +72,7 @@ def caption_exports(
     context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
 ) -> dg.MaterializeResult:
     """SRT, WebVTT and JSON, with captions running from start/10 to (end+1)/10 seconds."""
-    keys = video_keys(catalog.require_video(context.partition_key))
+    keys = video_keys(run_video(context, catalog))
     with scratch_dir() as work:
         written = export_captions(storage, keys, work_dir=work)
     return dg.MaterializeResult(metadata={f"{fmt}_key": key for fmt, key in written.items()})

@@ -3,9 +3,9 @@
 import dagster as dg
 
 from captionacc_assets.core.region import Region
-from captionacc_assets.defs.assets.approval import approved_version, version_region
+from captionacc_assets.defs.assets.approval import run_cropped_frames_version, version_region
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
@@ -24,10 +24,10 @@ def crop_and_infer_caption_frame_extents(
     context: dg.AssetExecutionContext, catalog: CatalogResource,
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
-    row = catalog.require_video(context.partition_key)
+    row = run_video(context, catalog)
     keys = video_keys(row)
+    version = run_cropped_frames_version(context, catalog, row["id"])
     with recorded_stage(catalog, row["id"], "boundaries", done_status=None), scratch_dir() as work:
-        version = approved_version(catalog, row["id"])
         try:
             result = compute.crop_and_infer_caption_frame_extents(
                 storage, keys, row["storage_key"], Region(*version_region(version)),

@@ -6,8 +6,9 @@ from captionacc_assets.core.full_frames import decode_jpeg
 from captionacc_assets.core.pictures import markdown_image, region_on_frame
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import probe_video
+from captionacc_assets.defs.editor_locks import editor_lock
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.stage import progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.object_store import ObjectStore, fetch_video
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
@@ -18,7 +19,7 @@ def video(
     context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
 ) -> dg.MaterializeResult:
     """The uploaded file and its probe: duration, fps, size, codec, rotation."""
-    row = catalog.require_video(context.partition_key)
+    row = run_video(context, catalog)
     with recorded_stage(catalog, row["id"], "layout", done_status=None), scratch_dir() as work:
         probe = probe_video(fetch_video(storage, row["storage_key"], work))
         catalog.update_video(
@@ -46,12 +47,13 @@ def extract_frames_and_ocr(
     context: dg.AssetExecutionContext, catalog: CatalogResource,
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
-    row = catalog.require_video(context.partition_key)
+    row = run_video(context, catalog)
     keys = video_keys(row)
     with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
-        result = compute.extract_frames_and_ocr(
-            storage, keys, row["storage_key"], work, progress_logger(context)
-        )
+        with editor_lock(catalog, row["id"], "layout", progress_logger(context)):
+            result = compute.extract_frames_and_ocr(
+                storage, keys, row["storage_key"], work, progress_logger(context)
+            )
     layout = result.layout
     picture = region_on_frame(
         decode_jpeg(storage.get_bytes(keys.full_frame_thumbnail(result.preview_frame_index))),

@@ -1,0 +1,49 @@
+"""The tags every per-video run carries (SPEC §5): who it is for, how urgent, what started it.
+
+`dagster/priority` is what the run queue sorts by; `priority` mirrors it so people can
+filter on it in the UI. Runs launched without them (a UI launch, a backfill) get them
+from the run-queue sensor while they wait.
+"""
+
+from captionacc_assets.core.priority import run_priority
+
+PRIORITY_TAG = "dagster/priority"
+PARTITION_TAG = "dagster/partition"
+BACKFILL_TAG = "dagster/backfill"
+VERSION_TAG = "captionacc/cropped_frames_version"
+TRIGGERS = ("upload", "approval", "ui", "backfill")
+
+
+def video_run_tags(tenant: str, tier: str, trigger: str, waited_hours: float = 0.0) -> dict[str, str]:
+    if trigger not in TRIGGERS:
+        raise ValueError(f"trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
+    priority = str(run_priority(tier, waited_hours))
+    return {"tenant": tenant, "tier": tier, "trigger": trigger, "priority": priority, PRIORITY_TAG: priority}
+
+
+def approval_run_tags(tenant: str, tier: str, version: int, requested_by: str | None) -> dict[str, str]:
+    return {
+        **video_run_tags(tenant, tier, "approval"),
+        VERSION_TAG: str(version), "approved_by": requested_by or "unknown",
+    }
+
+
+def launched_by(tags) -> str:
+    """The run's trigger: its own tag, else a backfill's or a person's launch from the UI."""
+    if tags.get("trigger"):
+        return tags["trigger"]
+    return "backfill" if tags.get(BACKFILL_TAG) else "ui"
+
+
+def missing_video_tags(tags, tenant: str, tier: str) -> dict[str, str]:
+    """The identity tags a run launched outside the sensors (UI, backfill) lacks; {} when complete."""
+    wanted = video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags))
+    if tags.get(PRIORITY_TAG):
+        wanted.pop(PRIORITY_TAG), wanted.pop("priority")
+    return {key: value for key, value in wanted.items() if key not in tags}
+
+
+def run_version(tags) -> int | None:
+    """The cropped frames version an approval run was launched for; None for UI/backfill runs."""
+    value = tags.get(VERSION_TAG)
+    return int(value) if value else None

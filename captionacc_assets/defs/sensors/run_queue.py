@@ -1,0 +1,76 @@
+"""The run queue as SPEC §5 wants it: every queued per-video run tagged, aged and alive.
+
+Each tick looks at the queued runs (whoever launched them: a sensor, the UI, a backfill):
+- fills in `tenant`, `tier` and `trigger` when missing (UI launches and backfills lack them);
+- raises `dagster/priority` to base(tier) + one point per hour waited (capped at +20), so a
+  free video that has waited 20 h ties with a fresh premium one and is never starved;
+- cancels queued runs of videos that were deleted meanwhile.
+The queued run coordinator reads the tags again on every dequeue, so a raise takes effect at once.
+"""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from captionacc_assets.defs.run_tags import PARTITION_TAG, PRIORITY_TAG, launched_by, video_run_tags
+from captionacc_assets.defs.sensors.runs import cancel_run
+from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
+from captionacc_assets.resources.catalog import CatalogResource
+
+MAX_QUEUED_RUNS_PER_TICK = 2000
+
+
+def _as_int(value, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def tag_changes(tags, tenant: str, tier: str, waited_hours: float) -> dict[str, str]:
+    """The tags to add to a queued run; priority only ever rises."""
+    wanted = video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags), waited_hours)
+    if int(wanted[PRIORITY_TAG]) <= _as_int(tags.get(PRIORITY_TAG), -1):
+        wanted.pop(PRIORITY_TAG), wanted.pop("priority")
+    return {key: value for key, value in wanted.items() if tags.get(key) != value}
+
+
+def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: datetime | None = None) -> dict:
+    """Tag, age and prune the queued runs; counts of what was done."""
+    now = now or datetime.now(timezone.utc)
+    records = [
+        r for r in instance.get_run_records(
+            dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED]), limit=MAX_QUEUED_RUNS_PER_TICK,
+            ascending=True,  # the longest-waiting first: they are the ones aging matters for
+        )
+        if r.dagster_run.tags.get(PARTITION_TAG)
+    ]
+    videos = catalog.get_videos([r.dagster_run.tags[PARTITION_TAG] for r in records])
+    tiers = catalog.tenant_tiers([v["tenant_id"] for v in videos.values()])
+    counts = {"queued": len(records), "retagged": 0, "cancelled": 0}
+    for record in records:
+        run = record.dagster_run
+        video = videos.get(run.tags[PARTITION_TAG])
+        if video is None or video["deleted_at"] is not None:
+            cancel_run(instance, run, f"video {run.tags[PARTITION_TAG]} is deleted or unknown: nothing runs for it")
+            counts["cancelled"] += 1
+            continue
+        created = record.create_timestamp
+        created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        waited_hours = max((now - created).total_seconds() / 3600, 0.0)
+        changes = tag_changes(run.tags, video["tenant_id"], tiers[video["tenant_id"]], waited_hours)
+        if changes:
+            instance.add_run_tags(run.run_id, changes)
+            counts["retagged"] += 1
+    return counts
+
+
+@dg.sensor(
+    name="run_queue", minimum_interval_seconds=sensor_interval_seconds(), default_status=default_status(),
+    description="Tags every queued per-video run, ages its priority (SPEC §5), and drops runs of deleted videos",
+)
+def run_queue(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SkipReason:
+    counts = run_queue_tick(catalog, context.instance)
+    return dg.SkipReason(
+        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, {counts['cancelled']} cancelled"
+    )

@@ -1,0 +1,60 @@
+"""A light code location for the queue tests: the real sensors, jobs, partitions and tags,
+with asset bodies that only record when they ran (and wait at a gate when the test says so).
+
+The real pipeline takes seconds of OCR per video; the queue, sensors and daemon do not care
+what the steps compute, so these steps are instant unless a gate file holds them.
+Env: CAPTIONACC_HOME (the catalog), LIGHT_WORK_DIR (run log `runs.jsonl`, gate files `gates/{video}`).
+"""
+
+import json
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from captionacc_assets.defs.jobs import ALL_JOBS, APPROVAL_SELECTION, INITIAL_SELECTION
+from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.sensors import ALL_SENSORS
+from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.settings import local_paths
+
+
+def work_dir() -> Path:
+    return Path(os.environ["LIGHT_WORK_DIR"])
+
+
+def record_run(context: dg.AssetExecutionContext, stage: str) -> None:
+    """Log start and end of the step; hold at `gates/{video}` while that file exists."""
+    video_id = context.partition_key
+    started = time.time()
+    gate = work_dir() / "gates" / video_id
+    while gate.exists():
+        time.sleep(0.1)
+    line = {"run_id": context.run_id, "video": video_id, "stage": stage, "start": started, "end": time.time(),
+            "tags": dict(context.run.tags)}
+    with open(work_dir() / "runs.jsonl", "a") as log:
+        log.write(json.dumps(line) + "\n")
+
+
+@dg.multi_asset(partitions_def=videos_partitions, specs=[dg.AssetSpec(k) for k in INITIAL_SELECTION])
+def light_initial(context: dg.AssetExecutionContext, catalog: CatalogResource):
+    catalog.require_video(context.partition_key)
+    record_run(context, "initial")
+    for key in INITIAL_SELECTION:
+        yield dg.MaterializeResult(asset_key=key)
+
+
+@dg.multi_asset(partitions_def=videos_partitions, specs=[dg.AssetSpec(k) for k in APPROVAL_SELECTION])
+def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
+    catalog.require_video(context.partition_key)
+    record_run(context, "approval")
+    for key in APPROVAL_SELECTION:
+        yield dg.MaterializeResult(asset_key=key)
+
+
+defs = dg.Definitions(
+    assets=[light_initial, light_approved], jobs=ALL_JOBS, sensors=ALL_SENSORS,
+    resources={"catalog": CatalogResource(url=local_paths().catalog_url)},
+    executor=dg.in_process_executor,
+)
