@@ -9,9 +9,12 @@ STAMP := $(VENV)/.installed
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ]; then \
+	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] \
+		|| [ ! -f /usr/share/fonts/truetype/arphic/uming.ttc ] || [ ! -f /usr/share/fonts/truetype/arphic/ukai.ttc ] \
+		|| [ ! -f /usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf ]; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-			fonts-wqy-microhei fonts-dejavu-core fonts-dejavu-extra; \
+			fonts-wqy-microhei fonts-dejavu-core fonts-dejavu-extra fonts-arphic-uming fonts-arphic-ukai \
+			fonts-kaushanscript; \
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip

@@ -1,14 +1,22 @@
 """Turn decoded caption spans plus their OCR text into the rows of `captions.db`.
 
-Two clean-ups happen here because only the text can tell:
-- a span whose median frame has no readable text is not a caption (no phantom cues);
-- touching spans that read the same text are one caption split by a false boundary.
+Clean-ups happen here because only the text can tell:
+- a span whose median frame has no readable text is not a caption (no phantom cues), nor
+  is one that reads as a single Latin letter (the picture behind, read as an "A");
+- touching spans that read the same text are one caption split by a false boundary;
+- a very short span touching a caption that reads almost the same (a fade frame, or a
+  flicker of the background, misread by a character) is a sliver of that caption: no
+  one can read a caption shown for half a second that differs by a letter from its
+  neighbour, whereas real back-to-back captions that differ by one character each
+  stay up for a reading time. A span of one or two indices is too brief to read, and
+  joins a touching caption that contains most of its text.
 The result still covers `[0, n)` with no overlaps; uncovered spans become `gap` rows.
 """
 
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
-from captionacc_assets.core.caption_text import normalize_caption_text
+from captionacc_assets.core.caption_text import _is_cjk, normalize_caption_text
 from captionacc_assets.core.dbs.captions_db import CaptionRow
 from captionacc_assets.core.extents.decode import CaptionSpan
 
@@ -31,6 +39,61 @@ def frames_for_median(span: CaptionSpan, max_frames: int = 15) -> list[int]:
     return sorted({start + int(k * step + step / 2) for k in range(max_frames)})
 
 
+# A span this short (10 Hz indices) is a sliver when it touches a caption... Longer ones
+# stay: a real caption whose start or end change detection misplaced can be cut to 0.6 s,
+# and its own text is worth more than a tidy timeline.
+SLIVER_MAX_INDICES = 5
+# ...that reads this similar (difflib ratio: 2 * matching characters / both lengths).
+SLIVER_MIN_SIMILARITY = 0.8
+
+
+# A span this short (0.2 s) is too brief to read at all; it joins a touching caption
+# that contains most of its characters in order (a fade frame read in part).
+FLICKER_MAX_INDICES = 2
+FLICKER_MIN_CONTAINED = 0.6
+
+
+def _similar(a: str, b: str) -> bool:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= SLIVER_MIN_SIMILARITY
+
+
+def _contained(part: str, whole: str) -> float:
+    """Share of `part`'s characters found, in order, in `whole`."""
+    blocks = SequenceMatcher(None, part, whole, autojunk=False).get_matching_blocks()
+    return sum(block.size for block in blocks) / max(len(part), 1)
+
+
+def _lone_latin_letter(text: str) -> bool:
+    """One letter of a script written with spaces: no caption says just "A". (One CJK
+    character, "好", is a whole word and stays.)"""
+    return len(text) == 1 and text.isalpha() and not _is_cjk(text)
+
+
+def _length(row: CaptionRow) -> int:
+    return row.end_frame_index - row.start_frame_index + 1
+
+
+def _absorbs(keeper: CaptionRow, sliver: CaptionRow) -> bool:
+    """Whether `sliver` (touching `keeper`) is part of the same caption."""
+    if keeper.state != sliver.state:
+        return False
+    if keeper.state == "gap" or keeper.caption_ocr == sliver.caption_ocr:
+        return True
+    if _length(sliver) >= _length(keeper):
+        return False
+    if _length(sliver) <= FLICKER_MAX_INDICES and _contained(sliver.caption_ocr, keeper.caption_ocr) >= FLICKER_MIN_CONTAINED:
+        return True
+    return _length(sliver) <= SLIVER_MAX_INDICES and _similar(keeper.caption_ocr, sliver.caption_ocr)
+
+
+def _join(keeper: CaptionRow, sliver: CaptionRow) -> CaptionRow:
+    """`keeper`'s text over the union of two touching rows."""
+    keeper.start_frame_index = min(keeper.start_frame_index, sliver.start_frame_index)
+    keeper.end_frame_index = max(keeper.end_frame_index, sliver.end_frame_index)
+    keeper.confidence = min(keeper.confidence, sliver.confidence)
+    return keeper
+
+
 def assemble_caption_rows(
     spans: list[CaptionSpan], texts: dict[int, SpanText], n: int
 ) -> list[CaptionRow]:
@@ -39,7 +102,7 @@ def assemble_caption_rows(
     for span in spans:
         read = texts.get(span.start) if span.state == "predicted" else None
         text = normalize_caption_text(read.text) if read else ""
-        if not text:
+        if not text or _lone_latin_letter(text):
             row = CaptionRow(span.start, span.end, "gap", confidence=span.confidence)
         else:
             row = CaptionRow(
@@ -48,11 +111,13 @@ def assemble_caption_rows(
                 caption_ocr_status="completed",
             )
         prev = merged[-1] if merged else None
-        same_gap = prev and prev.state == row.state == "gap"
-        same_text = prev and prev.state == row.state == "predicted" and prev.caption_ocr == row.caption_ocr
-        if same_gap or same_text:
-            prev.end_frame_index = row.end_frame_index
-            prev.confidence = min(prev.confidence, row.confidence)
+        if prev is not None and _absorbs(prev, row):
+            _join(prev, row)
+        elif prev is not None and _absorbs(row, prev):
+            merged[-1] = _join(row, prev)
+            # The grown row may now join the one before it.
+            if len(merged) >= 2 and _absorbs(merged[-2], merged[-1]):
+                _join(merged[-2], merged.pop())
         else:
             merged.append(row)
     if merged:

@@ -68,24 +68,49 @@ def median_frame(frames: Iterable[np.ndarray], max_frames: int = 31) -> np.ndarr
 def group_into_lines(boxes: Iterable[OcrBox]) -> list[list[OcrBox]]:
     """Group boxes into visual lines (top to bottom), each line's boxes left to right.
 
-    Two boxes share a line when they overlap vertically by at least half the
-    shorter one's height, so a line that OCR split into pieces reads as one.
+    Lines are seeded by the shortest boxes first, and each line keeps its seed's
+    vertical extent; a box joins the line it overlaps most if that overlap is at least
+    half the shorter height, so a line that OCR split into pieces reads as one. A
+    fixed extent (not the growing union) keeps one tall box, say background clutter
+    spanning two lines, from chaining two caption lines into one.
     """
-    lines: list[list[OcrBox]] = []
-    for box in sorted(boxes, key=lambda b: (b.top + b.bottom) / 2):
+    lines: list[tuple[OcrBox, list[OcrBox]]] = []
+    for box in sorted(boxes, key=lambda b: (b.bottom - b.top, b.top)):
         height = box.bottom - box.top
-        for line in lines:
-            top = min(b.top for b in line)
-            bottom = max(b.bottom for b in line)
-            line_height = float(np.median([b.bottom - b.top for b in line]))
-            overlap = min(bottom, box.bottom) - max(top, box.top)
-            if overlap >= 0.5 * min(height, line_height):
-                line.append(box)
-                break
+        best, best_overlap = None, 0.0
+        for seed, members in lines:
+            overlap = min(seed.bottom, box.bottom) - max(seed.top, box.top)
+            if overlap >= 0.5 * min(height, seed.bottom - seed.top) and overlap > best_overlap:
+                best, best_overlap = members, overlap
+        if best is None:
+            lines.append((box, [box]))
         else:
-            lines.append([box])
-    lines.sort(key=lambda line: min(b.top for b in line))
-    return [sorted(line, key=lambda b: b.left) for line in lines]
+            best.append(box)
+    lines.sort(key=lambda line: line[0].top)
+    return [sorted(members, key=lambda b: b.left) for _, members in lines]
+
+
+# A box read with less confidence than this whose height does not match the confidently
+# read text (outside [1 / _ODD_HEIGHT, _ODD_HEIGHT] times its median height) is
+# background clutter, not a caption line.
+_DOUBTFUL_CONFIDENCE = 0.8
+_SURE_CONFIDENCE = 0.9
+_ODD_HEIGHT = 1.4
+
+
+def drop_clutter(boxes: Sequence[OcrBox]) -> list[OcrBox]:
+    """Boxes without the doubtful ones whose size is unlike the caption's: one caption
+    uses one font size, so a weakly read box much taller or shorter than the confidently
+    read text is an edge in the picture that the recognizer forced into a letter."""
+    sure = [b.bottom - b.top for b in boxes if b.confidence >= _SURE_CONFIDENCE]
+    if not sure:
+        return list(boxes)
+    typical = float(np.median(sure))
+    return [
+        b for b in boxes
+        if b.confidence >= _DOUBTFUL_CONFIDENCE
+        or 1 / _ODD_HEIGHT <= (b.bottom - b.top) / typical <= _ODD_HEIGHT
+    ]
 
 
 def in_reading_order(boxes: Iterable[OcrBox]) -> list[OcrBox]:
@@ -124,17 +149,91 @@ def join_line(texts: Sequence[str]) -> str:
     return out
 
 
-def read_caption_text(engine: OcrEngine, image: np.ndarray) -> tuple[str, float]:
-    """OCR a caption image: lines joined by "\\n" top to bottom, with the mean confidence
-    of the boxes read. ("", 0.0) when no text is found."""
-    boxes = [b for b in engine.recognize(image) if b.text.strip()]
+# A read less confident than this is tried again on the image enlarged...
+_RETRY_BELOW_CONFIDENCE = 0.9
+_RETRY_SCALE = 2
+# ...and the second read wins only if it is more confident and at least this confident.
+_RETRY_ACCEPT_CONFIDENCE = 0.8
+
+
+# Exactly two periods: the drop shadow of a "." read as a second one. ("..." stays.)
+_DOUBLED_PERIOD = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def _read_once(engine: OcrEngine, image: np.ndarray) -> tuple[str, float]:
+    boxes = drop_clutter([b for b in engine.recognize(image) if b.text.strip()])
     if not boxes:
         return "", 0.0
     lines = [join_line([b.text for b in line]) for line in group_into_lines(boxes)]
-    text = normalize_caption_text("\n".join(lines))
+    text = clean_ocr_text(normalize_caption_text("\n".join(lines)))
     if not text:
         return "", 0.0
     return text, float(np.mean([b.confidence for b in boxes]))
+
+
+def _enlarged(image: np.ndarray, scale: int) -> np.ndarray:
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize((width * scale, height * scale), Image.BICUBIC))
+
+
+def read_caption_text(engine: OcrEngine, image: np.ndarray) -> tuple[str, float]:
+    """OCR a caption image: lines joined by "\\n" top to bottom, with the mean confidence
+    of the boxes read. ("", 0.0) when no text is found.
+
+    A doubtful read is tried again on the image enlarged: text detectors size their
+    search to the image, and on a short caption over a busy picture they can merge the
+    few letters with the scene into one box that reads as junk; at twice the size the
+    letters stand apart. The more confident read wins."""
+    text, confidence = _read_once(engine, image)
+    if confidence < _RETRY_BELOW_CONFIDENCE and image.shape[0] * image.shape[1] > 0:
+        again, again_confidence = _read_once(engine, _enlarged(np.asarray(image), _RETRY_SCALE))
+        if again and again_confidence > confidence and again_confidence >= _RETRY_ACCEPT_CONFIDENCE:
+            return again, again_confidence
+    return text, confidence
+
+
+# Spanish marks and common short words English does not use: enough to tell a Spanish
+# caption line from an English one without a language model.
+_SPANISH_LETTERS = set("ñÑáéíóúÁÉÍÓÚüÜ¿¡")
+_SPANISH_WORDS = frozenset(
+    "el la los las del al que qué con por para una es está están muy pero como cómo mi ya "
+    "le les su sus y ni sí mañana hola gracias vamos aquí ahora".split()
+)
+_SENTENCE = re.compile(r"[^.!?…]*[.!?…]+|[^.!?…]+$")
+_WORD = re.compile(r"\w+")
+
+
+def _looks_spanish(text: str) -> bool:
+    if _SPANISH_LETTERS.intersection(text):
+        return True
+    return any(word in _SPANISH_WORDS for word in _WORD.findall(text.casefold()))
+
+
+def restore_inverted_exclamation(text: str) -> str:
+    """Put back the "¡" that opens a Spanish exclamation. RapidOCR's recognizer has no
+    "¡" in its alphabet (it has "¿"), so "¡Vamos!" always reads "Vamos!"; in a caption
+    that looks Spanish, each sentence that ends in "!" without a "¡" gets one at its start.
+    An engine that reads "¡" (Google Vision) is left alone: such sentences already have it."""
+    if "!" not in text or not _looks_spanish(text):
+        return text
+    lines = []
+    for line in text.split("\n"):
+        sentences = []
+        for sentence in _SENTENCE.findall(line):
+            body = sentence.lstrip()
+            if body.endswith("!") and "¡" not in body and body[0].isalpha():
+                sentence = sentence[: len(sentence) - len(body)] + "¡" + body
+            sentences.append(sentence)
+        lines.append("".join(sentences))
+    return "\n".join(lines)
+
+
+def clean_ocr_text(text: str) -> str:
+    """Undo what the recognizer gets wrong the same way every time: a shadowed "."
+    read as "..", and the "¡" missing from its alphabet."""
+    return restore_inverted_exclamation(_DOUBLED_PERIOD.sub(".", text))
 
 
 _FULLWIDTH_ALNUM = {

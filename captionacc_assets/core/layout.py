@@ -197,6 +197,13 @@ def _position_prior(center: float) -> float:
     return 0.35
 
 
+def _distinct_texts(texts: Sequence[str]) -> int:
+    """How many different texts, ignoring spaces and case: OCR reads a logo "CA TV" in
+    one frame and "CATV" in the next, and that is still one text. (Not fuzzier than
+    that: real caption lines can differ by a single character.)"""
+    return len({"".join(text.split()).casefold() for text in texts})
+
+
 def _describe(b: _Boxes, row: _Row, frame_count: int) -> None:
     """Fill in a row's text variety, anchor and score."""
     extents = b.per_frame_extents(row.members)
@@ -206,7 +213,7 @@ def _describe(b: _Boxes, row: _Row, frame_count: int) -> None:
     n = len(extents)
     if n >= 2:
         # Four different texts are plenty: short videos sample one caption several times.
-        distinct = min(1.0, (len(set(texts)) - 1) / min(n - 1, 4))
+        distinct = min(1.0, (_distinct_texts(texts) - 1) / min(n - 1, 4))
         width_change = min(1.0, float(np.std(rights - lefts)) / 0.02)
         row.variety = distinct * (0.5 + 0.5 * width_change)
     else:

@@ -4,5 +4,5 @@
 precision, character error rate and timing errors); `eval_set` defines a deterministic
 benchmark of synthetic videos spanning fonts, languages, styles, backgrounds and timing
 cases; `runner` generates that set, runs the real pipeline on each video and reports
-(`captionacc eval`).
+(`captionacc eval`, options in `options`); `report` renders a saved report as Markdown.
 """

@@ -98,7 +98,7 @@ ONE_CHAR_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
            ("Open the door.", "Open the doors."), ("Turn left now.", "Turn left now!"), ("I can hear you.", "I can't hear you.")),
     "es": (("¿Dónde está el gato?", "¿Dónde está el pato?"), ("Es la una.", "Es la luna."),
            ("Mi casa es roja.", "Mi cosa es roja."), ("El año pasado.", "El año pesado."),
-           ("Hola, amigo.", "Hola, amigos."), ("Ven aquí.", "Ven aquí!")),
+           ("Hola, amigo.", "Hola, amigos."), ("Es mi amigo.", "Es mi amiga.")),
 }
 
 # ---------------------------------------------------------------------- condition values
@@ -107,10 +107,10 @@ LANGUAGES = ("zh", "ja", "en", "es")
 FONTS_FOR = {  # candidate fonts per language; ones that lack a glyph are dropped (`usable_fonts`)
     "zh": ("cjk_sans", "cjk_serif", "cjk_brush"),
     "ja": ("cjk_sans", "cjk_serif", "cjk_brush"),
-    "en": ("latin_sans", "latin_serif", "cjk_sans"),
-    "es": ("latin_sans", "latin_serif", "cjk_sans"),
+    "en": ("latin_sans", "latin_serif", "latin_brush", "cjk_sans"),
+    "es": ("latin_sans", "latin_serif", "latin_brush", "cjk_sans"),
 }
-BACKGROUNDS = ("moving", "textured", "flat", "cuts")
+BACKGROUNDS = ("moving", "textured", "flat", "cuts", "footage")
 # (resolution, fps): 60 fps only up to 720p, to keep generation time reasonable.
 FORMATS = (
     ((854, 480), 24), ((854, 480), 60), ((960, 540), 25), ((960, 540), 30), ((1280, 720), 30),

@@ -1,8 +1,9 @@
 """`captionacc eval`: run the real pipeline over the benchmark set and report its accuracy.
 
-Each video goes through the same path a user's does (upload -> initial stage -> approve
-the proposed layout -> captions -> SRT export) in a fresh embedded-default home, and
-the exported SRT is scored against the truth. A video the pipeline fails on is
+Each video goes through the same path a user's does with `captionacc process` (upload
+-> initial stage -> approve the proposed layout if its confidence clears the threshold
+-> captions -> SRT export) in a fresh embedded-default home, and the exported SRT is
+scored against the truth; a layout left unapproved means no captions. A video the pipeline fails on is
 recorded with its error and scored as if nothing was found, so one failure shows up in
 the numbers instead of stopping the run.
 """
@@ -19,11 +20,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.settings import approve_confidence_threshold, local_paths
 from captionacc_assets.evaluation.eval_set import NAMED_SIZES, EvalItem, build_eval_set, write_eval_set
+from captionacc_assets.evaluation.options import FLOORS, add_eval_arguments  # noqa: F401 (re-exported)
+from captionacc_assets.evaluation.report import markdown_report
 from captionacc_assets.evaluation.scorer import Score, combine, parse_captions, score
 
-# What `captionacc eval --floors` (and the CI test on the "ci" set) requires of the pooled score.
-FLOORS = {"recall": 0.9, "precision": 0.9, "cer": 0.05}
 EVAL_TENANT = "eval"
 # Conditions shown in the per-video table (all of them go into the JSON and the breakdown).
 TABLE_CONDITIONS = ("language", "background", "resolution", "fps", "font", "style", "timing")
@@ -59,6 +61,11 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         layout = platform.proposed_layout(video_id)
         facts["layout_confidence"] = layout.get("confidence")
         facts["layout_region"] = [round(v, 4) for v in layout["region"]]
+        # As `captionacc process --approve auto` does: a layout below the confidence
+        # threshold is not approved, so the video gets no captions.
+        facts["approved"] = layout["confidence"] >= approve_confidence_threshold()
+        if not facts["approved"]:
+            return "", facts
         platform.approve(video_id, None, requested_by="eval")
         approved = platform.approved_processing(video_id)
         facts["approved_seconds"] = approved.seconds
@@ -110,7 +117,7 @@ def floors_met(summary: dict, floors: dict[str, float] = FLOORS) -> list[str]:
 
 
 def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | None = None,
-             print_report: bool = True) -> dict:
+             print_report: bool = True, only: str | None = None) -> dict:
     """Generate (or reuse) the set under out_dir/videos, process each video in a fresh
     home at out_dir/home, score it, print the tables and write the JSON report."""
     from captionacc_assets.platform import LocalPlatform
@@ -118,6 +125,10 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
     out_dir = Path(out_dir)
     say = print if print_report else (lambda *a, **k: None)
     items = build_eval_set(size, seed)
+    if only:
+        items = [item for item in items if only in item.name]
+        if not items:
+            raise InputError(f"--only {only!r} matches no video of the {size!r} set")
     started = time.perf_counter()
     videos_dir = out_dir / "videos"
     say(f"eval set {size!r} seed {seed}: {len(items)} videos, "
@@ -150,7 +161,9 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
                 })
                 conditions = " ".join(item.conditions.get(k, "") for k in TABLE_CONDITIONS if k in item.conditions)
                 say(f"{item.name:<34} {conditions[:52]:<52} {_score_cells(s)} {facts['seconds']:>6.1f}"
-                    + (f"  ERROR {facts['error']}" if facts["error"] else ""))
+                    + (f"  ERROR {facts['error']}" if facts["error"] else "")
+                    + ("" if facts.get("approved", True) else
+                       f"  layout not approved (confidence {facts['layout_confidence']:.2f})"))
         finally:
             platform.instance.dispose()
 
@@ -166,6 +179,7 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
         },
         "floors": FLOORS, "floors_failed": failures,
         "errors": sum(1 for r in results if r["error"]),
+        "unapproved_layouts": [r["name"] for r in results if r.get("approved") is False],
         "generate_seconds": generate_seconds, "process_seconds": round(process_seconds, 2),
         "video_seconds": video_seconds,
     }
@@ -194,21 +208,15 @@ def _size(value: str) -> int | str:
     raise InputError(f"--size {value!r}: use ci, full or a number of videos")
 
 
-def add_eval_arguments(parser) -> None:
-    """The options of `captionacc eval`."""
-    parser.add_argument("--size", default="ci", help="ci (3 short videos), full (32 videos, >10 min) or a count")
-    parser.add_argument("--seed", type=int, default=0, help="picks the set's phrases, conditions and pictures")
-    parser.add_argument("--out", default="eval-out",
-                        help="folder for the generated videos (reused when unchanged) and the pipeline's home")
-    parser.add_argument("--json", help="write the full report (per video, pooled, per condition) here")
-    parser.add_argument("--floors", action="store_true",
-                        help=f"exit 1 unless the pooled score meets {', '.join(f'{k} {v}' for k, v in FLOORS.items())}")
-
-
 def eval_command(args) -> int:
     """Run `captionacc eval`; 0, or 1 when --floors is given and a floor is missed."""
-    report = run_eval(_size(str(args.size)), args.seed, Path(args.out),
-                      json_path=Path(args.json) if args.json else None)
+    out = Path(args.out) if args.out else local_paths().home / "eval"
+    report = run_eval(_size(str(args.size)), args.seed, out,
+                      json_path=Path(args.json) if args.json else None, only=getattr(args, "only", None))
+    if getattr(args, "markdown", None):
+        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.markdown).write_text(markdown_report(report), encoding="utf-8")
+        print(f"wrote {args.markdown}")
     if args.floors:
         if report["floors_failed"]:
             print("floors not met: " + "; ".join(report["floors_failed"]), file=sys.stderr)

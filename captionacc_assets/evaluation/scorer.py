@@ -14,13 +14,13 @@ connected components, and each component is solved exactly with a Hungarian assi
 from __future__ import annotations
 
 import html
-import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import srt
+import webvtt
 
 __all__ = ["ScoredCue", "Score", "parse_captions", "normalize_text", "edit_distance", "cer", "match", "score", "combine"]
 
@@ -36,40 +36,15 @@ class ScoredCue:
 
 # ---------------------------------------------------------------------------- parsing
 
-_VTT_TIME = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})[.,](\d{3})$")
-_VTT_TAG = re.compile(r"<[^>]*>")
-
-
-def _vtt_seconds(stamp: str) -> float:
-    m = _VTT_TIME.match(stamp.strip())
-    if not m:
-        raise ValueError(f"bad WebVTT timestamp {stamp!r}")
-    hours, minutes, seconds, millis = m.groups()
-    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + int(millis) / 1000
-
-
 def _parse_vtt(text: str) -> list[ScoredCue]:
-    """Cue blocks of a WebVTT file: optional identifier, "start --> end [settings]",
-    payload lines. Header, NOTE, STYLE and REGION blocks are skipped; markup tags are
-    removed and character references (&amp; ...) decoded."""
-    blocks = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n").strip("\n"))
-    cues = []
-    for number, block in enumerate(blocks):
-        lines = block.split("\n")
-        if number == 0:
-            if not lines[0].startswith("WEBVTT"):
-                raise ValueError("a WebVTT file must start with 'WEBVTT'")
-            continue
-        if lines[0].startswith(("NOTE", "STYLE", "REGION")):
-            continue
-        timing = next((i for i, line in enumerate(lines[:2]) if "-->" in line), None)
-        if timing is None:
-            continue
-        start, _, rest = lines[timing].partition("-->")
-        end = rest.strip().split()[0] if rest.strip() else ""
-        payload = "\n".join(lines[timing + 1:])
-        cues.append(ScoredCue(_vtt_seconds(start), _vtt_seconds(end), html.unescape(_VTT_TAG.sub("", payload)).strip()))
-    return cues
+    """WebVTT cues via webvtt-py: its `text` drops cue tags (<v>, <i>, ...); character
+    references (&amp; ...) are decoded here."""
+    document = webvtt.WebVTT.from_string(text)
+    return [
+        ScoredCue(cue.start_time.in_milliseconds() / 1000, cue.end_time.in_milliseconds() / 1000,
+                  html.unescape(cue.text).strip())
+        for cue in document.captions
+    ]
 
 
 def parse_captions(text: str) -> list[ScoredCue]:

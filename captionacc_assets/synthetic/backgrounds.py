@@ -5,6 +5,9 @@ text, so the backgrounds have what real video has: multi-scale texture, colour
 gradients, bright highlights near white, motion (panning plus moving shapes that pass
 behind the caption band) and, for "cuts", hard scene changes while a caption stays up.
 
+"footage" is real photography (the sample photos scikit-image ships) panned and cut
+like filmed shots: natural edges, faces, fur and fine detail that no noise texture has.
+
 Everything is drawn from a seeded `numpy.random.Generator`, so a seed is a picture.
 The texture is made once (periodic 1/f noise from an FFT, so it tiles without seams)
 and each frame is a crop of it: per-frame cost is a slice copy plus a few small sprites.
@@ -14,13 +17,24 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from captionacc_assets.core.errors import InputError
 
-KINDS = ("moving", "cuts", "textured", "flat")
+KINDS = ("moving", "cuts", "textured", "flat", "footage")
+
+# Colour and grey photographs in scikit-image's bundled data with no legible text in them
+# (not "motorcycle_left.png": it says YAMAHA, which would be scene text, not a caption).
+FOOTAGE_PHOTOS = (
+    "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg",
+    "hubble_deep_field.jpg", "camera.png", "grass.png", "gravel.png",
+)
+# A shot shows this much more than the frame in each direction, so the camera can pan.
+FOOTAGE_OVERSCAN = 1.25
 
 # Sprite drawing is supersampled this much, then downsampled, for antialiased edges.
 _SUPERSAMPLE = 3
@@ -159,6 +173,23 @@ def paste_sprite(frame: np.ndarray, sprite: Sprite, left: int, top: int) -> None
     frame[y0:y1, x0:x1] = x
 
 
+@lru_cache(maxsize=16)
+def footage_photo(name: str, width: int, height: int) -> np.ndarray:
+    """A bundled photo as RGB, scaled (aspect kept, then centre-cropped) to exactly
+    width x height. A clear error names the package when scikit-image is missing."""
+    try:
+        path = resources.files("skimage") / "data" / name
+    except ModuleNotFoundError as error:
+        raise InputError("the 'footage' background needs the scikit-image package: pip install scikit-image") from error
+    with resources.as_file(path) as file, Image.open(file) as image:
+        image = image.convert("RGB")
+        scale = max(width / image.width, height / image.height)
+        size = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
+        image = image.resize(size, Image.LANCZOS)
+        left, top = (size[0] - width) // 2, (size[1] - height) // 2
+        return np.asarray(image.crop((left, top, left + width, top + height)))
+
+
 class Background:
     """The background picture of a video at any time t, deterministic from the seed.
 
@@ -166,7 +197,8 @@ class Background:
       with shapes (one a bright glow) moving over it;
     - "cuts": the same with a hard scene cut every 4-8 s (new place, new colours);
     - "textured": the texture, still;
-    - "flat": one colour.
+    - "flat": one colour;
+    - "footage": photographs, one per 3-7 s shot, each panned corner to corner.
     """
 
     def __init__(self, width: int, height: int, kind: str, seed: int):
@@ -178,6 +210,9 @@ class Background:
         self._tiled = None
         self._sprites: list[Sprite] = []
         if kind == "flat":
+            return
+        if kind == "footage":
+            self._init_footage(rng)
             return
         # Texture twice the frame in each direction, tiled so any crop is one slice.
         self.tex_h, self.tex_w = 2 * height, 2 * width
@@ -197,8 +232,29 @@ class Background:
             self.shot_jumps = rng.uniform(0, 1, (65, 2)) * (self.tex_w, self.tex_h)
             self.shot_colours = [_PERMUTATIONS[0]] + [_PERMUTATIONS[i] for i in rng.integers(1, 6, 64)]
 
+    def _init_footage(self, rng: np.random.Generator) -> None:
+        self.cut_times = np.cumsum(rng.uniform(3.0, 7.0, 64))
+        order = rng.permutation(len(FOOTAGE_PHOTOS))
+        self.shot_photos = [FOOTAGE_PHOTOS[order[i % len(order)]] for i in range(65)]
+        # Each shot pans from one point of the overscan margin to another.
+        self.shot_paths = rng.uniform(0, 1, (65, 2, 2))
+        self.shot_starts = np.concatenate([[0.0], self.cut_times])
+
+    def _footage_frame(self, t: float) -> np.ndarray:
+        shot = int(np.searchsorted(self.cut_times, t, side="right"))
+        big_w, big_h = int(self.width * FOOTAGE_OVERSCAN) // 2 * 2, int(self.height * FOOTAGE_OVERSCAN) // 2 * 2
+        photo = footage_photo(self.shot_photos[shot], big_w, big_h)
+        start, end = self.shot_starts[shot], self.shot_starts[shot + 1]
+        progress = (t - start) / (end - start)
+        (x0, y0), (x1, y1) = self.shot_paths[shot]
+        x = int(round((x0 + (x1 - x0) * progress) * (big_w - self.width)))
+        y = int(round((y0 + (y1 - y0) * progress) * (big_h - self.height)))
+        return photo[y:y + self.height, x:x + self.width].copy()
+
     def frame(self, t: float) -> np.ndarray:
         """A new (writable) H x W x 3 uint8 RGB array: the background at time t."""
+        if self.kind == "footage":
+            return self._footage_frame(t)
         if self.kind == "flat":
             out = np.empty((self.height, self.width, 3), np.uint8)
             out[:] = self.flat_colour

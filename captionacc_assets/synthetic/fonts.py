@@ -23,6 +23,8 @@ FONT_FILES: dict[str, tuple[str, str]] = {
     # AR PL UMing (Ming/Song serif) and UKai (brush-style Kai): CJK faces unlike the sans.
     "cjk_serif": ("/usr/share/fonts/truetype/arphic/uming.ttc", "fonts-arphic-uming"),
     "cjk_brush": ("/usr/share/fonts/truetype/arphic/ukai.ttc", "fonts-arphic-ukai"),
+    # Kaushan Script: a Latin face "like writing quickly with an inked brush".
+    "latin_brush": ("/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf", "fonts-kaushanscript"),
 }
 
 # name -> path, the mapping specs key into.

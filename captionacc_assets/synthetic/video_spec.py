@@ -15,7 +15,7 @@ from captionacc_assets.synthetic.fonts import FONTS
 
 CAPTION_STYLES = ("outline", "shadow", "box")
 PLACEMENTS = ("bottom", "top")
-BACKGROUNDS = ("moving", "cuts", "textured", "flat")
+BACKGROUNDS = ("moving", "cuts", "textured", "flat", "footage")
 DISTRACTORS = ("logo", "sign")
 CODECS = ("h264",)
 
@@ -83,7 +83,7 @@ class VideoSpec:
     height: int = 720
     fps: float = 30.0
     duration_s: float = 20.0
-    background: str = "moving"   # "moving", "cuts" (moving with scene cuts), "textured", "flat"
+    background: str = "moving"   # "moving", "cuts" (moving with scene cuts), "textured", "flat", "footage" (photos)
     cues: tuple[Cue, ...] = ()
     style: CaptionStyle = field(default_factory=CaptionStyle)
     distractors: tuple[str, ...] = ()   # "logo" (constant corner logo), "sign" (constant scene text)

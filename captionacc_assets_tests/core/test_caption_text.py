@@ -1,14 +1,21 @@
 """Caption text: median frames, line joining and normalization (real RapidOCR where it reads)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from captionacc_assets.core.caption_text import (
+    _read_once,
+    drop_clutter,
     group_into_lines,
     join_line,
     median_frame,
+    clean_ocr_text,
     normalize_caption_text,
     read_caption_text,
+    restore_inverted_exclamation,
 )
 from captionacc_assets.core.ocr.engine import OcrBox
 from captionacc_assets.core.ocr.rapid import RapidOcrEngine
@@ -91,6 +98,17 @@ def test_pieces_of_one_line_join_with_or_without_spaces(engine):
     assert read_caption_text(engine, image)[0] == "Hello world"
 
 
+def test_a_doubtful_read_is_retried_enlarged(engine):
+    # The median frame of a 0.5 s "Why" over a photo of a face (scikit-image's public
+    # domain astronaut), from the benchmark: at its own size the detector merges the
+    # word with the mouth and the chin into one box that reads as junk.
+    image = np.asarray(Image.open(Path(__file__).parent / "data" / "short_caption_over_photo.jpg").convert("RGB"))
+    first_text, first_confidence = _read_once(engine, image)
+    assert first_text != "Why" and first_confidence < 0.9
+    text, confidence = read_caption_text(engine, image)
+    assert text == "Why" and confidence > 0.9
+
+
 def test_no_text_reads_empty(engine):
     assert read_caption_text(engine, solid_background(400, 80)) == ("", 0.0)
 
@@ -110,8 +128,46 @@ def test_grouping_and_joining_rules():
     assert join_line(["안녕하세요", "여러분"]) == "안녕하세요 여러분"  # Korean keeps its spaces
 
 
+def test_a_tall_box_does_not_chain_two_lines_into_one():
+    # Seen on a photo background: an edge read as "V" spans both caption lines. Compared
+    # with the union of a line, it would pull the second line into the first.
+    first, second = box("Keep your voice down.", 0.34, 0.23, 0.67, 0.54), box("I told you.", 0.29, 0.47, 0.71, 0.82)
+    tall = box("V", 0.02, 0.24, 0.09, 0.81, confidence=0.69)
+    lines = group_into_lines([second, tall, first])
+    assert [[b.text for b in line] for line in lines] == [["Keep your voice down."], ["V", "I told you."]]
+
+
+def test_doubtful_boxes_unlike_the_caption_size_are_clutter():
+    first, second = box("Keep your voice down.", 0.34, 0.23, 0.67, 0.54, 0.99), box("I told you.", 0.29, 0.47, 0.71, 0.82, 0.99)
+    tall = box("V", 0.02, 0.24, 0.09, 0.81, confidence=0.69)
+    assert drop_clutter([first, tall, second]) == [first, second]
+    # A doubtful box of the caption's size stays (it may be a hard-to-read word), and so
+    # does a confident one of any size; with nothing confident there is no yardstick.
+    small_word = box("Oh", 0.45, 0.25, 0.5, 0.55, confidence=0.6)
+    big_sure = box("BIG", 0.1, 0.0, 0.3, 0.9, confidence=0.95)
+    assert drop_clutter([first, second, small_word, big_sure]) == [first, second, small_word, big_sure]
+    assert drop_clutter([tall]) == [tall]
+
+
 def test_normalize_keeps_cjk_punctuation_and_collapses_whitespace():
     assert normalize_caption_text("  你好，\u3000世界！ ") == "你好， 世界！"
     assert normalize_caption_text("ＡＢＣ　１２３") == "ABC 123"
     assert normalize_caption_text("第一行 \n\n  second\t line \r\n") == "第一行\nsecond line"
     assert normalize_caption_text("   ") == ""
+
+
+def test_spanish_exclamations_get_back_their_opening_mark():
+    # RapidOCR's alphabet has "¿" but no "¡": the opening mark is always lost.
+    assert restore_inverted_exclamation("Vámonos ahora mismo!\nNo sé qué decir.") == "¡Vámonos ahora mismo!\nNo sé qué decir."
+    assert restore_inverted_exclamation("Cuidado con el perro!") == "¡Cuidado con el perro!"
+    assert restore_inverted_exclamation("Hola! ¿Qué tal?") == "¡Hola! ¿Qué tal?"
+    assert restore_inverted_exclamation("Sí, claro. Vamos!") == "Sí, claro. ¡Vamos!"
+    for unchanged in ("¡Feliz cumpleaños, mamá!", "Follow me, quickly!", "Turn left now!", "¿Y?", "快点！", "Olé"):
+        assert restore_inverted_exclamation(unchanged) == unchanged
+
+
+def test_clean_ocr_text_fixes_shadowed_periods_but_keeps_ellipses():
+    assert clean_ocr_text("He never came back..") == "He never came back."
+    assert clean_ocr_text("Wait... what?") == "Wait... what?"
+    assert clean_ocr_text("Vamos ahora..\nNo sé.") == "Vamos ahora.\nNo sé."
+    assert clean_ocr_text("Cuidado con el perro!") == "¡Cuidado con el perro!"

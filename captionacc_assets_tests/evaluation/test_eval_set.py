@@ -51,10 +51,10 @@ def test_full_set_covers_every_condition_value(full):
         for key, value in item.conditions.items():
             seen.setdefault(key, set()).add(value)
     assert seen["language"] == {"zh", "ja", "en", "es"}
-    assert seen["background"] == {"moving", "textured", "flat", "cuts"}
+    assert seen["background"] == {"moving", "textured", "flat", "cuts", "footage"}
     assert seen["resolution"] == {"854x480", "960x540", "1280x720", "1920x1080"}
     assert seen["fps"] == {"24", "25", "30", "60"}
-    assert seen["font"] == {"cjk_sans", "cjk_serif", "cjk_brush", "latin_sans", "latin_serif"}
+    assert seen["font"] == {"cjk_sans", "cjk_serif", "cjk_brush", "latin_sans", "latin_serif", "latin_brush"}
     assert seen["size"] == {"small", "medium", "large"}
     assert seen["colour"] == {"white", "yellow"}
     assert seen["style"] == {"outline", "shadow", "box"}

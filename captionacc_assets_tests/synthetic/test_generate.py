@@ -205,6 +205,21 @@ def test_backgrounds_move_stay_still_or_cut_as_named():
         Background(w, h, "starfield", seed=0)
 
 
+def test_footage_background_pans_real_photos_and_cuts_between_them():
+    w, h = 320, 240
+    footage = Background(w, h, "footage", seed=3)
+    a, b = footage.frame(1.0), footage.frame(1.5)
+    assert not np.array_equal(a, b)                                   # the camera pans
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 40          # ...smoothly
+    # A photograph: many distinct colours and natural contrast, unlike noise or a flat fill.
+    assert len(np.unique(a.reshape(-1, 3), axis=0)) > 2000 and a.std() > 20
+    cut = float(footage.cut_times[0])
+    assert footage.shot_photos[0] != footage.shot_photos[1]           # a cut is a new photo
+    jump = np.abs(footage.frame(cut - 1e-3).astype(int) - footage.frame(cut + 1e-3).astype(int)).mean()
+    assert jump > 20
+    assert np.array_equal(footage.frame(2.0), Background(w, h, "footage", seed=3).frame(2.0))
+
+
 def test_distractors_are_constant_and_outside_the_caption_band():
     spec = dataclasses.replace(SMALL, width=640, height=360, distractors=("logo", "sign"), cues=())
     plain = dataclasses.replace(spec, distractors=())

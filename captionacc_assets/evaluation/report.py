@@ -1,0 +1,55 @@
+"""The eval report as Markdown tables, for docs/accuracy.md.
+
+Written from the JSON report (not from live objects) so a saved run can be rendered
+again later: `captionacc eval --markdown PATH` or `markdown_report(json.load(...))`.
+"""
+
+from __future__ import annotations
+
+COLUMNS = (
+    ("true", "true_cues", "d"), ("pred", "predicted_cues", "d"), ("missed", "missed", "d"),
+    ("phantom", "phantom", "d"), ("recall", "recall", ".3f"), ("precision", "precision", ".3f"),
+    ("CER", "cer", ".2%"), ("exact", "exact_text_rate", ".3f"),
+    ("start med", "start_error_ms_median", ".0f"), ("start p95", "start_error_ms_p95", ".0f"),
+    ("end med", "end_error_ms_median", ".0f"), ("end p95", "end_error_ms_p95", ".0f"),
+)
+# Condition keys in the order a reader looks for them.
+CONDITION_ORDER = (
+    "language", "font", "style", "colour", "size", "placement", "lines", "fade", "timing", "background",
+    "distractors", "resolution", "fps", "captions",
+)
+
+
+def _cell(value, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _cells(score: dict) -> str:
+    return " | ".join(_cell(score.get(key), spec) for _, key, spec in COLUMNS)
+
+
+def _header(first: str, *extra: str) -> str:
+    names = [first, *extra, *(name for name, _, _ in COLUMNS)]
+    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names) + "\n"
+
+
+def markdown_report(report: dict) -> str:
+    """Summary, per-condition and per-video tables of one `captionacc eval` report."""
+    videos = report["videos"]
+    out = [f"Set `{report['size']}`, seed {report['seed']}: {len(videos)} videos, "
+           f"{report['video_seconds']:.0f} s of video; {report['errors']} pipeline errors; "
+           f"layouts left unapproved (confidence below the threshold, so no captions): "
+           f"{', '.join(report.get('unapproved_layouts', [])) or 'none'}.\n"]
+    out.append("\n### Overall\n\n" + _header("set") + f"| all videos | {_cells(report['summary'])} |\n")
+    out.append(f"\nF1 {report['summary']['f1']:.3f}.\n")
+    out.append("\n### By condition\n\nEach row pools the videos with that value.\n\n"
+               + _header("condition", "value", "videos"))
+    groups = report["by_condition"]
+    for key in [k for k in CONDITION_ORDER if k in groups] + sorted(set(groups) - set(CONDITION_ORDER)):
+        for value, score in groups[key].items():
+            out.append(f"| {key} | {value} | {score['videos']} | {_cells(score)} |\n")
+    out.append("\n### By video\n\n" + _header("video", "error"))
+    for video in videos:
+        error = (video.get("error") or "").replace("|", "/")[:60]
+        out.append(f"| {video['name']} | {error} | {_cells(video['score'])} |\n")
+    return "".join(out)
