@@ -9,7 +9,9 @@ from pathlib import Path
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.region import Region
-from captionacc_assets.settings import DEFAULT_TENANT, approve_confidence_threshold
+from captionacc_assets.evaluation.options import add_eval_arguments
+from captionacc_assets.extents_training.options import add_train_arguments
+from captionacc_assets.settings import DEFAULT_TENANT, MissingSettingError, approve_confidence_threshold
 
 
 def _print_stage(name: str, run) -> None:
@@ -36,6 +38,11 @@ def process_video(args) -> int:
     from captionacc_assets.platform import LocalPlatform
 
     platform = LocalPlatform.open()
+    if platform.automation_running():
+        raise InputError(
+            f"`captionacc ui` is running on {platform.paths.home}: its sensors process uploads, so use "
+            f"`captionacc upload` and `captionacc approve` there, or point CAPTIONACC_HOME elsewhere"
+        )
     video_id = platform.upload(Path(args.video), args.tenant)
     print(f"video {video_id} uploaded for tenant {args.tenant} (CAPTIONACC_HOME={platform.paths.home})")
     print("stages:")
@@ -93,6 +100,14 @@ def approve_layout(args) -> int:
     return 0
 
 
+def delete_video(args) -> int:
+    from captionacc_assets.platform import LocalPlatform
+
+    LocalPlatform.open().catalog.soft_delete(args.video_id)
+    print(f"deleted {args.video_id}: its queued and running runs are cancelled by the running automation")
+    return 0
+
+
 def run_demo(args) -> int:
     from captionacc_assets.demo import run_demo as demo
 
@@ -105,7 +120,21 @@ def run_ui(args) -> int:
 
     prepare_dagster_home(local_paths())
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    os.execvp("dagster", ["dagster", "dev", "-w", str(workspace), "-p", str(args.port)])
+    beside = Path(sys.executable).with_name("dagster")  # the venv's, even when the venv is not activated
+    dagster = str(beside) if beside.exists() else "dagster"
+    os.execvp(dagster, [dagster, "dev", "-w", str(workspace), "-p", str(args.port)])
+
+
+def run_eval_command(args) -> int:
+    from captionacc_assets.evaluation.runner import eval_command
+
+    return eval_command(args)
+
+
+def run_train_extents(args) -> int:
+    from captionacc_assets.extents_training.train import train_command
+
+    return train_command(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,9 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default="cli", help="who approves (recorded in the lineage)")
     p.set_defaults(func=approve_layout)
 
+    p = sub.add_parser("delete", help="soft-delete a video (the automation cancels its runs)")
+    p.add_argument("video_id")
+    p.set_defaults(func=delete_video)
+
     p = sub.add_parser("demo", help="make a sample video with known captions and process it")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run_demo)
+
+    p = sub.add_parser("eval", help="score the pipeline on generated videos with known captions")
+    add_eval_arguments(p)
+    p.set_defaults(func=run_eval_command)
+
+    p = sub.add_parser("train-extents", help="train the caption frame extents pair model on generated videos")
+    add_train_arguments(p)
+    p.set_defaults(func=run_train_extents)
 
     p = sub.add_parser("ui", help="open the Dagster UI on this CAPTIONACC_HOME")
     p.add_argument("--port", type=int, default=3000)
@@ -149,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except InputError as error:
+    except (InputError, MissingSettingError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

@@ -31,7 +31,7 @@ class ComputeResource(dg.ConfigurableResource):
 
     mode: str = "in_process"
     ocr_engine: str = "rapidocr"
-    extents_model: str = "baseline"
+    extents_model: str = "model"      # trained pair model; "baseline" is the non-learned one (docs/extents_model.md)
     modal_app: str = "captionacc"
     modal_call: str = "remote"
 

@@ -34,7 +34,7 @@ def build_resources() -> dict:
 def _engines() -> dict:
     return {
         "ocr_engine": optional_env(OCR_ENGINE_VAR, "rapidocr"),
-        "extents_model": optional_env(EXTENTS_MODEL_VAR, "baseline"),
+        "extents_model": optional_env(EXTENTS_MODEL_VAR, "model"),
     }
 
 

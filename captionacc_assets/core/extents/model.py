@@ -1,0 +1,205 @@
+"""The learned caption pair classifier: a small Siamese CNN over consecutive 10 Hz crops.
+
+Each crop is shrunk once to `INPUT_HEIGHT x INPUT_WIDTH` and encoded once into a feature
+map; a pair head then reads (A, B) and, for the backward direction, (B, A) from the same
+two maps. So a frame costs one encoding and two cheap head passes, however it is paired,
+which keeps the model fast enough for CPU (see docs/benchmarks.md) while its head still
+compares the two crops position by position (one changed character is a local change).
+
+Inference streams: crops are buffered `batch_size` at a time and only the last frame's
+features are kept across batches, so memory is bounded whatever the video length.
+Weights ship in `captionacc_assets/models/extents_<hash>.pt`; the model hash is the
+sha256 of that file, so a retrained model gets a new extents database key (SPEC §2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.labels import LABELS
+
+INPUT_HEIGHT = 40
+INPUT_WIDTH = 320
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+DEVICE_ENV = "CAPTIONACC_EXTENTS_DEVICE"   # "cpu", "cuda" or unset (CUDA when available)
+WEIGHTS_ENV = "CAPTIONACC_EXTENTS_WEIGHTS"  # a retrained extents_<hash>.pt to try instead of the shipped one
+HASH_LENGTH = 16
+
+
+def preprocess(crop: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 RGB crop -> 3 x INPUT_HEIGHT x INPUT_WIDTH uint8 (area-averaged, so
+    thin strokes survive the shrink)."""
+    crop = np.asarray(crop)
+    if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
+        raise InputError(f"crops must be HxWx3 uint8 RGB arrays; got shape {crop.shape}, dtype {crop.dtype}")
+    if crop.shape[0] < 8 or crop.shape[1] < 8:
+        raise InputError(f"crop {crop.shape[1]}x{crop.shape[0]} px is too small to hold a caption; check the crop region")
+    small = cv2.resize(crop, (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small.transpose(2, 0, 1))
+
+
+def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class PairNet(nn.Module):
+    """encode(frames) -> feature maps; head(fa, fb) -> logits over `LABELS` for the pair (A, B)."""
+
+    def __init__(self, width: int = 24) -> None:
+        super().__init__()
+        self.encoder = nn.Sequential(_conv(3, 16, 2), _conv(16, width, 2))
+        self.compare = nn.Sequential(_conv(3 * width, 32, 2), _conv(32, 48, 2))
+        self.classify = nn.Sequential(nn.Linear(96, 64), nn.ReLU(inplace=True), nn.Linear(64, len(LABELS)))
+        self.register_buffer("mean", torch.tensor([0.45, 0.45, 0.45]).view(1, 3, 1, 1))
+        self.register_buffer("scale", torch.tensor([1 / (255 * 0.25)] * 3).view(1, 3, 1, 1))
+
+    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+        """(N, 3, H, W) uint8 -> (N, C, H/4, W/4)."""
+        x = frames.float() * self.scale - self.mean / 0.25
+        return self.encoder(x)
+
+    def head(self, fa: torch.Tensor, fb: torch.Tensor) -> torch.Tensor:
+        h = self.compare(torch.cat([fa, fb, (fa - fb).abs()], dim=1))
+        pooled = torch.cat([h.amax(dim=(2, 3)), h.mean(dim=(2, 3))], dim=1)
+        return self.classify(pooled)
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encode(a), self.encode(b))
+
+
+def _fold_batch_norm(block: nn.Sequential) -> nn.Sequential:
+    """Conv + BatchNorm + ReLU -> Conv (with bias) + ReLU, the same function in eval mode
+    with one pass less over every feature map."""
+    conv, bn = block[0], block[1]
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=True)
+    with torch.no_grad():
+        fused.weight.copy_(conv.weight * scale.view(-1, 1, 1, 1))
+        fused.bias.copy_(bn.bias - bn.running_mean * scale)
+    return nn.Sequential(fused, nn.ReLU(inplace=True))
+
+
+def for_inference(net: PairNet) -> PairNet:
+    """An eval-mode copy of `net` with its batch norms folded into the convolutions."""
+    net = net.eval()
+    folded = PairNet(width=net.encoder[1][0].out_channels)
+    folded.load_state_dict(net.state_dict())
+    folded.encoder = nn.Sequential(*(_fold_batch_norm(b) for b in net.encoder))
+    folded.compare = nn.Sequential(*(_fold_batch_norm(b) for b in net.compare))
+    return folded.eval()
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:HASH_LENGTH]
+
+
+def shipped_weights() -> Path:
+    """The one committed weights file (its name carries its hash)."""
+    found = sorted(MODELS_DIR.glob("extents_*.pt"))
+    if len(found) != 1:
+        raise InputError(f"expected exactly one extents_<hash>.pt in {MODELS_DIR}, found {[p.name for p in found]}; "
+                         "run `captionacc train-extents` to make one")
+    return found[0]
+
+
+def save_weights(model: PairNet, out_dir: Path, *, meta: dict | None = None,
+                 logit_bias: np.ndarray | None = None) -> Path:
+    """Write the weights as extents_<hash>.pt (hash of the written bytes) and return the path.
+
+    `logit_bias` is added to the logits before the softmax: training balances the labels,
+    and this bias brings the probabilities back towards how often each label really occurs.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / ".extents_partial.pt"
+    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+    bias = torch.zeros(len(LABELS)) if logit_bias is None else torch.as_tensor(logit_bias, dtype=torch.float32)
+    torch.save({"state_dict": state, "width": model.encoder[1][0].out_channels, "meta": meta or {},
+                "logit_bias": bias}, tmp)
+    final = out_dir / f"extents_{file_hash(tmp)}.pt"
+    os.replace(tmp, final)
+    return final
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    requested = requested or os.environ.get(DEVICE_ENV) or ("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"{DEVICE_ENV}={requested} but no CUDA device is available; use cpu")
+    return torch.device(requested)
+
+
+class ModelPairClassifier:
+    """`PairClassifier` backed by the shipped (or a given) PairNet weights."""
+
+    def __init__(self, weights: Path | str | None = None, *, device: str | None = None, batch_size: int = 64) -> None:
+        weights = weights or os.environ.get(WEIGHTS_ENV)
+        path = Path(weights) if weights else shipped_weights()
+        if not path.is_file():
+            raise InputError(f"extents model weights {path} do not exist ({WEIGHTS_ENV} or the weights argument)")
+        self.weights_path = path
+        self.model_hash = file_hash(path)
+        if path.stem.startswith("extents_") and path.stem != f"extents_{self.model_hash}":
+            raise InputError(f"weights file {path.name} does not match its content hash {self.model_hash}; "
+                             "it was changed after training: retrain or restore it")
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        self.meta = payload.get("meta", {})
+        self.device = pick_device(device)
+        net = PairNet(width=int(payload.get("width", 24)))
+        net.load_state_dict(payload["state_dict"])
+        self.net = for_inference(net).to(self.device)
+        self.logit_bias = torch.as_tensor(payload.get("logit_bias", torch.zeros(len(LABELS))),
+                                          dtype=torch.float32).to(self.device)
+        self.batch_size = max(2, int(batch_size))
+
+    @torch.inference_mode()
+    def predict_preprocessed(self, batches: Iterable[np.ndarray]) -> PairPredictions:
+        """Pair probabilities from batches of preprocessed frames (consecutive, in order)."""
+        forward, backward = [], []
+        last = None
+        for batch in batches:
+            frames = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+            feats = self.net.encode(frames)
+            if last is not None:
+                feats_all = torch.cat([last, feats])
+            else:
+                feats_all = feats
+            if len(feats_all) >= 2:
+                fa, fb = feats_all[:-1], feats_all[1:]
+                for out, (x, y) in ((forward, (fa, fb)), (backward, (fb, fa))):
+                    logits = self.net.head(x, y).float() + self.logit_bias
+                    out.append(torch.softmax(logits, dim=1).cpu().numpy())
+            last = feats_all[-1:]
+        if last is None:
+            raise InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
+        empty = np.zeros((0, len(LABELS)), np.float32)
+        return PairPredictions(forward=np.concatenate(forward) if forward else empty,
+                               backward=np.concatenate(backward) if backward else empty)
+
+    def _batches(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        buffer, shape = [], None
+        for i, crop in enumerate(frames):
+            crop = np.asarray(crop)
+            if shape is None:
+                shape = crop.shape
+            elif crop.shape != shape:
+                raise InputError(f"crop {i} has shape {crop.shape}; every crop of a video must be {shape} "
+                                 "(one approved crop region per cropped frames version)")
+            buffer.append(preprocess(crop))
+            if len(buffer) == self.batch_size:
+                yield np.stack(buffer)
+                buffer = []
+        if buffer:
+            yield np.stack(buffer)
+
+    def predict(self, frames: Iterable[np.ndarray]) -> PairPredictions:
+        return self.predict_preprocessed(self._batches(frames))

@@ -1,0 +1,1 @@
+"""Training of the caption frame extents pair model (`captionacc train-extents`)."""

@@ -1,0 +1,165 @@
+"""Training examples for the pair model: 10 Hz caption crops and per-frame caption states.
+
+Videos come from the accuracy benchmark's generator (`evaluation.eval_set`), with seeds
+disjoint from the benchmark's seed 0, so every condition it varies (language, font,
+style, fade, background, timing case, distractors, resolution) is covered. Frames are
+rendered directly at the 10 Hz instants the pipeline samples (frame k = the last video
+frame whose time is <= i / 10), which skips encoding whole videos; JPEG at a random
+quality stands in for the codec's artefacts.
+
+The crop region imitates layout inference (caption boxes padded by 0.6 line heights
+above and below, a line height left and right, at least 80% of the width around the
+centre) and is jittered per video, so the model does not learn one exact framing.
+A frame's state is the text it shows (-1: none); pairs get their label from two states.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.model import preprocess
+from captionacc_assets.core.index_space import frame_count
+from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set, font_covers, language_texts
+from captionacc_assets.synthetic.captions_render import font_size_px
+from captionacc_assets.synthetic.generate import _renderer
+from captionacc_assets.synthetic.video_spec import Cue
+
+# Benchmark (eval) videos use seed 0; training and validation use these.
+TRAIN_SEED = 4101
+VALIDATION_SEED = 4102
+
+
+@dataclass
+class VideoExamples:
+    name: str
+    frames: np.ndarray      # (n, 3, H, W) uint8, preprocessed crops at 10 Hz
+    states: np.ndarray      # (n,) int: text id shown, -1 for none
+    conditions: dict
+
+
+def pair_label(state_a: int, state_b: int) -> int:
+    """Index into LABELS of the pair (A, B) from the two frames' caption states."""
+    if state_a < 0:
+        return LABELS.index("empty_empty" if state_b < 0 else "empty_valid")
+    if state_b < 0:
+        return LABELS.index("valid_empty")
+    return LABELS.index("same" if state_a == state_b else "different")
+
+
+def pair_labels(states: np.ndarray) -> np.ndarray:
+    """Labels of every consecutive pair (i, i + 1)."""
+    return np.array([pair_label(int(a), int(b)) for a, b in zip(states[:-1], states[1:])], dtype=np.int64)
+
+
+def _one_char_edit(text: str, language: str, font: str, rng: np.random.Generator) -> str | None:
+    """`text` with one character swapped for another of the language (one the font draws)."""
+    pool = sorted({ch for t in language_texts(language) for ch in t if not ch.isspace()})
+    positions = [i for i, ch in enumerate(text) if not ch.isspace()]
+    for _ in range(10):
+        i = positions[int(rng.integers(len(positions)))]
+        new = pool[int(rng.integers(len(pool)))]
+        edited = text[:i] + new + text[i + 1:]
+        if edited != text and font_covers(font, edited):
+            return edited
+    return None
+
+
+def with_one_char_changes(item: EvalItem, seed: int, share: float = 0.5) -> EvalItem:
+    """The same video with about `share` of its cues split in two halves shown back to back,
+    the second half differing by one character: the benchmark holds few such changes,
+    and they are the hardest "different" pairs (a new text is an easy one)."""
+    language = item.conditions.get("language")
+    if not item.spec.cues or language is None:
+        return item
+    rng = np.random.default_rng([seed, int(hashlib.sha256(item.name.encode()).hexdigest()[:8], 16), 1])
+    cues = []
+    for cue in item.spec.cues:
+        tenths = int(round((cue.end_s - cue.start_s) * 10))
+        edited = _one_char_edit(cue.text, language, item.spec.style.font, rng) if tenths >= 12 else None
+        if edited is None or rng.random() >= share:
+            cues.append(cue)
+            continue
+        middle = round(cue.start_s + tenths // 2 / 10, 1)
+        cues += [Cue(cue.start_s, middle, cue.text), Cue(middle, cue.end_s, edited)]
+    return dataclasses.replace(item, spec=dataclasses.replace(item.spec, cues=tuple(cues)))
+
+
+def caption_region_px(item: EvalItem, rng: np.random.Generator) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) like layout inference would propose, jittered."""
+    spec = item.spec
+    w, h = spec.width, spec.height
+    renderer = _renderer(spec)
+    size = font_size_px(spec.style, h)
+    boxes = [layer.box for layer in renderer.captions.values()]
+    if boxes:
+        left = min(b[0] for b in boxes)
+        top = min(b[1] for b in boxes)
+        right = max(b[2] for b in boxes)
+        bottom = max(b[3] for b in boxes)
+    else:  # no captions: the layout's default bottom band
+        left, top, right, bottom = 0.05 * w, 0.80 * h, 0.95 * w, 0.96 * h
+    jitter = lambda scale: float(rng.uniform(-scale, scale)) * size  # noqa: E731
+    top -= 0.6 * size + jitter(0.3)
+    bottom += 0.6 * size + jitter(0.3)
+    half = max(w / 2 - left, right - w / 2, 0.4 * w) + size + jitter(0.8)
+    x0, x1 = w / 2 - half, w / 2 + half
+    return (int(max(0, x0)), int(max(0, top)), int(min(w, x1)), int(min(h, bottom)))
+
+
+def render_video_examples(item: EvalItem, seed: int) -> VideoExamples:
+    """Render a benchmark-style video's 10 Hz crops with JPEG artefacts and caption states."""
+    spec = item.spec
+    rng = np.random.default_rng([seed, int(hashlib.sha256(item.name.encode()).hexdigest()[:8], 16)])
+    renderer = _renderer(spec)
+    x0, y0, x1, y1 = caption_region_px(item, rng)
+    texts: dict[str, int] = {}
+    n = frame_count(spec.duration_s)
+    quality = int(rng.integers(35, 95))
+    frames, states = [], []
+    for i in range(n):
+        k = min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)
+        t = spec.frame_time(k)
+        crop = np.ascontiguousarray(renderer.frame(t)[y0:y1, x0:x1])
+        ok, jpeg = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+        crop = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[:, :, ::-1]
+        frames.append(preprocess(np.ascontiguousarray(crop)))
+        cue = spec.cue_at(t)
+        states.append(-1 if cue is None else texts.setdefault(cue.text, len(texts)))
+    return VideoExamples(item.name, np.stack(frames), np.array(states, dtype=np.int64), dict(item.conditions))
+
+
+def _cached(args: tuple[EvalItem, int, Path]) -> Path:
+    item, seed, cache_dir = args
+    path = cache_dir / f"{seed}-{item.name}-{item.spec_hash[:12]}.npz"
+    if not path.exists():
+        ex = render_video_examples(item, seed)
+        tmp = path.with_name(f".{path.stem}.partial.npz")
+        np.savez_compressed(tmp, frames=ex.frames, states=ex.states)
+        tmp.replace(path)
+    return path
+
+
+def load_split(size: int, seed: int, cache_dir: Path, *, workers: int = 2) -> list[VideoExamples]:
+    """The videos of one split (`build_eval_set(size, seed)`), rendered once and cached."""
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    items = [with_one_char_changes(item, seed) for item in build_eval_set(size, seed)]
+    jobs = [(item, seed, cache_dir) for item in items]
+    if workers > 1:
+        with ProcessPoolExecutor(workers) as pool:
+            paths = list(pool.map(_cached, jobs))
+    else:
+        paths = [_cached(job) for job in jobs]
+    out = []
+    for item, path in zip(items, paths):
+        with np.load(path) as data:
+            out.append(VideoExamples(item.name, data["frames"], data["states"], dict(item.conditions)))
+    return out
