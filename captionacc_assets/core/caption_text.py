@@ -215,7 +215,9 @@ def restore_inverted_exclamation(text: str) -> str:
     """Put back the "¡" that opens a Spanish exclamation. RapidOCR's recognizer has no
     "¡" in its alphabet (it has "¿"), so "¡Vamos!" always reads "Vamos!"; in a caption
     that looks Spanish, each sentence that ends in "!" without a "¡" gets one at its start.
-    An engine that reads "¡" (Google Vision) is left alone: such sentences already have it."""
+    Where it read the mark as a "j" glued to a capital ("jFeliz"), which no word starts
+    with, that "j" is the mark. An engine that reads "¡" (Google Vision) is left alone:
+    such sentences already have it."""
     if "!" not in text or not _looks_spanish(text):
         return text
     lines = []
@@ -224,7 +226,8 @@ def restore_inverted_exclamation(text: str) -> str:
         for sentence in _SENTENCE.findall(line):
             body = sentence.lstrip()
             if body.endswith("!") and "¡" not in body and body[0].isalpha():
-                sentence = sentence[: len(sentence) - len(body)] + "¡" + body
+                mark_read_as_j = len(body) > 1 and body[0] == "j" and body[1].isupper()
+                sentence = sentence[: len(sentence) - len(body)] + "¡" + body[int(mark_read_as_j):]
             sentences.append(sentence)
         lines.append("".join(sentences))
     return "\n".join(lines)

@@ -162,6 +162,11 @@ def test_spanish_exclamations_get_back_their_opening_mark():
     assert restore_inverted_exclamation("Cuidado con el perro!") == "¡Cuidado con el perro!"
     assert restore_inverted_exclamation("Hola! ¿Qué tal?") == "¡Hola! ¿Qué tal?"
     assert restore_inverted_exclamation("Sí, claro. Vamos!") == "Sí, claro. ¡Vamos!"
+    # ... or it is read as a "j" glued to the capital that follows it.
+    assert restore_inverted_exclamation("Me encanta este lugar.\njFeliz cumpleaños, mamá!") == (
+        "Me encanta este lugar.\n¡Feliz cumpleaños, mamá!")
+    assert restore_inverted_exclamation("jCuidado con el perro!") == "¡Cuidado con el perro!"
+    assert restore_inverted_exclamation("jamás, mi amor!") == "¡jamás, mi amor!"  # a real "j" stays
     for unchanged in ("¡Feliz cumpleaños, mamá!", "Follow me, quickly!", "Turn left now!", "¿Y?", "快点！", "Olé"):
         assert restore_inverted_exclamation(unchanged) == unchanged
 
