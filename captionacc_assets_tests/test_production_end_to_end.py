@@ -182,6 +182,9 @@ def test_production_with_google_vision_ocr_gives_the_same_captions(runs):
                              "--srt", str(work / "vision.srt")], env, work)
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake.calls > 0  # every OCR went through Vision's protocol
+    # The full frames went in montages: one image stacks several 640x360 frames (at most 8).
+    full_frame_montages = [h for h, w in fake.images if w == SPEC.width and h > SPEC.height]
+    assert full_frame_montages and max(full_frame_montages) >= 2 * SPEC.height
     vision_cues = list(srt.parse((work / "vision.srt").read_text()))
     local_cues = list(srt.parse((work / "local.srt").read_text()))
     assert [(c.start, c.end, c.content) for c in vision_cues] == [(c.start, c.end, c.content) for c in local_cues]

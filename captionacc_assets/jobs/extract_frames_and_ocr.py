@@ -18,6 +18,9 @@ from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, n
 
 # Short videos get at least this many full frames so layout inference sees enough captions.
 MIN_LAYOUT_FRAMES = 10
+# Full frames go to OCR a few at a time: an engine that batches (a Vision montage) sends one
+# request per group instead of one per frame, and memory holds at most this many frames.
+OCR_BATCH_FRAMES = 8
 
 
 @dataclass
@@ -57,15 +60,25 @@ def extract_frames_and_ocr(
     frames_dir.mkdir(exist_ok=True)
     thumbs_dir.mkdir(exist_ok=True)
 
-    ocr_frames = []
+    ocr_frames, pending = [], []
+
+    def recognize_pending() -> None:
+        with timings.measure("ocr"):
+            found = engine.recognize_many([image for _, image in pending])
+        ocr_frames.extend((index, boxes) for (index, _), boxes in zip(pending, found))
+        pending.clear()
+
     ticker = ProgressTicker(progress, "full frames + OCR", len(indices))
     for done, (index, image) in enumerate(iter_frames_at(video_path, indices, probe=probe), 1):
         with timings.measure("jpeg"):
             (frames_dir / full_frame_name(index)).write_bytes(encode_jpeg(image, 95))
             (thumbs_dir / full_frame_name(index)).write_bytes(make_thumbnail(image))
-        with timings.measure("ocr"):
-            ocr_frames.append((index, engine.recognize(image)))
+        pending.append((index, image))
+        if len(pending) == OCR_BATCH_FRAMES:
+            recognize_pending()
         ticker.tick(done)
+    if pending:
+        recognize_pending()
 
     with timings.measure("layout"):
         proposal = infer_layout(ocr_frames)
