@@ -50,7 +50,6 @@ FUNCTION_OPTIONS = {
     "crop_and_infer_caption_frame_extents": {"gpu": "A10G", "timeout": 60 * 60},
     "caption_ocr": {"gpu": "T4", "timeout": 5 * 60},
 }
-FUNCTION_NAMES = tuple(FUNCTION_OPTIONS)
 
 app = modal.App(APP_NAME, include_source=False)  # the image carries the package, once
 image = _image()

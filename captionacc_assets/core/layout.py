@@ -24,8 +24,6 @@ from captionacc_assets.core.region import Region
 DEFAULT_REGION = Region(0.05, 0.78, 0.95, 0.98)
 """Proposed when no caption text is found: a bottom band, confidence 0."""
 
-ANCHORS = ("left", "center", "right")
-
 # Boxes join a row when their centre is within this many line heights of it...
 _ROW_CENTER_TOLERANCE = 0.4
 # ...and their height is within this ratio of its height.

@@ -56,6 +56,3 @@ class Region:
         """Cut this region out of an HxWxC numpy image."""
         x0, y0, x1, y1 = self.to_pixels(image.shape[1], image.shape[0])
         return image[y0:y1, x0:x1]
-
-
-FULL_FRAME = Region(0.0, 0.0, 1.0, 1.0)

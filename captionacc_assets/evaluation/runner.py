@@ -22,7 +22,7 @@ from pathlib import Path
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.settings import approve_confidence_threshold, local_paths
 from captionacc_assets.evaluation.eval_set import NAMED_SIZES, EvalItem, build_eval_set, write_eval_set
-from captionacc_assets.evaluation.options import FLOORS, add_eval_arguments  # noqa: F401 (re-exported)
+from captionacc_assets.evaluation.options import FLOORS
 from captionacc_assets.evaluation.report import markdown_report
 from captionacc_assets.evaluation.scorer import Score, combine, parse_captions, score
 

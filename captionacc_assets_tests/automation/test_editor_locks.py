@@ -3,7 +3,6 @@
 import threading
 import time
 
-import dagster as dg
 import numpy as np
 import pytest
 

@@ -15,7 +15,6 @@ from PIL import Image, ImageDraw, ImageFont
 
 CJK_FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 LATIN_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-LATIN_BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 WHITE = (255, 255, 255)
 BLACK = (0, 0, 0)

@@ -13,7 +13,6 @@ from pathlib import Path
 from captionacc_assets.core.dbs.sqlite_artifact import (
     database_metadata_sql,
     open_gzip_db,
-    read_metadata,
     write_gzip_db,
     write_metadata,
 )
@@ -94,8 +93,3 @@ def read_raw_ocr_db(src_gz: Path) -> list[tuple[int, list[OcrBox]]]:
                 OcrBox(row["text"], row["confidence"], row["left"], row["top"], row["right"], row["bottom"])
             )
     return sorted(frames.items())
-
-
-def read_raw_ocr_metadata(src_gz: Path) -> dict:
-    with open_gzip_db(src_gz) as conn:
-        return read_metadata(conn)
