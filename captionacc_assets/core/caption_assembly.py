@@ -16,7 +16,7 @@ The result still covers `[0, n)` with no overlaps; uncovered spans become `gap` 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from captionacc_assets.core.caption_text import _is_cjk, normalize_caption_text
+from captionacc_assets.core.caption_text import is_cjk, normalize_caption_text
 from captionacc_assets.core.dbs.captions_db import CaptionRow
 from captionacc_assets.core.extents.decode import CaptionSpan
 
@@ -66,7 +66,7 @@ def _contained(part: str, whole: str) -> float:
 def _lone_latin_letter(text: str) -> bool:
     """One letter of a script written with spaces: no caption says just "A". (One CJK
     character, "好", is a whole word and stays.)"""
-    return len(text) == 1 and text.isalpha() and not _is_cjk(text)
+    return len(text) == 1 and text.isalpha() and not is_cjk(text)
 
 
 def _length(row: CaptionRow) -> int:

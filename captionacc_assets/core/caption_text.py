@@ -118,7 +118,7 @@ def in_reading_order(boxes: Iterable[OcrBox]) -> list[OcrBox]:
     return [box for line in group_into_lines(boxes) for box in line]
 
 
-def _is_cjk(char: str) -> bool:
+def is_cjk(char: str) -> bool:
     """Scripts written without spaces between words (Han, kana) and their punctuation.
     Hangul is not here: Korean puts spaces between words."""
     code = ord(char)
@@ -143,7 +143,7 @@ def join_line(texts: Sequence[str]) -> str:
         text = text.strip()
         if not text:
             continue
-        if out and not (_is_cjk(out[-1]) or _is_cjk(text[0])):
+        if out and not (is_cjk(out[-1]) or is_cjk(text[0])):
             out += " "
         out += text
     return out
