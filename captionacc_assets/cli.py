@@ -38,11 +38,7 @@ def process_video(args) -> int:
     from captionacc_assets.platform import LocalPlatform
 
     platform = LocalPlatform.open()
-    if platform.automation_running():
-        raise InputError(
-            f"`captionacc ui` is running on {platform.paths.home}: its sensors process uploads, so use "
-            f"`captionacc upload` and `captionacc approve` there, or point CAPTIONACC_HOME elsewhere"
-        )
+    platform.require_no_automation()
     video_id = platform.upload(Path(args.video), args.tenant)
     print(f"video {video_id} uploaded for tenant {args.tenant} (CAPTIONACC_HOME={platform.paths.home})")
     print("stages:")

@@ -14,6 +14,7 @@ def run_demo(seed: int = 0) -> int:
     from captionacc_assets.synthetic.generate import demo_spec, write_video
 
     platform = LocalPlatform.open()
+    platform.require_no_automation()
     spec = demo_spec(seed)
     video_path = platform.paths.home / "demo" / f"demo-{seed}.mp4"
     video_path.parent.mkdir(parents=True, exist_ok=True)

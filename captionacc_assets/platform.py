@@ -107,6 +107,14 @@ class LocalPlatform:
         beat = self.instance.get_daemon_heartbeats().get("SENSOR")
         return beat is not None and time.time() - beat.timestamp < fresh_s
 
+    def require_no_automation(self) -> None:
+        """Refuse to run stages in this process while the sensors would run them too."""
+        if self.automation_running():
+            raise InputError(
+                f"`captionacc ui` is running on {self.paths.home}: its sensors process uploads, so use "
+                f"`captionacc upload` and `captionacc approve` there, or point CAPTIONACC_HOME elsewhere"
+            )
+
     def approve(self, video_id: str, region: Region | None, requested_by: str) -> dict:
         """Record a layout approval: the given region, or the proposed one from layout.db."""
         self.catalog.require_video(video_id)

@@ -234,7 +234,7 @@ def test_captionacc_delete_soft_deletes_the_video(platform, tmp_path):
     assert main(["delete", "no-such-video"]) == 2
 
 
-def test_captionacc_process_refuses_to_race_a_running_daemon(platform, tmp_path, capsys):
+def test_captionacc_process_and_demo_refuse_to_race_a_running_daemon(platform, tmp_path, capsys):
     import time
 
     from dagster._daemon.types import DaemonHeartbeat
@@ -247,5 +247,8 @@ def test_captionacc_process_refuses_to_race_a_running_daemon(platform, tmp_path,
     video = tmp_path / "v.mp4"
     video.write_bytes(b"not read: the command stops first")
     assert main(["process", str(video)]) == 2
+    assert "captionacc upload" in capsys.readouterr().err
+    assert platform.catalog.list_new_videos(None, 10) == []
+    assert main(["demo"]) == 2  # the demo processes in-process too
     assert "captionacc upload" in capsys.readouterr().err
     assert platform.catalog.list_new_videos(None, 10) == []
