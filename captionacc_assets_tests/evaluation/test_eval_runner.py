@@ -12,11 +12,10 @@ import pytest
 
 from captionacc_assets.cli import main
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.evaluation.options import FLOORS, add_eval_arguments
 from captionacc_assets.evaluation.runner import (
-    FLOORS,
     _captionacc_home,
     _size,
-    add_eval_arguments,
     by_condition,
     eval_command,
     floors_met,
