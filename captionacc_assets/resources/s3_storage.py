@@ -19,12 +19,13 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from captionacc_assets.core.chunks import MANIFEST_NAME as MANIFEST
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import check_key_shape
 from captionacc_assets.jobs.object_store import GZIP
+from captionacc_assets.resources.storage import publishable_entries
 from captionacc_assets.settings import optional_env, require_env, resolved
 
-MANIFEST = "manifest.json"
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 MULTIPART_CHUNKSIZE = 16 * 1024 * 1024
 MAX_ATTEMPTS = 5
@@ -177,12 +178,7 @@ class S3StorageResource(dg.ConfigurableResource):
         if prefix == "/":
             raise InputError("put_dir needs a non-empty prefix")
         check_key_shape(prefix, prefix=True)
-        files: list[tuple[str, Path]] = []
-        for path in sorted(src_dir.rglob("*")):
-            if path.is_symlink():
-                raise InputError(f"cannot publish {src_dir}: {path} is a symlink")
-            if path.is_file():
-                files.append((prefix + check_key_shape(path.relative_to(src_dir).as_posix()), path))
+        files = [(prefix + rel, path) for rel, path in publishable_entries(src_dir) if path.is_file()]
         manifest_key = prefix + MANIFEST
         has_manifest = any(key == manifest_key for key, _ in files)
         if self.exists(manifest_key) or (not has_manifest and self.list_keys(prefix)):
@@ -214,7 +210,7 @@ class S3StorageResource(dg.ConfigurableResource):
             self.client().put_object(Bucket=self.bucket_name, Key=key, Body=data, ContentType=content_type)
 
     # -- reads ---------------------------------------------------------------------------------
-    def _missing(self, key: str, error) -> FileNotFoundError:
+    def _missing(self, key: str) -> FileNotFoundError:
         return FileNotFoundError(f"no object at storage key {key!r} in bucket {self.bucket_name!r}")
 
     def get_file(self, key: str, dest: Path) -> Path:
@@ -230,7 +226,7 @@ class S3StorageResource(dg.ConfigurableResource):
             os.replace(tmp, dest)
         except ClientError as error:
             if _is_missing(error):
-                raise self._missing(key, error) from None
+                raise self._missing(key) from None
             raise
         finally:
             tmp.unlink(missing_ok=True)
@@ -244,7 +240,7 @@ class S3StorageResource(dg.ConfigurableResource):
             return self.client().get_object(Bucket=self.bucket_name, Key=key)["Body"].read()
         except ClientError as error:
             if _is_missing(error):
-                raise self._missing(key, error) from None
+                raise self._missing(key) from None
             raise
 
     def _head(self, key: str) -> dict | None:
@@ -264,13 +260,13 @@ class S3StorageResource(dg.ConfigurableResource):
     def size(self, key: str) -> int:
         head = self._head(key)
         if head is None:
-            raise FileNotFoundError(f"no object at storage key {key!r} in bucket {self.bucket_name!r}")
+            raise self._missing(key)
         return int(head["ContentLength"])
 
     def content_type(self, key: str) -> str:
         head = self._head(key)
         if head is None:
-            raise FileNotFoundError(f"no object at storage key {key!r} in bucket {self.bucket_name!r}")
+            raise self._missing(key)
         return head["ContentType"]
 
     def list_keys(self, prefix: str) -> list[str]:

@@ -59,6 +59,20 @@ def _atomic_write(dest: Path, write) -> int:
     return size
 
 
+def publishable_entries(src_dir: Path) -> list[tuple[str, Path]]:
+    """Every entry under `src_dir` as (relative key, path), sorted, for `put_dir` on any backend.
+
+    A symlink is refused (it could point outside the artifact), and each relative name must
+    be a valid key part, so a published set can never reach beyond its prefix.
+    """
+    entries = []
+    for path in sorted(src_dir.rglob("*")):
+        if path.is_symlink():
+            raise InputError(f"cannot publish {src_dir}: {path} is a symlink")
+        entries.append((check_key_shape(path.relative_to(src_dir).as_posix()), path))
+    return entries
+
+
 class LocalStorageResource(dg.ConfigurableResource):
     """A directory laid out like the bucket: key `a/b/c` is the file `{root}/a/b/c`."""
 
@@ -128,11 +142,7 @@ class LocalStorageResource(dg.ConfigurableResource):
     def _copy_tree(src_dir: Path, staging: Path) -> list[str]:
         staging.mkdir()
         relative = []
-        for path in sorted(src_dir.rglob("*")):
-            if path.is_symlink():
-                raise InputError(f"cannot publish {src_dir}: {path} is a symlink")
-            rel = path.relative_to(src_dir).as_posix()
-            check_key_shape(rel)
+        for rel, path in publishable_entries(src_dir):
             if path.is_dir():
                 (staging / rel).mkdir(parents=True, exist_ok=True)
                 continue
