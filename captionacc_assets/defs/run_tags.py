@@ -35,9 +35,14 @@ def launched_by(tags) -> str:
     return "backfill" if tags.get(BACKFILL_TAG) else "ui"
 
 
+def wanted_video_tags(tags, tenant: str, tier: str, waited_hours: float = 0.0) -> dict[str, str]:
+    """The tags a run should carry: its own tenant and tier where it has them, else the catalog's."""
+    return video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags), waited_hours)
+
+
 def missing_video_tags(tags, tenant: str, tier: str) -> dict[str, str]:
     """The identity tags a run launched outside the sensors (UI, backfill) lacks; {} when complete."""
-    wanted = video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags))
+    wanted = wanted_video_tags(tags, tenant, tier)
     if tags.get(PRIORITY_TAG):
         wanted.pop(PRIORITY_TAG), wanted.pop("priority")
     return {key: value for key, value in wanted.items() if key not in tags}

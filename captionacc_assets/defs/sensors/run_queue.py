@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from captionacc_assets.defs.run_tags import PARTITION_TAG, PRIORITY_TAG, launched_by, video_run_tags
+from captionacc_assets.defs.run_tags import PARTITION_TAG, PRIORITY_TAG, wanted_video_tags
 from captionacc_assets.defs.sensors.runs import cancel_run
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
 from captionacc_assets.resources.catalog import CatalogResource
@@ -29,7 +29,7 @@ def _as_int(value, default: int) -> int:
 
 def tag_changes(tags, tenant: str, tier: str, waited_hours: float) -> dict[str, str]:
     """The tags to add to a queued run; priority only ever rises."""
-    wanted = video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags), waited_hours)
+    wanted = wanted_video_tags(tags, tenant, tier, waited_hours)
     if int(wanted[PRIORITY_TAG]) <= _as_int(tags.get(PRIORITY_TAG), -1):
         wanted.pop(PRIORITY_TAG), wanted.pop("priority")
     return {key: value for key, value in wanted.items() if tags.get(key) != value}
