@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import LABELS, label_between
 from captionacc_assets.core.extents.model import preprocess
 from captionacc_assets.core.index_space import frame_count
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set, font_covers, language_texts
@@ -46,12 +46,8 @@ class VideoExamples:
 
 
 def pair_label(state_a: int, state_b: int) -> int:
-    """Index into LABELS of the pair (A, B) from the two frames' caption states."""
-    if state_a < 0:
-        return LABELS.index("empty_empty" if state_b < 0 else "empty_valid")
-    if state_b < 0:
-        return LABELS.index("valid_empty")
-    return LABELS.index("same" if state_a == state_b else "different")
+    """Index into LABELS of the pair (A, B) from the two frames' caption states (-1: none)."""
+    return LABELS.index(label_between(state_a >= 0, state_b >= 0, state_a != state_b))
 
 
 def pair_labels(states: np.ndarray) -> np.ndarray:

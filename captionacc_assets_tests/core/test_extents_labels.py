@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from captionacc_assets.core.dbs.extents_db import EXTENTS_LABELS
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, reverse_label
+from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, label_between, reverse_label
 
 
 def test_label_order_is_the_contract_order():
@@ -35,3 +35,14 @@ def test_reverse_permutation_is_an_involution_that_applies_reverse_label():
         assert LABELS[int(one_hot[perm].argmax())] == reverse_label(label)
     probs = np.array([0.1, 0.2, 0.3, 0.15, 0.25])
     assert probs[perm][LABELS.index("empty_valid")] == probs[LABELS.index("valid_empty")]
+
+
+@pytest.mark.parametrize("a, b, changed, label", [
+    (False, False, False, "empty_empty"),
+    (False, True, False, "empty_valid"),
+    (True, False, False, "valid_empty"),
+    (True, True, False, "same"),
+    (True, True, True, "different"),
+])
+def test_label_between_two_frames(a, b, changed, label):
+    assert label_between(a, b, changed) == label

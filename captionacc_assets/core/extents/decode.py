@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from captionacc_assets.core.extents.baseline import PairPredictions
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION
+from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, label_between
 
 _SAME, _DIFFERENT, _EMPTY_EMPTY, _EMPTY_VALID, _VALID_EMPTY = (
     LABELS.index(label) for label in ("same", "different", "empty_empty", "empty_valid", "valid_empty"))
@@ -81,11 +81,7 @@ def _viterbi(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _label_of_step(a: int, b: int, changed: bool) -> int:
-    if a == _EMPTY:
-        return _EMPTY_EMPTY if b == _EMPTY else _EMPTY_VALID
-    if b == _EMPTY:
-        return _VALID_EMPTY
-    return _DIFFERENT if changed else _SAME
+    return LABELS.index(label_between(a == _CAPTION, b == _CAPTION, changed))
 
 
 def _segments(states: np.ndarray, changes: np.ndarray) -> list[list[int]]:

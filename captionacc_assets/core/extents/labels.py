@@ -20,6 +20,16 @@ def reverse_label(label: str) -> str:
     return _REVERSED.get(label, label)
 
 
+def label_between(a_has_caption: bool, b_has_caption: bool, changed: bool) -> str:
+    """The label of the pair (A, B) from whether each frame shows a caption and, when both
+    do, whether it changed between them."""
+    if not a_has_caption:
+        return "empty_valid" if b_has_caption else "empty_empty"
+    if not b_has_caption:
+        return "valid_empty"
+    return "different" if changed else "same"
+
+
 # probs_of_reversed_pair = probs[..., REVERSE_PERMUTATION]: column j of the result is the
 # probability of LABELS[j] for (B, A), i.e. of reverse_label(LABELS[j]) for (A, B).
 REVERSE_PERMUTATION: tuple[int, ...] = tuple(LABELS.index(reverse_label(label)) for label in LABELS)
