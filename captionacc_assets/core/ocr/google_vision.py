@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from captionacc_assets.core.caption_text import in_reading_order
-from captionacc_assets.core.ocr.engine import OcrBox
+from captionacc_assets.core.ocr.engine import OcrBox, as_rgb
 from captionacc_assets.core.ocr.montage import MAX_BYTES, MAX_HEIGHT, MAX_PIXELS, encoded_montages
 
 ENDPOINT_VAR = "CAPTIONACC_GOOGLE_VISION_ENDPOINT"  # host:port of a plaintext emulator (tests only)
@@ -145,7 +145,7 @@ class GoogleVisionOcrEngine:
         return self.recognize_many([image])[0]
 
     def recognize_many(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:
-        frames = [_as_rgb(image) for image in images]
+        frames = [as_rgb(image) for image in images]
         results: list[list[OcrBox]] = [[] for _ in frames]
         for montage, data in encoded_montages(frames, **self.limits):
             response = self._annotate(data)
@@ -187,14 +187,3 @@ class GoogleVisionOcrEngine:
             if attempt < self.max_attempts:
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
         raise VisionOcrError(f"Google Cloud Vision failed after {attempt} attempt(s): {last}")
-
-
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] not in (3, 4):
-        raise ValueError(f"OCR needs an HxWx3 RGB image, got an array of shape {image.shape}")
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(image[:, :, :3])

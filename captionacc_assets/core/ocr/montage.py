@@ -6,12 +6,12 @@ vertical centre of the box. A montage stays within the service's limits: height,
 and encoded size (a montage whose JPEG is too big is split in two and encoded again).
 """
 
-import io
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
+from captionacc_assets.core.full_frames import encode_jpeg
 from captionacc_assets.core.ocr.engine import OcrBox
 
 # Google Cloud Vision's limits on one image.
@@ -118,14 +118,6 @@ def plan_montages(
     return montages
 
 
-def encode_jpeg(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
-
-
 def encoded_montages(
     images: Sequence[np.ndarray], *, max_height: int = MAX_HEIGHT, max_pixels: int = MAX_PIXELS,
     max_bytes: int = MAX_BYTES, gap: int = GAP,
@@ -136,7 +128,7 @@ def encoded_montages(
     done: list[tuple[Montage, bytes]] = []
     while pending:
         montage = pending.pop(0)
-        data = encode_jpeg(montage.render(images))
+        data = encode_jpeg(montage.render(images), JPEG_QUALITY)
         if len(data) <= max_bytes:
             done.append((montage, data))
         elif len(montage.tiles) == 1:

@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from captionacc_assets.core.caption_text import in_reading_order
-from captionacc_assets.core.ocr.engine import OcrBox
+from captionacc_assets.core.ocr.engine import OcrBox, as_rgb
 
 # Images whose shorter side is below this get a padded border before detection.
 _PAD_BELOW_SIDE = 160
@@ -65,17 +65,6 @@ def _rapidocr(max_side: int):
         return engine
 
 
-def _as_rgb(image: np.ndarray) -> np.ndarray:
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = np.repeat(image[:, :, None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.shape[0] < 1 or image.shape[1] < 1:
-        raise ValueError(f"OCR needs an HxWx3 RGB image, got an array of shape {image.shape}")
-    if image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
-    return image[:, :, :3]
-
-
 def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     height, width = image.shape[:2]
     scale = max_side / max(height, width)
@@ -113,7 +102,7 @@ class RapidOcrEngine:
         self.min_confidence = float(min_confidence)
 
     def recognize(self, image: np.ndarray) -> list[OcrBox]:
-        rgb = _as_rgb(image)
+        rgb = as_rgb(image)
         height, width = rgb.shape[:2]
         small, scale = _downscale(rgb, self.max_side)
         padded, pad = _pad_with_edge_colour(small)
