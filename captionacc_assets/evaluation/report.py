@@ -20,12 +20,13 @@ CONDITION_ORDER = (
 )
 
 
-def _cell(value, spec: str) -> str:
+def format_cell(value, spec: str = ".2f") -> str:
+    """A number in a table, "-" where there is none (e.g. timing errors with no matched cue)."""
     return "-" if value is None else format(value, spec)
 
 
 def _cells(score: dict) -> str:
-    return " | ".join(_cell(score.get(key), spec) for _, key, spec in COLUMNS)
+    return " | ".join(format_cell(score.get(key), spec) for _, key, spec in COLUMNS)
 
 
 def _header(first: str, *extra: str) -> str:

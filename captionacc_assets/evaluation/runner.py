@@ -23,7 +23,7 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.settings import approve_confidence_threshold, local_paths
 from captionacc_assets.evaluation.eval_set import NAMED_SIZES, EvalItem, build_eval_set, write_eval_set
 from captionacc_assets.evaluation.options import FLOORS
-from captionacc_assets.evaluation.report import markdown_report
+from captionacc_assets.evaluation.report import format_cell, markdown_report
 from captionacc_assets.evaluation.scorer import Score, combine, parse_captions, score
 
 EVAL_TENANT = "eval"
@@ -80,14 +80,10 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         facts["seconds"] = round(time.perf_counter() - started, 2)
 
 
-def _fmt(value, spec: str = ".2f") -> str:
-    return "-" if value is None else format(value, spec)
-
-
 def _score_cells(s: Score) -> str:
-    return (f"{s.true_cues:>4} {s.predicted_cues:>4}  {_fmt(s.recall):>5} {_fmt(s.precision):>5} "
-            f"{_fmt(s.cer, '.3f'):>6} {_fmt(s.exact_text_rate):>5} {_fmt(s.start_error_ms_p95, '.0f'):>6} "
-            f"{_fmt(s.end_error_ms_p95, '.0f'):>6}")
+    return (f"{s.true_cues:>4} {s.predicted_cues:>4}  {format_cell(s.recall):>5} {format_cell(s.precision):>5} "
+            f"{format_cell(s.cer, '.3f'):>6} {format_cell(s.exact_text_rate):>5} {format_cell(s.start_error_ms_p95, '.0f'):>6} "
+            f"{format_cell(s.end_error_ms_p95, '.0f'):>6}")
 
 
 SCORE_HEADER = f"{'true':>4} {'pred':>4}  {'rec':>5} {'prec':>5} {'CER':>6} {'exact':>5} {'st p95':>6} {'en p95':>6}"
@@ -184,8 +180,8 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
         "video_seconds": video_seconds,
     }
     say(f"\n{'all videos (pooled)':<87} {_score_cells(combine(scores))} {process_seconds:>6.1f}")
-    say(f"f1 {summary['f1']:.3f}; start error median {_fmt(summary['start_error_ms_median'], '.0f')} ms, "
-        f"end error median {_fmt(summary['end_error_ms_median'], '.0f')} ms; {report['errors']} pipeline errors; "
+    say(f"f1 {summary['f1']:.3f}; start error median {format_cell(summary['start_error_ms_median'], '.0f')} ms, "
+        f"end error median {format_cell(summary['end_error_ms_median'], '.0f')} ms; {report['errors']} pipeline errors; "
         f"processing {process_seconds:.0f} s for {video_seconds:.0f} s of video "
         f"({process_seconds / max(len(items), 1):.1f} s per video), generation {generate_seconds:.0f} s")
     say(f"\nby condition (pooled over the videos with each value):\n{'condition':<34} {'n':>3} {SCORE_HEADER}")
