@@ -10,7 +10,7 @@ from pathlib import Path
 
 from captionacc_assets.core.caption_assembly import SpanText, assemble_caption_rows, frames_for_median
 from captionacc_assets.core.caption_text import median_frame, read_caption_text
-from captionacc_assets.core.chunks import iter_chunk_frames
+from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames
 from captionacc_assets.core.dbs.captions_db import write_captions_db
 from captionacc_assets.core.dbs.extents_db import read_extents_db
 from captionacc_assets.core.extents.baseline import PairPredictions
@@ -88,7 +88,7 @@ def caption_ocr(
     with timings.measure("decode_extents"):
         extents_path = store.get_file(extents_key, work_dir / "extents.db.gz")
         forward, backward, _meta = read_extents_db(extents_path)
-        manifest = json.loads(store.get_bytes(prefix + "manifest.json"))
+        manifest = json.loads(store.get_bytes(prefix + MANIFEST_NAME))
         n = manifest["frame_count"]
         if len(forward) != max(n - 1, 0):
             raise ValueError(f"{extents_key} has {len(forward)} pairs but the frames have {n} indices")

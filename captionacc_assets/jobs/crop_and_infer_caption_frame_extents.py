@@ -7,7 +7,7 @@ Produces `cropped_frames` (VP9 chunks + manifest) and `caption_frame_extents`
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from captionacc_assets.core.chunks import ChunkPyramidWriter
+from captionacc_assets.core.chunks import MANIFEST_NAME, ChunkPyramidWriter
 from captionacc_assets.core.dbs.extents_db import write_extents_db
 from captionacc_assets.core.extents.baseline import PairClassifier
 from captionacc_assets.core.extents.labels import LABELS
@@ -87,7 +87,7 @@ def crop_and_infer_caption_frame_extents(
     written = []
     with timings.measure("publish"):
         # Versions and extents databases are immutable: an existing one is never overwritten.
-        if not store.exists(prefix + "manifest.json"):
+        if not store.exists(prefix + MANIFEST_NAME):
             store.put_dir(prefix, chunks_dir)
             written.append(prefix)
         if not store.exists(extents_key):
