@@ -5,13 +5,22 @@ All state of the embedded default lives under one directory, `CAPTIONACC_HOME`
 Two processes with different homes never share state.
 """
 
+import math
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from captionacc_assets.core.errors import EnvironmentFault
 
 DEFAULT_HOME = "~/.captionacc"
 DEFAULT_TENANT = "local"
 DEFAULT_APPROVE_CONFIDENCE = 0.5
+HOME_VAR = "CAPTIONACC_HOME"
+APPROVE_CONFIDENCE_VAR = "CAPTIONACC_APPROVE_CONFIDENCE"
+MAX_PIXELS_VAR = "CAPTIONACC_MAX_PIXELS"
+MAX_DURATION_VAR = "CAPTIONACC_MAX_DURATION_S"
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,72 @@ def local_paths() -> LocalPaths:
     return LocalPaths(home)
 
 
+def unit_interval(text: str) -> float:
+    """A threshold as a person types it: a number in [0, 1]; a ValueError saying why not otherwise."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{text!r} is not a number between 0 and 1") from None
+    if not 0.0 <= value <= 1.0:  # also false for nan
+        raise ValueError(f"{text!r} is not between 0 and 1")
+    return value
+
+
 def approve_confidence_threshold() -> float:
-    return float(os.environ.get("CAPTIONACC_APPROVE_CONFIDENCE", DEFAULT_APPROVE_CONFIDENCE))
+    """CAPTIONACC_APPROVE_CONFIDENCE, read where it is used, so a bad value stops only what needs it."""
+    text = os.environ.get(APPROVE_CONFIDENCE_VAR, "").strip()
+    if not text:
+        return DEFAULT_APPROVE_CONFIDENCE
+    try:
+        return unit_interval(text)
+    except ValueError as error:
+        raise InvalidSettingError(
+            f"{APPROVE_CONFIDENCE_VAR}={text!r} is unusable ({error}): set it to the layout confidence "
+            f"that auto-approval needs, e.g. {DEFAULT_APPROVE_CONFIDENCE}, or unset it"
+        ) from None
+
+
+def video_limits():
+    """The largest video processed (`core.video.VideoLimits`), from CAPTIONACC_MAX_PIXELS and CAPTIONACC_MAX_DURATION_S."""
+    from captionacc_assets.core.video import VideoLimits
+
+    defaults = VideoLimits()
+    return VideoLimits(
+        max_pixels=int(_positive_number(MAX_PIXELS_VAR, defaults.max_pixels, "width x height in pixels")),
+        max_duration_s=_positive_number(MAX_DURATION_VAR, defaults.max_duration_s, "seconds"),
+        pixels_setting=MAX_PIXELS_VAR,
+        duration_setting=MAX_DURATION_VAR,
+    )
+
+
+def _positive_number(name: str, default: float, unit: str) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return float(default)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidSettingError(f"{name}={text!r} is not a positive number of {unit}: fix it, or unset it for {default:.15g}")
+    return value
+
+
+def storage_fault_location(error: OSError) -> tuple[str, str]:
+    """Where a file operation failed, and the variable that moves it: CAPTIONACC_HOME or TMPDIR.
+
+    A failed write() carries no path; then it is the fullest of the storage root and the
+    scratch folder, which is where the space ran out.
+    """
+    path = error.filename2 or error.filename
+    paths = local_paths()
+    scratch = Path(tempfile.gettempdir()).resolve()
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        existing = [p for p in (paths.storage_root, scratch) if p.exists()]
+        path = min(existing, key=lambda p: shutil.disk_usage(p).free) if existing else paths.home
+    path = Path(os.fsdecode(path))
+    in_scratch = path.is_relative_to(scratch) and not path.is_relative_to(paths.home)
+    return str(path), "TMPDIR" if in_scratch else HOME_VAR
 
 
 # -- profiles (SPEC §6) ------------------------------------------------------------------------
@@ -51,8 +124,12 @@ PROFILES = ("local", "production")
 PROFILE_VAR = "CAPTIONACC_PROFILE"
 
 
-class MissingSettingError(RuntimeError):
+class MissingSettingError(EnvironmentFault):
     """A required environment variable is unset: raised at start, naming the variable."""
+
+
+class InvalidSettingError(EnvironmentFault):
+    """An environment variable holds a value that cannot be used: raised where it is read, naming it."""
 
 
 def profile() -> str:

@@ -7,6 +7,7 @@ instead of decoding everything in between. Memory stays bounded by a couple of
 frames whatever the video's length.
 """
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,6 +28,22 @@ SEEK_GAP_S = 5.0
 _IMAGE_FORMAT_NAMES = ("image2", "image2pipe")
 _IMAGE_FORMAT_SUFFIX = "_pipe"  # png_pipe, jpeg_pipe, webp_pipe, ...
 _FIX = "re-export the video (e.g. as H.264 MP4) and upload it again"
+# A video shorter than this many 10 Hz indices (60 s) costs little however sparse its frames are.
+DENSITY_CHECK_MIN_INDICES = 600
+
+
+@dataclass(frozen=True)
+class VideoLimits:
+    """The largest video `probe_video` accepts; `*_setting` names where a person raises each limit."""
+
+    max_pixels: int = 3840 * 2160  # display width x height: 4K UHD passes, 8K is refused
+    max_duration_s: float = 4 * 3600.0
+    # 10 Hz indices per video packet, on average. Every index becomes a cropped frame, so a file
+    # whose few frames are far apart (sparse or bogus timestamps) costs what a long video costs.
+    # 50 is one frame per 5 s, far sparser than any recording.
+    max_indices_per_packet: float = 50.0
+    pixels_setting: str = "max_pixels"
+    duration_setting: str = "max_duration_s"
 
 
 @dataclass(frozen=True)
@@ -44,25 +61,40 @@ class VideoProbe:
         return asdict(self)
 
 
-def probe_video(path: Path | str) -> VideoProbe:
+def probe_video(path: Path | str, *, display_name: str | None = None, limits: VideoLimits | None = None) -> VideoProbe:
     """Read duration, rate, display size, codec and rotation without a full decode.
 
-    Raises InputError for anything that is not a usable video.
+    Raises InputError for anything that is not a usable video, or (with `limits`) one too
+    large, too long or too sparse to process. Messages call the file `display_name` (the
+    user's own file name) when given, not the stored copy's name.
     """
     path = Path(path)
-    with _open(path) as container:
-        stream = _video_stream(container, path)
+    name = display_name or path.name
+    with _open(path, name) as container:
+        stream = _video_stream(container, name)
         duration = _declared_duration(container, stream)
-        first = _first_frame(container, stream, path)
+        first = _first_frame(container, stream, name)
         rotation = _clockwise_rotation(first)
-        if duration is None:
-            duration = _duration_by_decoding(container, stream, path)
-        if duration <= 0:
-            raise InputError(f"video {path.name!r} has zero duration: {_FIX}")
-        _check_index_within_file(stream, path)
         width, height = first.width, first.height
         if rotation in (90, 270):
             width, height = height, width
+        if limits and width * height > limits.max_pixels:
+            raise InputError(
+                f"video {name!r} is {width}x{height} ({width * height} pixels), above the limit of "
+                f"{limits.max_pixels} pixels: downscale it and upload it again, or raise {limits.pixels_setting}"
+            )
+        if duration is None:
+            duration = _duration_by_decoding(container, stream, name)
+        if duration <= 0:
+            raise InputError(f"video {name!r} has zero duration: {_FIX}")
+        _check_index_within_file(stream, path, name)
+        if limits and duration > limits.max_duration_s:
+            raise InputError(
+                f"video {name!r} lasts {duration:.0f} s, above the limit of {limits.max_duration_s:.0f} s: "
+                f"cut it into shorter parts and upload those, or raise {limits.duration_setting}"
+            )
+        if limits:
+            _check_frame_density(path, name, float(duration), limits)
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         return VideoProbe(
             duration_seconds=float(duration),
@@ -82,20 +114,23 @@ def iter_frames_at(
     *,
     region: Region | None = None,
     probe: VideoProbe | None = None,
+    display_name: str | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield `(index, rgb)` for each ascending 10 Hz index: the frame displayed at `index / 10` s.
 
     The displayed frame is the last one whose timestamp is <= the instant (the first
     frame before any). Frames are display-oriented (rotation applied), then cut to
     `region` if given. Indices after the last frame (but < frame_count) get the last
-    frame; a file whose frames stop well short of its duration raises InputError.
+    frame; a file whose frames stop well short of its duration raises InputError, naming
+    `display_name` (the user's file) when given.
     """
     path = Path(path)
-    probe = probe or probe_video(path)
-    with _open(path) as container:
-        stream = _video_stream(container, path)
+    name = display_name or path.name
+    probe = probe or probe_video(path, display_name=name)
+    with _open(path, name) as container:
+        stream = _video_stream(container, name)
         stream.thread_type = "AUTO"
-        reader = _DisplayedFrames(container, stream, path, probe)
+        reader = _DisplayedFrames(container, stream, name, probe)
         previous = -1
         for index in indices:
             index = int(index)
@@ -112,10 +147,10 @@ def iter_frames_at(
 class _DisplayedFrames:
     """Forward decoder that answers "which frame is shown at t?" for ascending t."""
 
-    def __init__(self, container, stream, path: Path, probe: VideoProbe):
+    def __init__(self, container, stream, name: str, probe: VideoProbe):
         self._container = container
         self._stream = stream
-        self._path = path
+        self._name = name
         self._probe = probe
         self._start_s = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
         self._frame_interval_s = 1.0 / probe.fps if probe.fps > 0 else 0.1
@@ -197,17 +232,17 @@ class _DisplayedFrames:
             raise self._truncated(f"its frames stop at {decoded_s:.1f} s of {declared_s:.1f} s")
 
     def _truncated(self, detail: str) -> InputError:
-        return InputError(f"video {self._path.name!r} looks truncated or corrupt: {detail}; {_FIX}")
+        return InputError(f"video {self._name!r} looks truncated or corrupt: {detail}; {_FIX}")
 
 
-def _open(path: Path):
+def _open(path: Path, name: str):
     if not path.is_file():
-        raise InputError(f"video {path.name!r} was not found: upload the video again")
+        raise InputError(f"video {name!r} was not found: upload the video again")
     try:
         return av.open(str(path), metadata_errors="ignore")
     except av.FFmpegError as error:
         raise InputError(
-            f"file {path.name!r} is not a video, or is truncated or corrupt ({_reason(error)}); {_FIX}"
+            f"file {name!r} is not a video, or is truncated or corrupt ({_reason(error)}); {_FIX}"
         ) from None
 
 
@@ -216,16 +251,16 @@ def _reason(error: Exception) -> str:
     return getattr(error, "strerror", None) or type(error).__name__
 
 
-def _video_stream(container, path: Path):
-    name = container.format.name
-    if name in _IMAGE_FORMAT_NAMES or name.endswith(_IMAGE_FORMAT_SUFFIX):
-        raise InputError(f"file {path.name!r} is an image, not a video ({name}); upload the video file itself")
+def _video_stream(container, name: str):
+    demuxer = container.format.name
+    if demuxer in _IMAGE_FORMAT_NAMES or demuxer.endswith(_IMAGE_FORMAT_SUFFIX):
+        raise InputError(f"file {name!r} is an image, not a video ({demuxer}); upload the video file itself")
     streams = [
         s for s in container.streams.video
         if not (s.disposition & av.stream.Disposition.attached_pic)  # cover art in audio files
     ]
     if not streams:
-        raise InputError(f"file {path.name!r} has no video stream (is it audio only, or empty?); {_FIX}")
+        raise InputError(f"file {name!r} has no video stream (is it audio only, or empty?); {_FIX}")
     return streams[0]
 
 
@@ -251,17 +286,17 @@ def _parse_clock(text: str | None) -> float | None:
         return None
 
 
-def _first_frame(container, stream, path: Path):
+def _first_frame(container, stream, name: str):
     try:
         for packet in container.demux(stream):
             for frame in packet.decode():
                 return frame
     except av.FFmpegError as error:
-        raise InputError(f"video {path.name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
-    raise InputError(f"video {path.name!r} has zero duration: it holds no decodable frames; {_FIX}")
+        raise InputError(f"video {name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
+    raise InputError(f"video {name!r} has zero duration: it holds no decodable frames; {_FIX}")
 
 
-def _duration_by_decoding(container, stream, path: Path) -> float:
+def _duration_by_decoding(container, stream, name: str) -> float:
     """Last resort when neither stream nor container declares a duration."""
     container.seek(0)
     last = None
@@ -271,7 +306,7 @@ def _duration_by_decoding(container, stream, path: Path) -> float:
                 if frame.time is not None:
                     last = frame.time
     except av.FFmpegError as error:
-        raise InputError(f"video {path.name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
+        raise InputError(f"video {name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
     if last is None:
         return 0.0
     rate = stream.average_rate or stream.guessed_rate
@@ -279,7 +314,7 @@ def _duration_by_decoding(container, stream, path: Path) -> float:
     return last - start + (1.0 / float(rate) if rate else 0.0)
 
 
-def _check_index_within_file(stream, path: Path) -> None:
+def _check_index_within_file(stream, path: Path, name: str) -> None:
     """A container index that points past the end of the file means a cut-off upload."""
     entries = stream.index_entries
     if not entries or len(entries) == 0:
@@ -288,9 +323,36 @@ def _check_index_within_file(stream, path: Path) -> None:
     size = path.stat().st_size
     if last.pos >= 0 and last.pos + last.size > size:
         raise InputError(
-            f"video {path.name!r} looks truncated: its index points to byte {last.pos + last.size} "
+            f"video {name!r} looks truncated: its index points to byte {last.pos + last.size} "
             f"but the file has {size} bytes; {_FIX}"
         )
+
+
+def _check_frame_density(path: Path, name: str, duration_s: float, limits: VideoLimits) -> None:
+    """Refuse a file whose frames are too few for its duration (sparse or bogus timestamps).
+
+    Counts the video packets in a demux pass without decoding, and stops as soon as there
+    are enough, so a normal video costs a few seconds' worth of packets.
+    """
+    index_total = frame_count(duration_s)
+    if index_total < DENSITY_CHECK_MIN_INDICES:
+        return
+    needed = math.ceil(index_total / limits.max_indices_per_packet)
+    packets = 0
+    with _open(path, name) as container:
+        try:
+            for packet in container.demux(_video_stream(container, name)):
+                packets += 1 if packet.size else 0
+                if packets >= needed:
+                    return
+        except av.FFmpegError as error:
+            raise InputError(f"video {name!r} is truncated or corrupt ({_reason(error)}); {_FIX}") from None
+    raise InputError(
+        f"video {name!r} has {packets} frames over {duration_s:.0f} s (one every {duration_s / max(packets, 1):.0f} s "
+        f"on average): its timestamps are sparse or bogus, and processing it would cost as much as "
+        f"{index_total} frames at 10 a second; re-export it at a constant frame rate "
+        f"(e.g. ffmpeg -i IN -r 10 OUT.mp4) and upload it again"
+    )
 
 
 def _clockwise_rotation(frame) -> int:
