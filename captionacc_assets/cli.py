@@ -39,35 +39,44 @@ def process_video(args) -> int:
 
     platform = LocalPlatform.open()
     platform.require_no_automation()
-    video_id = platform.upload(Path(args.video), args.tenant)
-    print(f"video {video_id} uploaded for tenant {args.tenant} (CAPTIONACC_HOME={platform.paths.home})")
+    if platform.recover_dead_runs():
+        print("failed the runs of an earlier `captionacc process` that was killed, and cleaned up after them")
+    video_id, resumed = platform.open_for_processing(Path(args.video), args.tenant)
+    print(f"video {video_id} {'continued from its last published stage' if resumed else 'uploaded'} "
+          f"for tenant {args.tenant} (CAPTIONACC_HOME={platform.paths.home})")
     print("stages:")
-    initial = platform.initial_processing(video_id)
-    _print_stage("initial processing", initial)
-    if not initial.success:
-        print(f"error: {_stage_error(platform, video_id, 'layout', initial)}", file=sys.stderr)
-        return 1
+    if platform.initial_published(video_id):
+        print("  initial processing     already published")
+    else:
+        initial = platform.initial_processing(video_id)
+        _print_stage("initial processing", initial)
+        if not initial.success:
+            print(f"error: {_stage_error(platform, video_id, 'layout', initial)}", file=sys.stderr)
+            return 1
 
     layout = platform.proposed_layout(video_id)
     region = tuple(round(v, 3) for v in layout["region"])
     print(f"  proposed caption region {region} anchor={layout['anchor_type']} "
           f"confidence={layout['confidence']:.2f}")
     threshold = args.min_confidence
-    if args.approve == "auto" and layout["confidence"] < threshold:
-        print(f"layout confidence {layout['confidence']:.2f} is below {threshold:.2f}: not approving.\n"
-              f"Inspect it in the Dagster UI, then run `captionacc approve {video_id} --crop l,t,r,b` "
-              f"or rerun with --approve always.", file=sys.stderr)
-        return 3
-    platform.approve(video_id, None, requested_by=f"cli:{args.approve}")
-    approved = platform.approved_processing(video_id)
-    _print_stage("approved processing", approved)
-    if not approved.success:
-        print(f"error: {approved.error}", file=sys.stderr)
-        return 1
-
-    captions = approved.metadata["captions_db"]
-    print(f"{captions['caption_count']} captions over {captions['frame_count']} frames; "
-          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    if platform.catalog.latest_cropped_frames_version(video_id) is None:
+        if args.approve == "auto" and layout["confidence"] < threshold:
+            print(f"layout confidence {layout['confidence']:.2f} is below {threshold:.2f}: not approving.\n"
+                  f"Inspect it in the Dagster UI, then run `captionacc approve {video_id} --crop l,t,r,b` "
+                  f"or rerun with --approve always.", file=sys.stderr)
+            return 3
+        platform.approve(video_id, None, requested_by=f"cli:{args.approve}")
+    if platform.captions_committed(video_id):
+        print("  approved processing    already published")
+    else:
+        approved = platform.approved_processing(video_id)
+        _print_stage("approved processing", approved)
+        if not approved.success:
+            print(f"error: {approved.error}", file=sys.stderr)
+            return 1
+        captions = approved.metadata["captions_db"]
+        print(f"{captions['caption_count']} captions over {captions['frame_count']} frames; "
+              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     keys = platform.keys(video_id)
     for fmt, path in (("srt", args.srt), ("vtt", args.vtt), ("json", args.json)):
         if path:

@@ -5,6 +5,8 @@ with it: upload -> initial stage -> approval -> captions, each a partitioned mat
 recorded in the same Dagster instance that `dagster dev` shows.
 """
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -16,11 +18,13 @@ from pathlib import Path
 import dagster as dg
 
 from captionacc_assets.core.dbs.layout_db import read_layout_config
-from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.keys import VideoKeys, validate_id
 from captionacc_assets.core.region import Region
 from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
 from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.stage import ERROR_KIND
+from captionacc_assets.defs.run_liveness import dead_runs, recover_dead_run
 from captionacc_assets.defs.run_tags import video_run_tags
 from captionacc_assets.resources.profile import build_resources
 from captionacc_assets.settings import LocalPaths, local_paths, profile, require_env
@@ -53,6 +57,30 @@ class StageRun:
     step_seconds: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
+    # `input` or `environment` when a person can fix the cause (bad input, a full disk, a bad
+    # setting); None for a bug.
+    error_kind: str | None = None
+
+
+# Exceptions that name what to fix in the environment, by the class name Dagster records.
+_ENVIRONMENT_FAULTS = {cls.__name__ for cls in (EnvironmentFault, *EnvironmentFault.__subclasses__())}
+
+
+def _failure_cause(data) -> tuple[str, str | None]:
+    """A failed step's message and kind: the stage's own `dg.Failure`, else the exception under
+    Dagster's wrapper line ("Error occurred while executing op ..."), which names nothing."""
+    failure = data.user_failure_data
+    if failure is not None and failure.description:
+        kind = failure.metadata.get(ERROR_KIND)
+        return failure.description, kind.value if kind is not None else None
+    error = data.error
+    if error is None:
+        return "step failed", None
+    while error.cause is not None:
+        error = error.cause
+    if error.cls_name in _ENVIRONMENT_FAULTS:
+        return error.message.strip().split(": ", 1)[-1], "environment"
+    return error.message.strip(), None
 
 
 @dataclass
@@ -97,6 +125,54 @@ class LocalPlatform:
         )
         self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
         return video_id
+
+    def open_for_processing(self, video_path: Path, tenant: str) -> tuple[str, bool]:
+        """The video id for `captionacc process` of this file, and whether it continues an earlier one.
+
+        The id is a hash of the tenant and the file's bytes, so running `process` again on the
+        same file (after a crash, say) continues that video from its last published stage
+        instead of starting a new one. A deleted video is not continued: the file is uploaded anew.
+        """
+        video_path = Path(video_path)
+        if not video_path.is_file():
+            raise InputError(f"{video_path} does not exist or is not a file")
+        digest = hashlib.sha256(f"{validate_id(tenant, 'tenant')}\0".encode())
+        with video_path.open("rb") as source:
+            for block in iter(lambda: source.read(1 << 20), b""):
+                digest.update(block)
+        video_id = digest.hexdigest()[:12]
+        row = self.catalog.get_video(video_id)
+        if row is None:
+            return self.upload(video_path, tenant, video_id), False
+        if row["deleted_at"] is not None:
+            return self.upload(video_path, tenant), False
+        self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
+        return video_id, True
+
+    def recover_dead_runs(self) -> int:
+        """Fail the runs whose process was killed and undo what they left (the CLI's rerun continues them)."""
+        found = dead_runs(self.instance)
+        for run, process in found:
+            recover_dead_run(self.instance, self.catalog, self.storage, run, process, retried=False)
+        return len(found)
+
+    def initial_published(self, video_id: str) -> bool:
+        """Whether the initial stage's artifacts are all published (layout.db is written last)."""
+        row = self.catalog.require_video(video_id)
+        return row["layout_status"] in ("annotate", "done") and self.storage.exists(self.keys(video_id).layout_db)
+
+    def captions_committed(self, video_id: str) -> bool:
+        """Whether the newest approved version's captions and exports are committed and current."""
+        version = self.catalog.latest_cropped_frames_version(video_id)
+        row = self.catalog.require_video(video_id)
+        if version is None or row["current_cropped_frames_version"] != version["version"] \
+                or row["text_status"] != "annotate":
+            return False
+        export = self.keys(video_id).export("json")
+        if not self.storage.exists(export):
+            return False
+        made_from = json.loads(self.storage.get_bytes(export)).get("made_from") or {}
+        return made_from.get("cropped_frames_version") == version["version"]
 
     def automation_running(self, fresh_s: float = 60.0) -> bool:
         """Whether a Dagster daemon (`captionacc ui`) is running its sensors on this CAPTIONACC_HOME.
@@ -152,9 +228,7 @@ class LocalPlatform:
             if event.is_step_success:
                 run.step_seconds[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 3)
             elif event.is_step_failure and run.error is None:
-                data = event.event_specific_data
-                run.error = (data.user_failure_data.description if data.user_failure_data else None) \
-                    or (data.error.message.strip() if data.error else "step failed")
+                run.error, run.error_kind = _failure_cause(event.event_specific_data)
             elif event.is_step_materialization:
                 mat = event.event_specific_data.materialization
                 run.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}

@@ -51,10 +51,11 @@ def test_jobs_cover_the_two_stages_of_the_state_machine():
 
 def test_sensors_run_by_default_and_target_the_stage_jobs():
     sensors = {s.name: s for s in defs.sensors}
-    assert set(sensors) == {"new_uploads", "layout_approvals", "auto_approvals", "deleted_videos", "run_queue"}
+    assert {"new_uploads", "layout_approvals", "auto_approvals", "deleted_videos", "run_queue", "dead_runs"} <= set(sensors)
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert sensors["new_uploads"].job_name == "initial_processing"
     assert sensors["layout_approvals"].job_name == "approved_processing"
+    assert {job.name for job in sensors["dead_runs"].jobs} == {"initial_processing", "approved_processing"}
 
 
 def test_only_the_modal_calling_assets_take_a_gpu_pool_slot():

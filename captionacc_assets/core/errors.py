@@ -45,3 +45,7 @@ def storage_fault(error: OSError, where: str, variable: str) -> EnvironmentFault
 
 class LockHeldError(RuntimeError):
     """A person holds the editor lock on a database the job wants to write."""
+
+
+class SupersededVersionError(RuntimeError):
+    """A newer layout approval arrived: this version's run must publish and activate nothing."""

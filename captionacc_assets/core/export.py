@@ -74,17 +74,21 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(captions: Sequence[TimedCaption]) -> str:
+def to_vtt(captions: Sequence[TimedCaption], *, made_from: dict | None = None) -> str:
+    """WebVTT; `made_from` (e.g. the cropped frames version) goes into a NOTE block players ignore."""
     blocks = ["WEBVTT\n"]
+    if made_from:
+        blocks.append("NOTE made from " + ", ".join(f"{k}={v}" for k, v in made_from.items()) + "\n")
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
         blocks.append(f"{index}\n{_vtt_timestamp(start)} --> {_vtt_timestamp(end)}\n{_vtt_escape(caption.text)}\n")
     return "\n".join(blocks)
 
 
-def to_json(captions: Sequence[TimedCaption], *, video_id: str | None = None) -> str:
-    """`{"video_id", "frame_rate_hz", "captions": [{index, start_frame_index,
-    end_frame_index, start_seconds, end_seconds, text}]}`."""
+def to_json(captions: Sequence[TimedCaption], *, video_id: str | None = None, made_from: dict | None = None) -> str:
+    """`{"video_id", "frame_rate_hz", "made_from", "captions": [{index, start_frame_index,
+    end_frame_index, start_seconds, end_seconds, text}]}`; `made_from` names the cropped
+    frames version and extents database the captions came from."""
     items = []
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
@@ -96,5 +100,5 @@ def to_json(captions: Sequence[TimedCaption], *, video_id: str | None = None) ->
             "end_seconds": end.total_seconds(),
             "text": caption.text,
         })
-    payload = {"video_id": video_id, "frame_rate_hz": INDEX_RATE_HZ, "captions": items}
+    payload = {"video_id": video_id, "frame_rate_hz": INDEX_RATE_HZ, "made_from": made_from or {}, "captions": items}
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"

@@ -11,6 +11,7 @@ PRIORITY_TAG = "dagster/priority"
 PARTITION_TAG = "dagster/partition"
 BACKFILL_TAG = "dagster/backfill"
 VERSION_TAG = "captionacc/cropped_frames_version"
+EXTENTS_KEY_TAG = "captionacc/caption_frame_extents_key"  # pinned by the crop step for the captions step
 TRIGGERS = ("upload", "approval", "ui", "backfill")
 
 

@@ -11,10 +11,16 @@ from typing import Iterator
 
 import dagster as dg
 
-from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.errors import EnvironmentFault, InputError, storage_fault
 from captionacc_assets.core.keys import VideoKeys, validate_key
+from captionacc_assets.defs.run_liveness import PROCESS_TAG, scratch_prefix, this_process_tag
 from captionacc_assets.defs.run_tags import missing_video_tags
 from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.settings import storage_fault_location
+
+# `dg.Failure` metadata saying why a stage stopped: `input` (bad input) or `environment` (the machine
+# or its configuration), so the CLI can exit 2 for what a person fixes, and 1 for a bug.
+ERROR_KIND = "error_kind"
 
 
 def run_video(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dict:
@@ -26,6 +32,9 @@ def run_video(context: dg.AssetExecutionContext, catalog: CatalogResource) -> di
     """
     row = catalog.require_video(context.partition_key)
     missing = missing_video_tags(context.run.tags, row["tenant_id"], catalog.tenant_tier(row["tenant_id"]))
+    process = this_process_tag()  # so a run whose process dies is found and failed (run_liveness)
+    if context.run.tags.get(PROCESS_TAG) != process:
+        missing[PROCESS_TAG] = process
     if missing:
         context.instance.add_run_tags(context.run_id, missing)
     return row
@@ -41,7 +50,7 @@ def video_keys(row: dict) -> VideoKeys:
 
 @contextmanager
 def scratch_dir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="captionacc-") as path:
+    with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as path:
         yield Path(path)
 
 
@@ -57,12 +66,28 @@ def recorded_stage(
         raise  # already a deliberate, explained stop (e.g. a superseded approval); not this stage's error
     except InputError as error:
         catalog.set_stage_status(video_id, stage, "error", str(error))
-        raise dg.Failure(description=str(error), allow_retries=False) from error
+        raise dg.Failure(description=str(error), allow_retries=False, metadata={ERROR_KIND: "input"}) from error
     except Exception as error:
-        catalog.set_stage_status(video_id, stage, "error", f"internal error ({type(error).__name__}): {error}")
-        raise
+        fault = _environment_fault(error)
+        if fault is None:
+            catalog.set_stage_status(video_id, stage, "error", f"internal error ({type(error).__name__}): {error}")
+            raise
+        try:
+            catalog.set_stage_status(video_id, stage, "error", str(fault))
+        except EnvironmentFault:
+            pass  # the catalog itself is the fault: the failure still says so
+        raise dg.Failure(description=str(fault), metadata={ERROR_KIND: "environment"}) from error
     if done_status:
         catalog.set_stage_status(video_id, stage, done_status)
+
+
+def _environment_fault(error: Exception) -> EnvironmentFault | None:
+    """A full disk, read-only storage or an unreachable catalog, named; None for anything else."""
+    if isinstance(error, EnvironmentFault):
+        return error
+    if isinstance(error, OSError):
+        return storage_fault(error, *storage_fault_location(error))
+    return None
 
 
 def progress_logger(context: dg.AssetExecutionContext):

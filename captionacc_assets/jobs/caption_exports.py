@@ -1,27 +1,41 @@
 """Write SRT, WebVTT and JSON exports of a published `captions.db`."""
 
+from dataclasses import asdict
 from pathlib import Path
 
-from captionacc_assets.core.dbs.captions_db import read_captions_db
+from captionacc_assets.core.dbs.captions_db import read_captions_db, read_captions_provenance
+from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.export import captions_for_export, to_json, to_srt, to_vtt
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.jobs.object_store import ObjectStore
 
-EXPORT_FORMATS = {
-    "srt": (to_srt, "application/x-subrip"),
-    "vtt": (to_vtt, "text/vtt"),
-    "json": (None, "application/json"),
-}
+CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "json": "application/json"}
 
 
-def export_captions(store: ObjectStore, keys: VideoKeys, *, work_dir: Path) -> dict[str, str]:
-    """Publish every export format; returns {format: key}."""
+def export_captions(
+    store: ObjectStore, keys: VideoKeys, *, work_dir: Path, expected_version: int | None = None
+) -> dict[str, str]:
+    """Publish every export format, JSON and WebVTT naming what they were made from; returns {format: key}.
+
+    With `expected_version` (the catalog's current version, the commit point), a captions.db
+    made from another version is refused, so the exports never mix one version's captions
+    with another's approval. A captions.db from before provenance was recorded (version 0) passes.
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
-    rows = read_captions_db(store.get_file(keys.captions_db, work_dir / "captions.db.gz"))
-    captions = captions_for_export(rows)
-    written = {}
-    for fmt, (render, content_type) in EXPORT_FORMATS.items():
-        text = render(captions) if render else to_json(captions, video_id=keys.video)
-        store.put_bytes(keys.export(fmt), text.encode("utf-8"), content_type)
-        written[fmt] = keys.export(fmt)
-    return written
+    path = store.get_file(keys.captions_db, work_dir / "captions.db.gz")
+    made_from = read_captions_provenance(path)
+    if expected_version is not None and made_from.cropped_frames_version not in (0, expected_version):
+        raise InputError(
+            f"captions.db of video {keys.video!r} was made from cropped frames version "
+            f"{made_from.cropped_frames_version}, but the current version is {expected_version}: "
+            f"materialize captions_db again, then caption_exports"
+        )
+    captions = captions_for_export(read_captions_db(path))
+    texts = {
+        "srt": to_srt(captions),
+        "vtt": to_vtt(captions, made_from=asdict(made_from)),
+        "json": to_json(captions, video_id=keys.video, made_from=asdict(made_from)),
+    }
+    for fmt, text in texts.items():
+        store.put_bytes(keys.export(fmt), text.encode("utf-8"), CONTENT_TYPES[fmt])
+    return {fmt: keys.export(fmt) for fmt in texts}

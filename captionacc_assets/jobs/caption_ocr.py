@@ -11,10 +11,11 @@ from pathlib import Path
 from captionacc_assets.core.caption_assembly import SpanText, assemble_caption_rows, frames_for_median
 from captionacc_assets.core.caption_text import median_frame, read_caption_text
 from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames
-from captionacc_assets.core.dbs.captions_db import write_captions_db
+from captionacc_assets.core.dbs.captions_db import CaptionsProvenance, write_captions_db
 from captionacc_assets.core.dbs.extents_db import read_extents_db
 from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.decode import decode_captions
+from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.ocr.engine import OcrEngine
 from captionacc_assets.jobs.object_store import GZIP, ObjectStore
@@ -68,6 +69,7 @@ def _read_span_texts(chunks_dir: Path, manifest: dict, wanted: dict[int, list[in
         with timings.measure("ocr"):
             texts[start] = SpanText(*read_caption_text(engine, image))
         ticker.tick(len(texts))
+        reach("caption_ocr.ocr")
     return texts
 
 
@@ -103,7 +105,8 @@ def caption_ocr(
     texts = _read_span_texts(chunks_dir, manifest, wanted, engine, timings, progress)
     rows = assemble_caption_rows(spans, texts, n)
     captions_path = work_dir / "captions.db.gz"
-    write_captions_db(captions_path, rows, frame_count=n, video_id=video_id)
+    write_captions_db(captions_path, rows, frame_count=n, video_id=video_id,
+                      provenance=CaptionsProvenance(version, extents_key))
     with timings.measure("publish"):
         store.put_file(keys.captions_db, captions_path, GZIP)
 

@@ -11,6 +11,7 @@ from captionacc_assets.core.chunks import MANIFEST_NAME, ChunkPyramidWriter
 from captionacc_assets.core.dbs.extents_db import write_extents_db
 from captionacc_assets.core.extents.baseline import PairClassifier
 from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
@@ -63,6 +64,8 @@ def crop_and_infer_caption_frame_extents(
         ):
             encoder.put(index, crop)
             ticker.tick(done)
+            if done == n // 2:
+                reach("crop.encode")
             yield crop
 
     with timings.measure("decode_crop_classify"):

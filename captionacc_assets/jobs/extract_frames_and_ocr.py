@@ -7,13 +7,14 @@ import numpy as np
 
 from captionacc_assets.core.dbs.layout_db import write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import write_raw_ocr_db
+from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.full_frames import encode_jpeg, full_frame_name, make_thumbnail
 from captionacc_assets.core.index_space import full_frame_indices
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.core.ocr.engine import OcrEngine
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
-from captionacc_assets.jobs.object_store import GZIP, JPEG, ObjectStore, fetch_video
+from captionacc_assets.jobs.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
 
 # Short videos get at least this many full frames so layout inference sees enough captions.
@@ -76,6 +77,7 @@ def extract_frames_and_ocr(
         pending.append((index, image))
         if len(pending) == OCR_BATCH_FRAMES:
             recognize_pending()
+            reach("extract.ocr")
         ticker.tick(done)
     if pending:
         recognize_pending()
@@ -91,10 +93,9 @@ def extract_frames_and_ocr(
 
     written = []
     with timings.measure("publish"):
-        for index, _ in ocr_frames:
-            name = full_frame_name(index)
-            store.put_file(keys.full_frame(index), frames_dir / name, JPEG)
-            store.put_file(keys.full_frame_thumbnail(index), thumbs_dir / name, JPEG)
+        # Each set replaces the previous one whole, so a crash never leaves a partial set visible.
+        store.replace_dir(keys.full_frames_prefix, frames_dir)
+        store.replace_dir(keys.full_frames_thumbnails_prefix, thumbs_dir)
         written += [keys.full_frames_prefix, keys.full_frames_thumbnails_prefix]
         store.put_file(keys.raw_ocr_db, raw_ocr_path, GZIP)
         store.put_file(keys.layout_db, layout_path, GZIP)

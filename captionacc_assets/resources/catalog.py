@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from captionacc_assets.core.errors import InputError, LockHeldError
+from captionacc_assets.core.errors import InputError, LockHeldError, SupersededVersionError
 from captionacc_assets.core.keys import validate_id, validate_key
 from captionacc_assets.core.region import Region
 from captionacc_assets.settings import resolved
@@ -33,6 +33,7 @@ STAGE_STATUSES = ("wait", "processing", "annotate", "done", "error")
 VERSION_STATUSES = ("requested", "processing", "active", "archived", "failed")
 DATABASE_NAMES = ("layout", "captions")
 LOCK_TYPES = ("server", "client")
+OCR_REQUEST_STATUSES = ("requested", "processing", "completed", "error")
 LOCK_EXPIRY_MINUTES = 30
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -86,7 +87,7 @@ def _one_of(column: str, values: tuple[str, ...], table: str) -> sa.CheckConstra
 
 @functools.lru_cache(maxsize=None)
 def catalog_tables(db_schema: str | None) -> SimpleNamespace:
-    """The four tables of SPEC §4, in `db_schema` (None on SQLite)."""
+    """The four tables of SPEC §4 and the editor's caption OCR requests, in `db_schema` (None on SQLite)."""
     metadata = sa.MetaData(schema=db_schema)
     tenants = sa.Table(
         "tenants", metadata,
@@ -160,9 +161,29 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
             name="ck_video_database_state_lock_type",
         ),
     )
+    # A web editor's request for the median-frame OCR of some captions again (docs/contracts.md).
+    caption_ocr_requests = sa.Table(
+        "caption_ocr_requests", metadata,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("video_id", sa.String(128), sa.ForeignKey(videos.c.id), nullable=False),
+        sa.Column("caption_ids", _json_type()),  # [id, ...] of captions.db rows
+        sa.Column("frame_spans", _json_type()),  # [[start, end], ...], inclusive, each a row's exact span
+        sa.Column("requested_by", sa.Text),
+        sa.Column("requested_at", UtcDateTime, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False, server_default="requested"),
+        sa.Column("error", sa.Text),
+        sa.Column("run_id", sa.String(64)),
+        sa.Column("started_at", UtcDateTime),
+        sa.Column("finished_at", UtcDateTime),
+        _one_of("status", OCR_REQUEST_STATUSES, "caption_ocr_requests"),
+        sa.CheckConstraint("caption_ids IS NOT NULL OR frame_spans IS NOT NULL", name="ck_caption_ocr_requests_target"),
+        sa.Index("ix_caption_ocr_requests_status_id", "status", "id"),
+        sa.Index("ix_caption_ocr_requests_video_id", "video_id"),
+    )
     return SimpleNamespace(
         metadata=metadata, tenants=tenants, videos=videos,
         cropped_frames_versions=cropped_frames_versions, video_database_state=video_database_state,
+        caption_ocr_requests=caption_ocr_requests,
     )
 
 
@@ -470,21 +491,62 @@ class CatalogResource(dg.ConfigurableResource):
         if updated != 1:
             raise InputError(f"video {video_id!r} has no cropped frames version {version!r}")
 
-    def activate_version(self, video_id: str, version: int) -> None:
-        """Make `version` the video's active one, archive the previous, and point the video at it."""
+    def activate_version(self, video_id: str, version: int, *, require_newest: bool = False) -> None:
+        """Make `version` the video's active one, archive the previous, and point the video at it.
+
+        This is the commit point of a video's captions. With `require_newest`, a newer
+        approval that arrived meanwhile makes it fail with `SupersededVersionError` instead,
+        in the same transaction, so a superseded version is never activated.
+        """
         validate_id(video_id, "video id")
         v, cfv = self.tables.videos, self.tables.cropped_frames_versions
         this = sa.and_(cfv.c.video_id == video_id, cfv.c.version == version)
         with self._write() as conn:
             if conn.execute(sa.select(cfv.c.id).where(this).with_for_update()).first() is None:
                 raise InputError(f"video {video_id!r} has no cropped frames version {version!r}")
-            conn.execute(
-                cfv.update()
-                .where(cfv.c.video_id == video_id, cfv.c.status == "active", cfv.c.version != version)
-                .values(status="archived")
+            newest = conn.execute(sa.select(sa.func.max(cfv.c.version)).where(cfv.c.video_id == video_id)).scalar()
+            superseded = require_newest and newest > version
+            if superseded:
+                conn.execute(cfv.update().where(this, cfv.c.status != "active").values(status="archived"))
+            else:
+                conn.execute(
+                    cfv.update()
+                    .where(cfv.c.video_id == video_id, cfv.c.status == "active", cfv.c.version != version)
+                    .values(status="archived")
+                )
+                conn.execute(cfv.update().where(this).values(status="active", activated_at=utc_now()))
+                conn.execute(v.update().where(v.c.id == video_id).values(current_cropped_frames_version=version))
+        if superseded:
+            raise SupersededVersionError(
+                f"cropped frames version {version} of video {video_id!r} was superseded by version {newest}; "
+                f"that version's run publishes instead"
             )
-            conn.execute(cfv.update().where(this).values(status="active", activated_at=utc_now()))
-            conn.execute(v.update().where(v.c.id == video_id).values(current_cropped_frames_version=version))
+
+    def recover_interrupted(self, video_id: str, message: str, lock_holder: str) -> dict:
+        """Undo what a run that died mid-way left behind, in one transaction; counts of what changed.
+
+        Its `processing` stages go to `error` with `message`, its `processing` versions back to
+        `requested` (a retry or rerun processes them again), and the server's editor locks are
+        released so a person can take them at once.
+        """
+        validate_id(video_id, "video id")
+        v, cfv, s = self.tables.videos, self.tables.cropped_frames_versions, self.tables.video_database_state
+        details = {"message": message, "at": utc_now().isoformat()}
+        changed = {"stages": 0, "versions": 0, "locks": 0}
+        with self._write() as conn:
+            for stage in STAGES:
+                changed["stages"] += conn.execute(
+                    v.update().where(v.c.id == video_id, v.c[f"{stage}_status"] == "processing")
+                    .values({f"{stage}_status": "error", f"{stage}_error_details": details})
+                ).rowcount
+            changed["versions"] = conn.execute(
+                cfv.update().where(cfv.c.video_id == video_id, cfv.c.status == "processing").values(status="requested")
+            ).rowcount
+            changed["locks"] = conn.execute(
+                s.update().where(s.c.video_id == video_id, s.c.lock_holder_user_id == lock_holder)
+                .values(lock_holder_user_id=None, lock_type=None, locked_at=None)
+            ).rowcount
+        return changed
 
     # -- editor locks --------------------------------------------------------------------------
     def acquire_lock(
@@ -621,3 +683,115 @@ class CatalogResource(dg.ConfigurableResource):
                        cfv.c.status.in_(("requested", "processing")))
                 .values(status="archived")
             ).rowcount
+
+    # -- caption OCR requests (the editor's "Generate OCR"; docs/contracts.md) -----------------
+    def request_caption_ocr(
+        self, video_id: str, *, caption_ids: list[int] | None = None,
+        frame_spans: list[tuple[int, int]] | None = None, requested_by: str | None = None,
+    ) -> dict:
+        """Record a request for the OCR of some captions again, as the web editor's INSERT does.
+
+        `caption_ids` name captions.db rows; each of `frame_spans` is an inclusive `[start, end]`
+        naming the row with exactly that span. Whether they exist is checked by the run that
+        answers the request, against the captions.db it reads.
+        """
+        validate_id(video_id, "video id")
+        ids = _request_caption_ids(caption_ids)
+        spans = _request_frame_spans(frame_spans)
+        if ids is None and spans is None:
+            raise InputError("a caption OCR request names caption ids, frame spans or both")
+        v, r = self.tables.videos, self.tables.caption_ocr_requests
+        with self._write() as conn:
+            video = conn.execute(sa.select(v.c.id, v.c.deleted_at).where(v.c.id == video_id)).first()
+            if video is None or video.deleted_at is not None:
+                raise InputError(f"unknown video {video_id!r}: cannot request caption OCR of a missing or deleted video")
+            request_id = conn.execute(r.insert().values(
+                video_id=video_id, caption_ids=ids, frame_spans=spans, requested_by=requested_by,
+                requested_at=utc_now(), status="requested",
+            ).returning(r.c.id)).scalar_one()
+            return _row(conn.execute(sa.select(r).where(r.c.id == request_id)).first())
+
+    def get_caption_ocr_request(self, request_id: int) -> dict | None:
+        r = self.tables.caption_ocr_requests
+        with self._read() as conn:
+            return _row(conn.execute(sa.select(r).where(r.c.id == int(request_id))).first())
+
+    def list_pending_caption_ocr_requests(self, after_id: int | None, limit: int) -> list[dict]:
+        """Requests still `requested`, with id > `after_id`, by id: what the sensor has to answer.
+
+        Each row also carries the video's `tenant_id` and `video_deleted_at`. Rows a run has
+        claimed are `processing` and no longer listed, so the query stays on the few pending rows
+        (index on status, id).
+        """
+        if limit < 1:
+            raise ValueError(f"limit {limit!r} must be at least 1")
+        v, r = self.tables.videos, self.tables.caption_ocr_requests
+        query = (
+            sa.select(r, v.c.tenant_id, v.c.deleted_at.label("video_deleted_at"))
+            .join(v, v.c.id == r.c.video_id)
+            .where(r.c.status == "requested")
+            .order_by(r.c.id)
+            .limit(int(limit))
+        )
+        if after_id is not None:
+            query = query.where(r.c.id > int(after_id))
+        with self._read() as conn:
+            return [_row(row) for row in conn.execute(query)]
+
+    def claim_caption_ocr_requests(self, video_id: str, request_ids: list[int], run_id: str) -> list[dict]:
+        """Move the video's requests among `request_ids` that are still `requested` to `processing`
+        by `run_id`, atomically; returns every request that run now answers, by id.
+
+        A request another run claimed is not returned (it is answered once); one this run
+        claimed before (a retried step) is returned again.
+        """
+        validate_id(video_id, "video id")
+        ids = sorted({int(i) for i in request_ids})
+        if not ids:
+            return []
+        r = self.tables.caption_ocr_requests
+        mine = sa.and_(r.c.video_id == video_id, r.c.id.in_(ids))
+        with self._write() as conn:
+            conn.execute(
+                r.update().where(mine, r.c.status == "requested")
+                .values(status="processing", run_id=run_id, started_at=utc_now(), error=None)
+            )
+            return [_row(row) for row in conn.execute(
+                sa.select(r).where(mine, r.c.status == "processing", r.c.run_id == run_id).order_by(r.c.id)
+            )]
+
+    def finish_caption_ocr_requests(self, request_ids: list[int], status: str, error: str | None = None) -> None:
+        """Mark requests `completed`, or `error` with a message a person can act on."""
+        _check_one_of(status, ("completed", "error"), "caption OCR request status")
+        if (status == "error") != bool(error):
+            raise ValueError("an error message goes with status 'error', and only with it")
+        ids = sorted({int(i) for i in request_ids})
+        if ids:
+            r = self.tables.caption_ocr_requests
+            with self._write() as conn:
+                conn.execute(r.update().where(r.c.id.in_(ids)).values(
+                    status=status, error=error, finished_at=utc_now(),
+                ))
+
+
+def _request_caption_ids(caption_ids) -> list[int] | None:
+    if caption_ids is None:
+        return None
+    if not isinstance(caption_ids, (list, tuple)) or not caption_ids or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in caption_ids
+    ):
+        raise InputError(f"caption_ids {caption_ids!r} must be a non-empty list of integer captions.db row ids")
+    return [int(i) for i in caption_ids]
+
+
+def _request_frame_spans(frame_spans) -> list[list[int]] | None:
+    if frame_spans is None:
+        return None
+    def is_span(span) -> bool:
+        return (isinstance(span, (list, tuple)) and len(span) == 2
+                and all(isinstance(i, int) and not isinstance(i, bool) for i in span) and span[0] <= span[1])
+    if not isinstance(frame_spans, (list, tuple)) or not frame_spans or not all(is_span(s) for s in frame_spans):
+        raise InputError(
+            f"frame_spans {frame_spans!r} must be a non-empty list of [start, end] frame indices, start <= end (inclusive)"
+        )
+    return [[int(s), int(e)] for s, e in frame_spans]

@@ -190,6 +190,30 @@ class S3StorageResource(dg.ConfigurableResource):
             self._put_new(manifest_key, (src_dir / MANIFEST).read_bytes(), content_type_for(MANIFEST))
         return sorted(key for key, _ in files)
 
+    def replace_dir(self, prefix: str, src_dir: Path) -> list[str]:
+        """Upload the whole set at `prefix`, then delete the keys of the old set it does not have.
+
+        S3 has no rename: during the upload a reader may see old and new objects side by side
+        (each object itself is whole); the set is complete once this returns.
+        """
+        if not prefix.endswith("/"):
+            prefix += "/"
+        check_key_shape(prefix, prefix=True)
+        files = [(prefix + rel, path) for rel, path in publishable_entries(Path(src_dir)) if path.is_file()]
+        with ThreadPoolExecutor(max_workers=UPLOAD_THREADS) as pool:
+            list(pool.map(lambda item: self.put_file(*item), files))
+        stale = sorted(set(self.list_keys(prefix)) - {key for key, _ in files})
+        for start in range(0, len(stale), 1000):
+            self.client().delete_objects(
+                Bucket=self.bucket_name, Delete={"Objects": [{"Key": k} for k in stale[start:start + 1000]]}
+            )
+        return sorted(key for key, _ in files)
+
+    def sweep_temp(self, prefix: str) -> int:
+        """Nothing to sweep: S3 puts leave no temp objects (an unfinished multipart upload is invisible)."""
+        check_key_shape(prefix, prefix=True)
+        return 0
+
     def _put_new(self, key: str, data: bytes, content_type: str) -> None:
         """PUT only if no object exists at `key` (S3 conditional write)."""
         from botocore.exceptions import ClientError

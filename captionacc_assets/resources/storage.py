@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import check_key_shape
 from captionacc_assets.jobs.object_store import ObjectStore
 
@@ -127,7 +128,7 @@ class LocalStorageResource(dg.ConfigurableResource):
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.parent / f".staging-{target.name}-{uuid.uuid4().hex}"
         try:
-            relative = self._copy_tree(src_dir, staging)
+            relative = self._copy_tree(src_dir, staging, target.name)
             try:
                 os.rename(staging, target)  # atomic; fails if a non-empty target appeared meanwhile
             except OSError as error:
@@ -138,11 +139,62 @@ class LocalStorageResource(dg.ConfigurableResource):
         _fsync_dir(target.parent)
         return [prefix + rel for rel in relative]
 
+    def replace_dir(self, prefix: str, src_dir: Path) -> list[str]:
+        """Publish a whole set at `prefix`, replacing the set there (full frames on a re-run).
+
+        The new set is staged beside the target and renamed into place, and the old one is
+        renamed away first: a reader sees the old set, the new one, or (for an instant) none,
+        never a partial one. A crash leaves hidden staging folders that `sweep_temp` removes.
+        """
+        target = self._path(prefix if prefix.endswith("/") else prefix + "/", prefix=True)
+        if target == self._root():
+            raise InputError("replace_dir needs a non-empty prefix")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        token = uuid.uuid4().hex
+        staging = target.parent / f".staging-{target.name}-{token}"
+        retired = target.parent / f".retired-{target.name}-{token}"
+        try:
+            relative = self._copy_tree(Path(src_dir), staging, target.name)
+            if target.exists():
+                os.rename(target, retired)
+            os.rename(staging, target)
+        finally:
+            for leftover in (staging, retired):
+                if leftover.exists():
+                    shutil.rmtree(leftover, ignore_errors=True)
+        _fsync_dir(target.parent)
+        return [prefix.rstrip("/") + "/" + rel for rel in relative]
+
+    def sweep_temp(self, prefix: str) -> int:
+        """Remove the hidden temp files and staging folders a killed writer left under `prefix`.
+
+        Only call it while no writer of that prefix is running (one run per video at a time).
+        Returns how many entries were removed.
+        """
+        folder = self._path(prefix, prefix=True)
+        if not folder.is_dir():
+            return 0
+        removed = 0
+        for dirpath, dirnames, filenames in os.walk(folder):
+            for name in [d for d in dirnames if d.startswith((".staging-", ".retired-"))]:
+                shutil.rmtree(Path(dirpath) / name, ignore_errors=True)
+                dirnames.remove(name)
+                removed += 1
+            for name in filenames:
+                if name.startswith(".") and name.endswith(".tmp"):
+                    (Path(dirpath) / name).unlink(missing_ok=True)
+                    removed += 1
+        return removed
+
     @staticmethod
-    def _copy_tree(src_dir: Path, staging: Path) -> list[str]:
+    def _copy_tree(src_dir: Path, staging: Path, name: str) -> list[str]:
+        """Copy the set into `staging`; the fault point `publish.{name}` is half-way through."""
         staging.mkdir()
         relative = []
-        for rel, path in publishable_entries(src_dir):
+        entries = publishable_entries(src_dir)
+        for count, (rel, path) in enumerate(entries):
+            if count == len(entries) // 2:
+                reach(f"publish.{name}")
             if path.is_dir():
                 (staging / rel).mkdir(parents=True, exist_ok=True)
                 continue

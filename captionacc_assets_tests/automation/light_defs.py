@@ -17,6 +17,7 @@ from captionacc_assets.defs.jobs import ALL_JOBS, APPROVAL_SELECTION, INITIAL_SE
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.sensors import ALL_SENSORS
 from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.settings import local_paths
 
 
@@ -55,6 +56,9 @@ def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
 
 defs = dg.Definitions(
     assets=[light_initial, light_approved], jobs=ALL_JOBS, sensors=ALL_SENSORS,
-    resources={"catalog": CatalogResource(url=local_paths().catalog_url)},
+    resources={
+        "catalog": CatalogResource(url=local_paths().catalog_url),
+        "storage": LocalStorageResource(root=str(local_paths().storage_root)),
+    },
     executor=dg.in_process_executor,
 )

@@ -15,16 +15,21 @@ from pathlib import Path
 from captionacc_assets.core.dbs.sqlite_artifact import (
     database_metadata_sql,
     open_gzip_db,
+    read_metadata,
     write_gzip_db,
     write_metadata,
 )
 
-SCHEMA_VERSION = 1
+# 2: database_metadata records the cropped frames version and extents database it was made from.
+SCHEMA_VERSION = 2
 
 STATES = ("predicted", "confirmed", "gap")
 OCR_STATUSES = ("queued", "processing", "completed", "error")
 
-SCHEMA_SQL = database_metadata_sql("frame_count INTEGER NOT NULL DEFAULT 0") + """
+SCHEMA_SQL = database_metadata_sql(
+    "frame_count INTEGER NOT NULL DEFAULT 0, cropped_frames_version INTEGER NOT NULL DEFAULT 0, "
+    "caption_frame_extents_key TEXT NOT NULL DEFAULT ''"
+) + """
 CREATE TABLE captions (
     id INTEGER PRIMARY KEY,
     start_frame_index INTEGER NOT NULL DEFAULT 0 CHECK (start_frame_index >= 0),
@@ -64,6 +69,22 @@ class CaptionRow:
     text: str | None = None  # a person's text; None = not annotated
 
 
+@dataclass(frozen=True)
+class CaptionsProvenance:
+    """What a captions.db was made from: version 0 and an empty key for one made before schema 2."""
+
+    cropped_frames_version: int
+    caption_frame_extents_key: str
+
+
+def read_captions_provenance(src_gz: Path) -> CaptionsProvenance:
+    with open_gzip_db(src_gz) as conn:
+        meta = read_metadata(conn)
+    return CaptionsProvenance(
+        int(meta.get("cropped_frames_version") or 0), str(meta.get("caption_frame_extents_key") or "")
+    )
+
+
 def validate_partition(rows: Sequence[CaptionRow], n: int) -> None:
     """Raise ValueError unless `rows` cover `[0, n)` exactly: in order, no gaps or
     overlaps, each `start <= end` (inclusive), with known states."""
@@ -91,8 +112,12 @@ def write_captions_db(
     *,
     frame_count: int,
     video_id: str = "",
+    provenance: "CaptionsProvenance | None" = None,
 ) -> dict:
     """Validate the partition and write it; returns counts: rows, captions, gaps.
+
+    `provenance` names the cropped frames version and extents database the rows came from,
+    so a reader (the exports, the editor) can tell which approval they belong to.
 
     `text` is written as given (None, i.e. NULL, for predictions nobody has read);
     `caption_frame_extents_pending` is 0 only for confirmed rows.
@@ -103,7 +128,10 @@ def write_captions_db(
             raise ValueError(f"row {k} has caption_ocr_status {row.caption_ocr_status!r}; expected one of {OCR_STATUSES}")
 
     def fill(conn: sqlite3.Connection) -> None:
-        write_metadata(conn, SCHEMA_VERSION, video_id=video_id, frame_count=int(frame_count))
+        made_from = provenance or CaptionsProvenance(0, "")
+        write_metadata(conn, SCHEMA_VERSION, video_id=video_id, frame_count=int(frame_count),
+                       cropped_frames_version=made_from.cropped_frames_version,
+                       caption_frame_extents_key=made_from.caption_frame_extents_key)
         conn.executemany(
             "INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state,"
             " caption_frame_extents_pending, caption_frame_extents_confidence, text, caption_ocr,"

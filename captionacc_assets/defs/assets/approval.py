@@ -9,7 +9,7 @@ import dagster as dg
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.run_tags import run_version
+from captionacc_assets.defs.run_tags import VERSION_TAG, run_version
 from captionacc_assets.defs.stage import recorded_stage, run_video
 from captionacc_assets.resources.catalog import CatalogResource
 
@@ -25,18 +25,29 @@ def approved_version(catalog: CatalogResource, video_id: str) -> dict:
     return version
 
 
-def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: CatalogResource, video_id: str) -> dict:
-    """The version this run works on: the newest. An approval run for an older one stops here.
+def current_run_tags(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The run's tags as stored now: an earlier step of this run may have added some."""
+    run = context.instance.get_run_by_id(context.run_id)
+    return dict(run.tags if run else context.run.tags)
 
-    Approval runs carry their version in a tag; once a newer approval exists, the older run
-    must not publish or activate anything (the newest crop wins). UI and backfill runs carry
-    no version and take the newest.
+
+def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: CatalogResource, video_id: str) -> dict:
+    """The version this run works on, the same in every step: the run pins it (SPEC §3).
+
+    An approval run carries its version from its launch. Any other run (UI, backfill) pins
+    the newest version at its first step, as the same run tag, so a later step never picks
+    up an approval that arrived meanwhile. Once a newer approval exists, the run stops
+    before it publishes anything: the newest crop wins, and that version's run publishes.
     """
     newest = approved_version(catalog, video_id)
-    tagged = run_version(context.run.tags)
-    if tagged is not None and tagged != newest["version"]:
+    pinned = run_version(current_run_tags(context))
+    if pinned is None:
+        context.instance.add_run_tags(context.run_id, {VERSION_TAG: str(newest["version"])})
+        return newest
+    if pinned != newest["version"]:
+        catalog.supersede_versions(video_id, newest["version"])
         raise dg.Failure(
-            description=f"cropped frames version {tagged} of video {video_id!r} was superseded by version "
+            description=f"cropped frames version {pinned} of video {video_id!r} was superseded by version "
                         f"{newest['version']} (requested by {newest['requested_by'] or 'unknown'}); "
                         f"that version's run publishes instead",
             allow_retries=False,

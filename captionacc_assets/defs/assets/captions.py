@@ -4,9 +4,13 @@ import dagster as dg
 
 from captionacc_assets.core.dbs.captions_db import read_captions_db, validate_partition
 from captionacc_assets.core.pictures import caption_timeline, markdown_image
-from captionacc_assets.defs.assets.approval import run_cropped_frames_version
+from captionacc_assets.core.errors import InputError, SupersededVersionError
+from captionacc_assets.core.fault_points import reach
+from captionacc_assets.core.keys import validate_key
+from captionacc_assets.defs.assets.approval import current_run_tags, run_cropped_frames_version
 from captionacc_assets.defs.editor_locks import editor_lock
 from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, run_version
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.caption_exports import export_captions
 from captionacc_assets.jobs.object_store import ObjectStore
@@ -28,15 +32,18 @@ def captions_db(
 ) -> dg.MaterializeResult:
     """Captions with inclusive start/end frames and median-frame OCR text, gaps included."""
     row = run_video(context, catalog)
-    keys = video_keys(row)
     version = run_cropped_frames_version(context, catalog, row["id"])["version"]
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
-        extents_key = keys.caption_frame_extents_db(version, compute.model_hash)
+        keys = video_keys(row)
+        extents_key = pinned_extents_key(context, keys, version, compute)
         with editor_lock(catalog, row["id"], "captions", progress_logger(context)):
             result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
         coverage_error = published_coverage_error(storage, keys, result.frame_count, work)
-        run_cropped_frames_version(context, catalog, row["id"])  # a newer approval may have come in meanwhile
-        catalog.activate_version(row["id"], version)
+        reach("captions.before_commit")
+        try:  # the commit point: only if no newer approval arrived meanwhile
+            catalog.activate_version(row["id"], version, require_newest=True)
+        except SupersededVersionError as error:
+            raise dg.Failure(description=str(error), allow_retries=False) from error
         catalog.set_stage_status(row["id"], "boundaries", "annotate")
     preview = "\n".join(
         f"| {c['start_frame_index']} | {c['end_frame_index']} | {c['text'].replace(chr(10), ' / ')} |"
@@ -57,6 +64,17 @@ def captions_db(
     })
 
 
+def pinned_extents_key(context: dg.AssetExecutionContext, keys, version: int, compute: ComputeResource) -> str:
+    """The extents database the crop step of this run wrote; for a captions-only run, the model's."""
+    key = current_run_tags(context).get(EXTENTS_KEY_TAG)
+    if not key:
+        return keys.caption_frame_extents_db(version, compute.model_hash)
+    validate_key(key, keys.tenant)
+    if not key.startswith(keys.caption_frame_extents_prefix + f"v{version}_"):
+        raise InputError(f"run tag {EXTENTS_KEY_TAG}={key!r} is not an extents database of version {version}")
+    return key
+
+
 def published_coverage_error(storage, keys, frame_count: int, work) -> str | None:
     """Read the published captions.db back and check it partitions the timeline."""
     rows = read_captions_db(storage.get_file(keys.captions_db, work / "published-captions.db.gz"))
@@ -72,7 +90,13 @@ def caption_exports(
     context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
 ) -> dg.MaterializeResult:
     """SRT, WebVTT and JSON, with captions running from start/10 to (end+1)/10 seconds."""
-    keys = video_keys(run_video(context, catalog))
+    row = run_video(context, catalog)
+    keys = video_keys(row)
+    reach("captions.before_exports")
+    pinned = run_version(current_run_tags(context))
     with scratch_dir() as work:
-        written = export_captions(storage, keys, work_dir=work)
+        written = export_captions(
+            storage, keys, work_dir=work,
+            expected_version=pinned if pinned is not None else row["current_cropped_frames_version"],
+        )
     return dg.MaterializeResult(metadata={f"{fmt}_key": key for fmt, key in written.items()})

@@ -5,6 +5,7 @@ import dagster as dg
 from captionacc_assets.core.region import Region
 from captionacc_assets.defs.assets.approval import run_cropped_frames_version, version_region
 from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
@@ -25,9 +26,9 @@ def crop_and_infer_caption_frame_extents(
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
     row = run_video(context, catalog)
-    keys = video_keys(row)
     version = run_cropped_frames_version(context, catalog, row["id"])
     with recorded_stage(catalog, row["id"], "boundaries", done_status=None), scratch_dir() as work:
+        keys = video_keys(row)
         try:
             result = compute.crop_and_infer_caption_frame_extents(
                 storage, keys, row["storage_key"], Region(*version_region(version)),
@@ -36,6 +37,7 @@ def crop_and_infer_caption_frame_extents(
         except Exception:
             catalog.set_version_status(row["id"], version["version"], "failed")
             raise
+    context.instance.add_run_tags(context.run_id, {EXTENTS_KEY_TAG: result.caption_frame_extents_key})
     yield dg.MaterializeResult(asset_key="cropped_frames", metadata={
         "prefix": result.cropped_frames_prefix, "version": result.version,
         "frame_count": result.frame_count, "chunk_count": result.chunk_count,

@@ -21,6 +21,7 @@ def video(
     """The uploaded file and its probe: duration, fps, size, codec, rotation."""
     row = run_video(context, catalog)
     with recorded_stage(catalog, row["id"], "layout", done_status=None), scratch_dir() as work:
+        video_keys(row)  # the row's key must be inside its own tenant's folder before anything is read
         probe = probe_video(fetch_video(storage, row["storage_key"], work))
         catalog.update_video(
             row["id"], duration_seconds=probe.duration_seconds, width=probe.width,
@@ -48,8 +49,8 @@ def extract_frames_and_ocr(
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
     row = run_video(context, catalog)
-    keys = video_keys(row)
     with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
+        keys = video_keys(row)
         with editor_lock(catalog, row["id"], "layout", progress_logger(context)):
             result = compute.extract_frames_and_ocr(
                 storage, keys, row["storage_key"], work, progress_logger(context)
