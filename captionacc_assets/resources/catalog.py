@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from captionacc_assets.core.errors import InputError, LockHeldError, SupersededVersionError
+from captionacc_assets.core.errors import EnvironmentFault, InputError, LockHeldError, SupersededVersionError
 from captionacc_assets.core.keys import validate_id, validate_key
 from captionacc_assets.core.region import Region
 from captionacc_assets.settings import resolved
@@ -248,7 +248,40 @@ class CatalogResource(dg.ConfigurableResource):
         url = resolved(self.url)
         if not url:
             raise ValueError("the catalog URL is empty: set CAPTIONACC_CATALOG_URL (production) or CAPTIONACC_HOME")
-        return _engine(url, os.getpid())
+        try:
+            return _engine(url, os.getpid())
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:
+            # The URL holds the password: describe what is wrong with it, never echo it.
+            scheme = url.split("://", 1)[0] if "://" in url else None
+            problem = (f"the driver {error.name!r} is not installed" if isinstance(error, ImportError)
+                       else f"no database dialect is called {scheme!r}" if scheme
+                       and isinstance(error, sa.exc.NoSuchModuleError) else "it cannot be parsed")
+            raise EnvironmentFault(
+                f"{self._url_variable()} is not a usable catalog URL ({problem}): give one like "
+                "postgresql+psycopg://USER:PASSWORD@HOST:5432/postgres"
+            ) from None
+
+    def _url_variable(self) -> str:
+        """Where the catalog URL comes from, for messages: its environment variable."""
+        name = getattr(self.url, "env_var_name", None)
+        if name:
+            return name
+        return "CAPTIONACC_HOME" if str(self.url).startswith("sqlite") else "the catalog URL"
+
+    def _connect(self) -> Connection:
+        """A connection; a catalog that cannot be reached is an `EnvironmentFault` naming its variable."""
+        engine = self.engine()
+        try:
+            return engine.connect()
+        except sa.exc.DBAPIError as error:
+            reason = (str(error.orig).strip().splitlines() or [type(error.orig).__name__])[0]
+            if engine.url.password:
+                reason = reason.replace(str(engine.url.password), "***")
+            server = "" if engine.url.get_backend_name() == "sqlite" else " and that its server is running"
+            raise EnvironmentFault(
+                f"the catalog at {engine.url.render_as_string(hide_password=True)} cannot be reached "
+                f"({reason}): check {self._url_variable()}{server}"
+            ) from None
 
     @property
     def tables(self) -> SimpleNamespace:
@@ -257,14 +290,14 @@ class CatalogResource(dg.ConfigurableResource):
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """A transaction that holds the write lock from its start (on SQLite)."""
-        with self.engine().connect() as conn:
+        with self._connect() as conn:
             conn = conn.execution_options(catalog_write=True)
             with conn.begin():
                 yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine().connect() as conn:
+        with self._connect() as conn:
             with conn.begin():
                 yield conn
 
@@ -283,7 +316,7 @@ class CatalogResource(dg.ConfigurableResource):
                        if not inspector.has_table(t.name, schema=self.db_schema)]
         if missing:
             where = f"schema {self.db_schema!r}" if self.db_schema else "the catalog database"
-            raise RuntimeError(
+            raise EnvironmentFault(
                 f"catalog tables {missing} are missing from {where}: apply "
                 "migrations/001_captionacc_schema.sql with psql (see README, Production)"
             )
