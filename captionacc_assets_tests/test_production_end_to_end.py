@@ -26,7 +26,7 @@ from captionacc_assets_tests.servers import postgres_server, s3_server
 from captionacc_assets_tests.vision_server import vision_server
 
 REPO = Path(__file__).resolve().parents[1]
-MIGRATION = REPO / "migrations" / "001_captionacc_schema.sql"
+MIGRATIONS = sorted((REPO / "migrations").glob("0*.sql"))  # 001, 002, ... in order
 SPEC = VideoSpec(width=640, height=360, fps=25.0, duration_s=5.0, background="textured", seed=3,
                  cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")))
 FAKE_SECRETS = {
@@ -75,7 +75,8 @@ def runs(tmp_path_factory):
     video = write_video(SPEC, work / "clip.mp4")
     with postgres_server() as postgres, s3_server() as s3:
         catalog_db = postgres.create_database("catalog")
-        postgres.psql("-f", str(MIGRATION), database=catalog_db)
+        for migration in MIGRATIONS:
+            postgres.psql("-f", str(migration), database=catalog_db)
         dagster_db = postgres.create_database("dagster")
         bucket = s3.create_bucket()
         env = production_env(work / "production_home", postgres, s3, catalog_db, dagster_db, bucket)
@@ -173,7 +174,8 @@ def test_production_with_google_vision_ocr_gives_the_same_captions(runs):
     """OCR by the real Vision client, over gRPC, against the local ImageAnnotator (RapidOCR inside)."""
     postgres, s3, work = runs["postgres"], runs["s3"], runs["work"]
     catalog_db = postgres.create_database("catalog")
-    postgres.psql("-f", str(MIGRATION), database=catalog_db)
+    for migration in MIGRATIONS:
+        postgres.psql("-f", str(migration), database=catalog_db)
     env = production_env(work / "vision_home", postgres, s3, catalog_db, postgres.create_database("dagster"),
                          s3.create_bucket())
     with vision_server() as (address, fake):

