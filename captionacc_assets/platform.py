@@ -24,7 +24,6 @@ from captionacc_assets.core.region import Region
 from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.stage import ERROR_KIND
-from captionacc_assets.defs.stage import ERROR_KIND
 from captionacc_assets.defs.run_liveness import dead_runs, recover_dead_run
 from captionacc_assets.defs.run_tags import video_run_tags
 from captionacc_assets.resources.profile import build_resources
@@ -58,30 +57,6 @@ class StageRun:
     step_seconds: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, dict] = field(default_factory=dict)
     error: str | None = None
-    # `input` or `environment` when a person can fix the cause (bad input, a full disk, a bad
-    # setting); None for a bug.
-    error_kind: str | None = None
-
-
-# Exceptions that name what to fix in the environment, by the class name Dagster records.
-_ENVIRONMENT_FAULTS = {cls.__name__ for cls in (EnvironmentFault, *EnvironmentFault.__subclasses__())}
-
-
-def _failure_cause(data) -> tuple[str, str | None]:
-    """A failed step's message and kind: the stage's own `dg.Failure`, else the exception under
-    Dagster's wrapper line ("Error occurred while executing op ..."), which names nothing."""
-    failure = data.user_failure_data
-    if failure is not None and failure.description:
-        kind = failure.metadata.get(ERROR_KIND)
-        return failure.description, kind.value if kind is not None else None
-    error = data.error
-    if error is None:
-        return "step failed", None
-    while error.cause is not None:
-        error = error.cause
-    if error.cls_name in _ENVIRONMENT_FAULTS:
-        return error.message.strip().split(": ", 1)[-1], "environment"
-    return error.message.strip(), None
     # `input` or `environment` when a person can fix the cause (bad input, a full disk, a bad
     # setting); None for a bug.
     error_kind: str | None = None

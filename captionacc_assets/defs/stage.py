@@ -21,11 +21,6 @@ from captionacc_assets.settings import storage_fault_location
 # `dg.Failure` metadata saying why a stage stopped: `input` (bad input) or `environment` (the machine
 # or its configuration), so the CLI can exit 2 for what a person fixes, and 1 for a bug.
 ERROR_KIND = "error_kind"
-from captionacc_assets.settings import storage_fault_location
-
-# `dg.Failure` metadata saying why a stage stopped: `input` (bad input) or `environment` (the machine
-# or its configuration), so the CLI can exit 2 for what a person fixes, and 1 for a bug.
-ERROR_KIND = "error_kind"
 
 
 def run_video(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dict:
@@ -84,15 +79,6 @@ def recorded_stage(
         raise dg.Failure(description=str(fault), metadata={ERROR_KIND: "environment"}) from error
     if done_status:
         catalog.set_stage_status(video_id, stage, done_status)
-
-
-def _environment_fault(error: Exception) -> EnvironmentFault | None:
-    """A full disk, read-only storage or an unreachable catalog, named; None for anything else."""
-    if isinstance(error, EnvironmentFault):
-        return error
-    if isinstance(error, OSError):
-        return storage_fault(error, *storage_fault_location(error))
-    return None
 
 
 def _environment_fault(error: Exception) -> EnvironmentFault | None:
