@@ -114,16 +114,49 @@ def write_gzip_db(
                 fill(conn)
         finally:
             conn.close()
-        with open(db_tmp, "rb") as src, open(gz_tmp, "wb") as raw:
-            # mtime=0 and no file name: the same database gzips to the same bytes.
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz:
-                shutil.copyfileobj(src, gz, 1 << 20)
-            raw.flush()
-            os.fsync(raw.fileno())
+        _gzip_to(db_tmp, gz_tmp)
         if overwrite:
             os.replace(gz_tmp, dest_gz)
         else:
             _move_without_clobbering(gz_tmp, dest_gz)
+    finally:
+        db_tmp.unlink(missing_ok=True)
+        gz_tmp.unlink(missing_ok=True)
+    return dest_gz
+
+
+def _gzip_to(db_path: Path, gz_path: Path) -> None:
+    """Gzip a finished database file, durably; mtime=0 and no file name, so the same database
+    gzips to the same bytes."""
+    with open(db_path, "rb") as src, open(gz_path, "wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=6, mtime=0) as gz:
+            shutil.copyfileobj(src, gz, 1 << 20)
+        raw.flush()
+        os.fsync(raw.fileno())
+
+
+def edit_gzip_db(src_gz: Path, dest_gz: Path, edit: Callable[[sqlite3.Connection], None]) -> Path:
+    """Copy a gzip'd database to `dest_gz` with `edit` applied (one transaction), atomically.
+
+    Everything `edit` does not touch stays as it was: other tables, rows, columns and the
+    `database_metadata` row. `src_gz` may be `dest_gz`. On any error `dest_gz` is unchanged.
+    """
+    dest_gz = Path(dest_gz)
+    dest_gz.parent.mkdir(parents=True, exist_ok=True)
+    db_tmp = _temp_beside(dest_gz, ".sqlite.tmp")
+    gz_tmp = _temp_beside(dest_gz, ".gz.tmp")
+    try:
+        with gzip.open(src_gz, "rb") as gz, open(db_tmp, "wb") as out:
+            shutil.copyfileobj(gz, out, 1 << 20)
+        conn = sqlite3.connect(db_tmp)
+        try:
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            with conn:
+                edit(conn)
+        finally:
+            conn.close()
+        _gzip_to(db_tmp, gz_tmp)
+        os.replace(gz_tmp, dest_gz)
     finally:
         db_tmp.unlink(missing_ok=True)
         gz_tmp.unlink(missing_ok=True)
