@@ -7,11 +7,11 @@ import resource
 import sys
 from pathlib import Path
 
-from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.region import Region
 from captionacc_assets.evaluation.options import add_eval_arguments
 from captionacc_assets.extents_training.options import add_train_arguments
-from captionacc_assets.settings import DEFAULT_TENANT, MissingSettingError, approve_confidence_threshold
+from captionacc_assets.settings import DEFAULT_TENANT, approve_confidence_threshold, environment_fault, unit_interval
 
 
 def _print_stage(name: str, run) -> None:
@@ -26,17 +26,80 @@ def _print_stage(name: str, run) -> None:
             print(f"      {asset} parts (s): {parts}")
 
 
-def _stage_error(platform, video_id: str, stage: str, run) -> str:
-    row = platform.catalog.get_video(video_id) or {}
-    details = row.get(f"{stage}_error_details")
-    if isinstance(details, str):
-        details = json.loads(details)
-    return (details or {}).get("message") or run.error or "unknown error"
+def _stage_failed(platform, video_id: str, stages: tuple[str, ...], run) -> int:
+    """Print why the run failed and return the exit code: 2 when a person can fix the cause
+    (bad input, a full disk, a bad setting), 1 for a bug."""
+    print(f"error: {_failure_message(platform, video_id, stages, run)}", file=sys.stderr)
+    return 2 if run.error_kind else 1
+
+
+def _failure_message(platform, video_id: str, stages: tuple[str, ...], run) -> str:
+    """The failed stage's `{stage}_error_details` in the catalog, else the failed step's cause."""
+    try:
+        row = platform.catalog.get_video(video_id) or {}
+    except EnvironmentFault:
+        row = {}  # the catalog is what failed, and run.error says so
+    for stage in stages:
+        details = row.get(f"{stage}_error_details")
+        if isinstance(details, str):
+            details = json.loads(details)
+        if row.get(f"{stage}_status") == "error" and (details or {}).get("message"):
+            return details["message"]
+    return run.error or "unknown error"
+
+
+def _approval_threshold(args) -> float | None:
+    """--min-confidence, else CAPTIONACC_APPROVE_CONFIDENCE, read only when --approve auto needs it."""
+    if args.min_confidence is not None:
+        return args.min_confidence
+    return approve_confidence_threshold() if args.approve == "auto" else None
+
+
+def _check_outputs(args) -> None:
+    """Refuse at once an output that would overwrite the input video or another output, or that
+    lies in a folder that does not exist, so nothing is uploaded or processed for nothing."""
+    video = Path(args.video)
+    checked: list[tuple[str, Path]] = []
+    for flag, value in (("--srt", args.srt), ("--vtt", args.vtt), ("--json", args.json)):
+        if value is None:
+            continue
+        if not value.strip():
+            raise InputError(f"{flag} is empty: give the file to write")
+        path = Path(value)
+        if _same_file(path, video):
+            raise InputError(f"{flag} {value} is the input video itself: choose another file for the {flag[2:]} output")
+        for other_flag, other in checked:
+            if _same_file(path, other):
+                raise InputError(f"{flag} and {other_flag} are the same file {value}: give each output its own file")
+        if path.is_dir():
+            raise InputError(f"{flag} {value} is a folder: give a file name in it")
+        if not path.resolve().parent.is_dir():
+            raise InputError(f"{flag} {value}: the folder {path.resolve().parent} does not exist; create it first")
+        checked.append((flag, path))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same path once resolved, or one file under two names (a hard link)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _unit_interval_argument(text: str) -> float:
+    try:
+        return unit_interval(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def process_video(args) -> int:
     from captionacc_assets.platform import LocalPlatform
 
+    _check_outputs(args)
+    threshold = _approval_threshold(args)
     platform = LocalPlatform.open()
     platform.require_no_automation()
     if platform.recover_dead_runs():
@@ -51,14 +114,12 @@ def process_video(args) -> int:
         initial = platform.initial_processing(video_id)
         _print_stage("initial processing", initial)
         if not initial.success:
-            print(f"error: {_stage_error(platform, video_id, 'layout', initial)}", file=sys.stderr)
-            return 1
+            return _stage_failed(platform, video_id, ("layout",), initial)
 
     layout = platform.proposed_layout(video_id)
     region = tuple(round(v, 3) for v in layout["region"])
     print(f"  proposed caption region {region} anchor={layout['anchor_type']} "
           f"confidence={layout['confidence']:.2f}")
-    threshold = args.min_confidence
     if platform.catalog.latest_cropped_frames_version(video_id) is None:
         if args.approve == "auto" and layout["confidence"] < threshold:
             print(f"layout confidence {layout['confidence']:.2f} is below {threshold:.2f}: not approving.\n"
@@ -72,8 +133,7 @@ def process_video(args) -> int:
         approved = platform.approved_processing(video_id)
         _print_stage("approved processing", approved)
         if not approved.success:
-            print(f"error: {approved.error}", file=sys.stderr)
-            return 1
+            return _stage_failed(platform, video_id, ("layout", "boundaries", "text"), approved)
         captions = approved.metadata["captions_db"]
         print(f"{captions['caption_count']} captions over {captions['frame_count']} frames; "
               f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
@@ -98,7 +158,7 @@ def upload_video(args) -> int:
 def approve_layout(args) -> int:
     from captionacc_assets.platform import LocalPlatform
 
-    region = Region.parse(args.crop) if args.crop else None
+    region = Region.parse(args.crop) if args.crop is not None else None
     version = LocalPlatform.open().approve(args.video_id, region, requested_by=args.by)
     print(f"approved version {version['version']} of {args.video_id}: crop "
           f"{(version['crop_left'], version['crop_top'], version['crop_right'], version['crop_bottom'])}")
@@ -151,8 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tenant", default=DEFAULT_TENANT)
     p.add_argument("--approve", choices=("auto", "always"), default="auto",
                    help="auto: approve the proposed layout only above --min-confidence")
-    p.add_argument("--min-confidence", type=float, default=approve_confidence_threshold(),
-                   help="layout confidence needed by --approve auto (env CAPTIONACC_APPROVE_CONFIDENCE)")
+    p.add_argument("--min-confidence", type=_unit_interval_argument, default=None,
+                   help="layout confidence in [0, 1] needed by --approve auto "
+                        "(default: env CAPTIONACC_APPROVE_CONFIDENCE, else 0.5)")
     p.add_argument("--srt")
     p.add_argument("--vtt")
     p.add_argument("--json")
@@ -195,8 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (InputError, MissingSettingError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (InputError, EnvironmentFault, OSError) as error:
+        # An OSError outside a stage is e.g. the upload's copy into a full CAPTIONACC_HOME.
+        shown = error if isinstance(error, InputError) else environment_fault(error)
+        if shown is None:
+            raise
+        print(f"error: {shown}", file=sys.stderr)
         return 2
 
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from captionacc_assets.core.errors import EnvironmentFault
+from captionacc_assets.core.errors import EnvironmentFault, storage_fault
 
 DEFAULT_HOME = "~/.captionacc"
 DEFAULT_TENANT = "local"
@@ -115,6 +115,15 @@ def storage_fault_location(error: OSError) -> tuple[str, str]:
     path = Path(os.fsdecode(path))
     in_scratch = path.is_relative_to(scratch) and not path.is_relative_to(paths.home)
     return str(path), "TMPDIR" if in_scratch else HOME_VAR
+
+
+def environment_fault(error: Exception) -> EnvironmentFault | None:
+    """A full disk, read-only storage or an unreachable catalog, named; None for anything else."""
+    if isinstance(error, EnvironmentFault):
+        return error
+    if isinstance(error, OSError):
+        return storage_fault(error, *storage_fault_location(error))
+    return None
 
 
 # -- profiles (SPEC §6) ------------------------------------------------------------------------

@@ -33,6 +33,9 @@ class Region:
     @classmethod
     def parse(cls, text: str) -> "Region":
         """Parse 'l,t,r,b' as typed on a command line."""
+        if not text.strip():
+            raise InputError("crop region is empty: give four numbers 'l,t,r,b', or leave --crop out "
+                             "to approve the proposed region")
         try:
             parts = [float(p) for p in text.split(",")]
         except ValueError:

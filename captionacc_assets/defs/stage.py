@@ -11,12 +11,12 @@ from typing import Iterator
 
 import dagster as dg
 
-from captionacc_assets.core.errors import EnvironmentFault, InputError, storage_fault
+from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.keys import VideoKeys, validate_key
 from captionacc_assets.defs.run_liveness import PROCESS_TAG, scratch_prefix, this_process_tag
 from captionacc_assets.defs.run_tags import missing_video_tags
 from captionacc_assets.resources.catalog import CatalogResource
-from captionacc_assets.settings import storage_fault_location
+from captionacc_assets.settings import environment_fault
 
 # `dg.Failure` metadata saying why a stage stopped: `input` (bad input) or `environment` (the machine
 # or its configuration), so the CLI can exit 2 for what a person fixes, and 1 for a bug.
@@ -68,7 +68,7 @@ def recorded_stage(
         catalog.set_stage_status(video_id, stage, "error", str(error))
         raise dg.Failure(description=str(error), allow_retries=False, metadata={ERROR_KIND: "input"}) from error
     except Exception as error:
-        fault = _environment_fault(error)
+        fault = environment_fault(error)
         if fault is None:
             catalog.set_stage_status(video_id, stage, "error", f"internal error ({type(error).__name__}): {error}")
             raise
@@ -79,15 +79,6 @@ def recorded_stage(
         raise dg.Failure(description=str(fault), metadata={ERROR_KIND: "environment"}) from error
     if done_status:
         catalog.set_stage_status(video_id, stage, done_status)
-
-
-def _environment_fault(error: Exception) -> EnvironmentFault | None:
-    """A full disk, read-only storage or an unreachable catalog, named; None for anything else."""
-    if isinstance(error, EnvironmentFault):
-        return error
-    if isinstance(error, OSError):
-        return storage_fault(error, *storage_fault_location(error))
-    return None
 
 
 def progress_logger(context: dg.AssetExecutionContext):

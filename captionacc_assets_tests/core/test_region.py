@@ -30,3 +30,9 @@ def test_parse_command_line_region():
 
 def test_tiny_region_still_has_a_pixel():
     assert Region(0.5, 0.5, 0.5001, 0.5001).to_pixels(100, 100) == (50, 50, 51, 51)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "\t"])
+def test_an_empty_crop_is_an_error_not_the_proposed_region(text):
+    with pytest.raises(InputError, match="crop region is empty"):
+        Region.parse(text)

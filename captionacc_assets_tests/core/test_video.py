@@ -264,3 +264,83 @@ def test_missing_file(tmp_path):
     with pytest.raises(InputError) as error:
         probe_video(tmp_path / "gone.mp4")
     assert_actionable(error, "gone.mp4", "not found")
+
+
+def test_messages_name_the_users_file_not_the_stored_copy(tmp_path):
+    path = tmp_path / "video.mp4"  # what storage calls every upload
+    path.write_text("this is not a video\n")
+    with pytest.raises(InputError) as error:
+        probe_video(path, display_name="my-clip.mp4")
+    assert "'my-clip.mp4'" in str(error.value) and "video.mp4'" not in str(error.value)
+
+
+def flat_video(path, *, width=64, height=48, fps=10, duration_s=2.0):
+    return make_h264_video(path, lambda t: np.full((height, width, 3), 90, np.uint8),
+                           width=width, height=height, fps=fps, duration_s=duration_s)
+
+
+def test_resolution_and_duration_limits_refuse_with_the_limit_and_how_to_raise_it(tmp_path):
+    path = flat_video(tmp_path / "clip.mp4", width=64, height=48, duration_s=2.0)
+    assert probe_video(path, limits=video.VideoLimits(max_pixels=64 * 48, max_duration_s=2.0)).width == 64
+    with pytest.raises(InputError) as error:
+        probe_video(path, limits=video.VideoLimits(max_pixels=64 * 48 - 1, pixels_setting="MAX_PX"))
+    assert all(part in str(error.value) for part in ("'clip.mp4'", "64x48", "3071 pixels", "raise MAX_PX"))
+    with pytest.raises(InputError) as error:
+        probe_video(path, limits=video.VideoLimits(max_duration_s=1.5, duration_setting="MAX_S"))
+    assert all(part in str(error.value) for part in ("'clip.mp4'", "lasts 2 s", "limit of 2 s", "raise MAX_S"))
+
+
+def test_default_limits_refuse_8k_and_pass_4k(tmp_path):
+    uhd = flat_video(tmp_path / "uhd.mp4", width=3840, height=2160, duration_s=0.1)
+    probe = probe_video(uhd, limits=video.VideoLimits())
+    assert (probe.width, probe.height) == (3840, 2160)
+    eight_k = flat_video(tmp_path / "8k.mp4", width=7680, height=4320, duration_s=0.1)
+    with pytest.raises(InputError, match="7680x4320 .* above the limit of 8294400 pixels"):
+        probe_video(eight_k, limits=video.VideoLimits())
+
+
+def sparse_video(path, *, frames: int, gap_s: float):
+    """A real H.264 file whose `frames` frames are `gap_s` apart (sparse or bogus timestamps)."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("h264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for k in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), k * 20 % 255, np.uint8), format="rgb24")
+            frame.pts, frame.time_base = round(k * gap_s * 10), Fraction(1, 10)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+def test_frames_far_apart_are_refused_quickly_before_they_cost_storage(tmp_path):
+    path = sparse_video(tmp_path / "sparse.mp4", frames=10, gap_s=600)
+    assert path.stat().st_size < 30_000
+    assert probe_video(path).frame_count > 50_000  # without the guard: over 50,000 cropped frames
+    with pytest.raises(InputError) as error:
+        probe_video(path, limits=video.VideoLimits())
+    message = str(error.value)
+    assert all(part in message for part in ("'sparse.mp4'", "10 frames", "sparse or bogus", "constant frame rate"))
+
+
+@pytest.mark.parametrize(("fps", "passes"), [(10, True), (1, True), (Fraction(1, 5), True), (Fraction(1, 6), False)])
+def test_the_density_guard_passes_any_rate_down_to_one_frame_in_5_s(tmp_path, fps, passes):
+    path = flat_video(tmp_path / "v.mp4", width=32, height=32, fps=fps, duration_s=120.0)
+    if passes:
+        assert probe_video(path, limits=video.VideoLimits()).frame_count == 1200
+    else:
+        with pytest.raises(InputError, match="sparse or bogus"):
+            probe_video(path, limits=video.VideoLimits())
+
+
+def test_generated_eval_videos_pass_the_default_limits(tmp_path):
+    from captionacc_assets.evaluation.eval_set import DURATIONS_S, FORMATS
+    from captionacc_assets.synthetic.generate import write_video
+    from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
+
+    limits = video.VideoLimits()
+    assert all(w * h <= limits.max_pixels for (w, h), _ in FORMATS) and max(DURATIONS_S) <= limits.max_duration_s
+    (width, height), fps = max(FORMATS, key=lambda f: f[0][0] * f[0][1])
+    spec = VideoSpec(width=width, height=height, fps=float(fps), duration_s=1.5, background="moving", seed=1,
+                     cues=(Cue(0.2, 1.2, "Good night"),))
+    assert probe_video(write_video(spec, tmp_path / "eval.mp4"), limits=limits).width == width

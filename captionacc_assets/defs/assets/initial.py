@@ -12,6 +12,7 @@ from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_vi
 from captionacc_assets.jobs.object_store import ObjectStore, fetch_video
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
+from captionacc_assets.settings import video_limits
 
 
 @dg.asset(partitions_def=videos_partitions, group_name="initial", kinds={"video"})
@@ -22,7 +23,8 @@ def video(
     row = run_video(context, catalog)
     with recorded_stage(catalog, row["id"], "layout", done_status=None), scratch_dir() as work:
         video_keys(row)  # the row's key must be inside its own tenant's folder before anything is read
-        probe = probe_video(fetch_video(storage, row["storage_key"], work))
+        probe = probe_video(fetch_video(storage, row["storage_key"], work),
+                            display_name=row["display_path"], limits=video_limits())
         catalog.update_video(
             row["id"], duration_seconds=probe.duration_seconds, width=probe.width,
             height=probe.height, total_frames=probe.frame_count,
