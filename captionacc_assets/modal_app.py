@@ -114,16 +114,30 @@ def crop_and_infer_caption_frame_extents(
 
 
 @_function("caption_ocr")
-def caption_ocr(storage: dict, tenant: str, video: str, version: int, extents_key: str, ocr_engine: str) -> dict:
-    """Job 3: OCR of each caption's median frame, into `captions_db`."""
+def caption_ocr(
+    storage: dict, tenant: str, video: str, version: int, extents_key: str = "", ocr_engine: str = "rapidocr",
+    spans: list[list[int]] | None = None,
+) -> dict:
+    """Job 3: OCR of each caption's median frame, into `captions_db`.
+
+    With `spans` (inclusive `[start, end]` frame indices, a person's request): it downloads the
+    chunks that hold those spans' frames from `cropped_frames_v{version}`, takes each span's
+    per-pixel median, OCRs it and returns the text and confidence per span; it writes nothing
+    (the caller merges the answers into captions.db under the editor lock).
+    """
     from captionacc_assets.jobs import caption_ocr as job
+    from captionacc_assets.jobs import requested_caption_ocr as requested
     from captionacc_assets.jobs.engines import ocr_engine as make_engine
 
-    keys = _keys(tenant, video, extents_key)
+    keys = _keys(tenant, video, *([extents_key] if extents_key else []))
     with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
+        if spans is not None:
+            return requested.read_spans(
+                _store(storage), keys, version=int(version), spans=[(int(s), int(e)) for s, e in spans],
+                engine=make_engine(ocr_engine), work_dir=Path(work),
+            ).as_dict()
         result = job.caption_ocr(
             _store(storage), keys, version=int(version), extents_key=extents_key,
             engine=make_engine(ocr_engine), work_dir=Path(work), video_id=video,
         )
     return result.as_dict()
-

@@ -77,7 +77,7 @@ def test_functions_are_declared_with_the_gpu_timeout_image_and_secrets_of_the_sp
         importlib.reload(modal_app)
 
 
-def test_each_function_runs_locally_against_s3(store, uploaded):
+def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     location = store.location
     assert set(location) == {"bucket", "endpoint_url", "region"}  # where, never credentials
     extract = modal_app.extract_frames_and_ocr.local(
@@ -96,6 +96,19 @@ def test_each_function_runs_locally_against_s3(store, uploaded):
         extents_key=crop["caption_frame_extents_key"], ocr_engine="rapidocr")
     assert [c["text"] for c in captions["captions"] if c.get("text")] == ["Good night"]
     assert store.content_type(KEYS.captions_db) == "application/gzip"
+
+    # A person's request: just the spans asked for, text and confidence back, nothing written.
+    published = store.get_bytes(KEYS.captions_db)
+    caption, = [c for c in captions["captions"] if c.get("text")]
+    span = [caption["start_frame_index"], caption["end_frame_index"]]
+    answer = modal_app.caption_ocr.local(storage=location, tenant="acme", video="clip1", version=1,
+                                         ocr_engine="rapidocr", spans=[span, [0, 1]])
+    assert [(s["start"], s["end"], s["text"]) for s in answer["spans"]] == [(*span, "Good night"), (0, 1, "")]
+    assert answer["spans"][0]["confidence"] > 0.5 and answer["frame_count"] == 30
+    assert store.get_bytes(KEYS.captions_db) == published
+    through_compute = ComputeResource(mode="modal", modal_call="local").caption_ocr_spans(
+        store, KEYS, 1, [tuple(span)], tmp_path)
+    assert [s["text"] for s in through_compute.spans] == ["Good night"]
 
 
 def test_remote_calls_go_to_the_deployed_app_with_keys_not_bytes(store, uploaded, tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair
 from captionacc_assets.jobs.extract_frames_and_ocr import ExtractResult, extract_frames_and_ocr
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.jobs.progress import Progress, no_progress
+from captionacc_assets.jobs.requested_caption_ocr import SpanOcrResult, read_spans
 
 MODES = ("in_process", "modal")
 MODAL_CALLS = ("remote", "local")
@@ -112,3 +113,16 @@ class ComputeResource(dg.ConfigurableResource):
             engine=ocr_engine(self.ocr_engine), work_dir=work_dir,
             video_id=keys.video, progress=progress,
         )
+
+    def caption_ocr_spans(
+        self, store: ObjectStore, keys: VideoKeys, version: int, spans: list[tuple[int, int]],
+        work_dir: Path, progress: Progress = no_progress,
+    ) -> SpanOcrResult:
+        """Job 3 for a person's request: text and confidence of each span's median frame (writes nothing)."""
+        if self.check().mode == "modal":
+            return SpanOcrResult(**self._modal(
+                "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video, version=version,
+                ocr_engine=self.ocr_engine, spans=[[int(s), int(e)] for s, e in spans],
+            ))
+        return read_spans(store, keys, version=version, spans=spans, engine=ocr_engine(self.ocr_engine),
+                          work_dir=work_dir, progress=progress)
