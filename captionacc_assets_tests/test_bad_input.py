@@ -83,7 +83,8 @@ def test_approval_for_an_unknown_video_is_refused(platform, capsys):
     assert "unknown video" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("crop", ["0,0.8,1.3,1", "-0.1,0.8,1,1", "0.9,0.8,0.1,1", "0,0.9,1,0.8"])
+@pytest.mark.parametrize("crop", ["0,0.8,1.3,1", "-0.1,0.8,1,1", "0.9,0.8,0.1,1", "0,0.9,1,0.8", "", "  ",
+                                  "nan,0.8,1,1", "0,0.8,inf,1"])
 def test_crop_region_out_of_range_or_inverted_is_refused_and_nothing_changes(platform, tmp_path, capsys, crop):
     video_id = platform.upload(_small_video(tmp_path / "ok.mp4"), "tenant-a")
     assert main(["approve", video_id, f"--crop={crop}"]) == 2
@@ -111,3 +112,39 @@ def test_a_video_without_captions_yields_an_empty_caption_list(platform, tmp_pat
     assert run.metadata["captions_db"]["caption_count"] == 0
     srt_text = platform.storage.get_bytes(platform.keys(video_id).export("srt")).decode()
     assert srt_text.strip() == ""
+
+
+def test_errors_name_the_users_file_and_are_marked_input(platform, tmp_path):
+    path = tmp_path / "my-clip.mp4"
+    path.write_text("this is a text file, not a video\n")
+    video_id = platform.upload(path, "tenant-a")
+    assert platform.catalog.get_video(video_id)["storage_key"].endswith("/video.mp4")
+    run = platform.initial_processing(video_id)
+    assert (run.success, run.error_kind) == (False, "input")
+    message = _error_message(platform, video_id)
+    assert "'my-clip.mp4'" in message and "video.mp4" not in message
+    assert run.error == message
+
+
+def test_an_8k_video_is_refused_at_the_video_step_saying_how_to_raise_the_limit(platform, tmp_path, monkeypatch):
+    path = make_h264_video(tmp_path / "big.mp4", lambda t: np.full((4320, 7680, 3), 90, np.uint8),
+                           width=7680, height=4320, fps=10, duration_s=0.1)
+    video_id = platform.upload(path, "tenant-a")
+    run = platform.initial_processing(video_id)
+    assert (run.success, run.error_kind, list(run.step_seconds)) == (False, "input", [])
+    message = _error_message(platform, video_id)
+    assert "'big.mp4' is 7680x4320" in message and "raise CAPTIONACC_MAX_PIXELS" in message
+    monkeypatch.setenv("CAPTIONACC_MAX_PIXELS", str(7680 * 4320))
+    assert platform.materialize(video_id, ["video"], "ui").success
+
+
+def test_the_duration_limit_comes_from_the_environment(platform, tmp_path, monkeypatch):
+    video_id = platform.upload(_small_video(tmp_path / "two-seconds.mp4"), "tenant-a")
+    monkeypatch.setenv("CAPTIONACC_MAX_DURATION_S", "1.5")
+    assert not platform.materialize(video_id, ["video"], "ui").success
+    assert "'two-seconds.mp4' lasts 2 s, above the limit of 1.5 s" in _error_message(platform, video_id)
+    assert "raise CAPTIONACC_MAX_DURATION_S" in _error_message(platform, video_id)
+    monkeypatch.setenv("CAPTIONACC_MAX_DURATION_S", "ten")
+    run = platform.materialize(video_id, ["video"], "ui")
+    assert (run.success, run.error_kind) == (False, "environment")
+    assert run.error.startswith("CAPTIONACC_MAX_DURATION_S='ten' is not a positive number")

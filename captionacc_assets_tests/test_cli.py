@@ -1,5 +1,8 @@
 """The `captionacc` command as a user types it."""
 
+import os
+
+import pytest
 import srt
 
 from captionacc_assets.cli import main
@@ -10,7 +13,8 @@ SPEC = VideoSpec(width=640, height=360, fps=25.0, duration_s=5.0, background="te
                  cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")))
 
 
-def test_process_writes_exports_and_reports_stage_timings(platform, tmp_path, capsys):
+def test_process_writes_exports_and_reports_stage_timings(platform, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CAPTIONACC_APPROVE_CONFIDENCE", "abc")  # --approve always never reads it
     video = write_video(SPEC, tmp_path / "clip.mp4")
     srt_path, vtt_path, json_path = tmp_path / "out.srt", tmp_path / "out.vtt", tmp_path / "out.json"
     code = main(["process", str(video), "--tenant", "acme", "--approve", "always",
@@ -27,7 +31,7 @@ def test_process_writes_exports_and_reports_stage_timings(platform, tmp_path, ca
 
 def test_auto_approval_stops_below_the_confidence_threshold(platform, tmp_path, capsys):
     video = write_video(SPEC, tmp_path / "clip.mp4")
-    code = main(["process", str(video), "--min-confidence", "1.01"])
+    code = main(["process", str(video), "--min-confidence", "1"])
     err = capsys.readouterr().err
     assert code == 3
     assert "not approving" in err and "captionacc approve" in err
@@ -43,3 +47,81 @@ def test_upload_then_approve_with_a_crop(platform, tmp_path, capsys):
     version = platform.catalog.latest_cropped_frames_version(video_id)
     assert (version["version"], version["status"], version["requested_by"]) == (1, "requested", "alice")
     assert (version["crop_left"], version["crop_bottom"]) == (0.1, 0.98)
+
+
+def _nothing_uploaded(platform) -> bool:
+    return platform.catalog.list_new_videos(None, 10) == [] and not platform.paths.storage_root.joinpath("acme").exists()
+
+
+def test_a_bad_approve_confidence_setting_stops_only_what_uses_it(platform, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("CAPTIONACC_APPROVE_CONFIDENCE", "abc")
+    with pytest.raises(SystemExit) as stopped:
+        main(["--help"])
+    assert stopped.value.code == 0 and "process" in capsys.readouterr().out
+    video = write_video(SPEC, tmp_path / "clip.mp4")
+    assert main(["upload", str(video)]) == 0
+    capsys.readouterr()
+    assert main(["process", str(video), "--tenant", "acme"]) == 2
+    err = capsys.readouterr().err
+    assert "CAPTIONACC_APPROVE_CONFIDENCE='abc'" in err and "Traceback" not in err
+    assert not platform.paths.storage_root.joinpath("acme").exists()
+
+
+@pytest.mark.parametrize("value", ["nan", "-1", "2", "inf", "abc"])
+def test_thresholds_outside_0_1_are_refused_before_any_work(platform, tmp_path, capsys, monkeypatch, value):
+    video = write_video(SPEC, tmp_path / "clip.mp4")
+    with pytest.raises(SystemExit) as stopped:
+        main(["process", str(video), "--tenant", "acme", "--min-confidence", value])
+    assert stopped.value.code == 2
+    assert f"--min-confidence: {value!r} is not" in capsys.readouterr().err
+    monkeypatch.setenv("CAPTIONACC_APPROVE_CONFIDENCE", value)
+    assert main(["process", str(video), "--tenant", "acme"]) == 2
+    assert f"CAPTIONACC_APPROVE_CONFIDENCE={value!r}" in capsys.readouterr().err
+    assert _nothing_uploaded(platform)
+
+
+def _outputs(tmp_path, video, case: str) -> tuple[list[str], str]:
+    """The output flags of each refused case, and the words of its error."""
+    (tmp_path / "sub").mkdir(exist_ok=True)
+    if case == "the_input":
+        return ["--srt", str(video)], "is the input video itself"
+    if case == "the_input_spelled_otherwise":
+        return ["--vtt", str(tmp_path / "sub" / ".." / video.name)], "is the input video itself"
+    if case == "a_hard_link_to_the_input":
+        os.link(video, tmp_path / "link.srt")
+        return ["--srt", str(tmp_path / "link.srt")], "is the input video itself"
+    if case == "a_symlink_to_the_input":
+        (tmp_path / "alias.json").symlink_to(video)
+        return ["--json", str(tmp_path / "alias.json")], "is the input video itself"
+    if case == "two_outputs_in_one_file":
+        return ["--srt", str(tmp_path / "out.txt"), "--vtt", str(tmp_path / "sub/../out.txt")], "are the same file"
+    if case == "a_missing_folder":
+        return ["--json", str(tmp_path / "no-such-folder" / "out.json")], "does not exist"
+    if case == "a_folder":
+        return ["--srt", str(tmp_path / "sub")], "is a folder"
+    return ["--srt", ""], "--srt is empty"
+
+
+@pytest.mark.parametrize("case", ["the_input", "the_input_spelled_otherwise", "a_hard_link_to_the_input",
+                                  "a_symlink_to_the_input", "two_outputs_in_one_file", "a_missing_folder",
+                                  "a_folder", "empty"])
+def test_an_output_that_would_overwrite_the_input_or_cannot_be_written_is_refused_at_once(
+        platform, tmp_path, capsys, case):
+    video = write_video(SPEC, tmp_path / "clip.mp4")
+    before = video.read_bytes()
+    flags, words = _outputs(tmp_path, video, case)
+    assert main(["process", str(video), "--tenant", "acme", "--approve", "always", *flags]) == 2
+    err = capsys.readouterr().err
+    assert words in err, err
+    assert video.read_bytes() == before
+    assert not (tmp_path / "out.txt").exists()
+    assert _nothing_uploaded(platform)
+
+
+def test_bad_input_exits_2_naming_the_users_file_not_the_stored_copy(platform, tmp_path, capsys):
+    notes = tmp_path / "my-clip.mp4"
+    notes.write_text("this is a text file, not a video\n")
+    assert main(["process", str(notes)]) == 2
+    err = capsys.readouterr().err
+    assert "error: file 'my-clip.mp4' is not a video" in err
+    assert "video.mp4" not in err and "DagsterExecutionStepExecutionError" not in err

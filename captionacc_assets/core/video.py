@@ -90,7 +90,7 @@ def probe_video(path: Path | str, *, display_name: str | None = None, limits: Vi
         _check_index_within_file(stream, path, name)
         if limits and duration > limits.max_duration_s:
             raise InputError(
-                f"video {name!r} lasts {duration:.0f} s, above the limit of {limits.max_duration_s:.0f} s: "
+                f"video {name!r} lasts {_seconds(duration)} s, above the limit of {_seconds(limits.max_duration_s)} s: "
                 f"cut it into shorter parts and upload those, or raise {limits.duration_setting}"
             )
         if limits:
@@ -244,6 +244,10 @@ def _open(path: Path, name: str):
         raise InputError(
             f"file {name!r} is not a video, or is truncated or corrupt ({_reason(error)}); {_FIX}"
         ) from None
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _reason(error: Exception) -> str:
