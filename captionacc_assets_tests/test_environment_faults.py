@@ -14,9 +14,12 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
+import dagster as dg
 import pytest
 
 from captionacc_assets.cli import main
+from captionacc_assets.core.errors import EnvironmentFault
+from captionacc_assets.platform import _failure_cause
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets_tests.resources.test_profile import PRODUCTION
 from captionacc_assets_tests.servers import postgres_server
@@ -154,3 +157,25 @@ def test_an_unmigrated_catalog_says_which_migration_to_apply(production_env, tmp
         err = _upload_error(tmp_path, capsys)
     assert "catalog tables" in err and "are missing from schema 'captionacc'" in err
     assert "migrations/001_captionacc_schema.sql" in err
+
+
+def test_a_fault_outside_a_stage_reports_its_cause_not_dagsters_wrapper():
+    """A step that fails before its stage is recorded (e.g. the catalog is gone) still says why."""
+    @dg.asset
+    def reads_the_catalog():
+        raise EnvironmentFault("the catalog at sqlite:////gone/catalog.sqlite cannot be reached: check CAPTIONACC_HOME")
+
+    @dg.asset
+    def has_a_bug():
+        raise KeyError("frame_index")
+
+    causes = []
+    for asset in (reads_the_catalog, has_a_bug):
+        result = dg.materialize([asset], raise_on_error=False)
+        (failure,) = [event for event in result.all_events if event.is_step_failure]
+        assert WRAPPER in failure.event_specific_data.error.message  # what the CLI used to print
+        causes.append(_failure_cause(failure.event_specific_data))
+    assert causes == [
+        ("the catalog at sqlite:////gone/catalog.sqlite cannot be reached: check CAPTIONACC_HOME", "environment"),
+        ("KeyError: 'frame_index'", None),
+    ]
