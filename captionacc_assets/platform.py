@@ -24,7 +24,7 @@ from captionacc_assets.core.region import Region
 from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.stage import ERROR_KIND
-from captionacc_assets.defs.run_liveness import dead_runs, recover_dead_run
+from captionacc_assets.defs.run_liveness import dead_runs, recover_dead_run, scratch_prefix
 from captionacc_assets.defs.run_tags import video_run_tags
 from captionacc_assets.resources.profile import build_resources
 from captionacc_assets.settings import LocalPaths, local_paths, profile, require_env
@@ -202,7 +202,7 @@ class LocalPlatform:
         keys = self.keys(video_id)
         if not self.storage.exists(keys.layout_db):
             raise InputError(f"video {video_id!r} has no layout.db yet: run its initial processing first")
-        with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
+        with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as work:
             config = read_layout_config(self.storage.get_file(keys.layout_db, Path(work) / "layout.db.gz"))
         config["region"] = (config["crop_left"], config["crop_top"], config["crop_right"], config["crop_bottom"])
         return config

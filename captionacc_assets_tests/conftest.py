@@ -13,3 +13,13 @@ def platform(tmp_path, monkeypatch):
     platform = LocalPlatform.open()
     yield platform
     platform.instance.dispose()
+
+
+# System tests with real processes: the daemon, `dagster dev`, kills and races. `-m "not slow"` skips them.
+SLOW_MODULES = {"test_dagster_dev_system", "test_load_100_uploads", "test_run_queue_daemon", "test_fault_injection"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "daemon" in item.fixturenames or item.module.__name__.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -20,13 +20,15 @@ POINTS = (
     "captions.before_exports",  # the catalog updated, the exports not yet written
 )
 _SIGNALS = {"kill": signal.SIGKILL, "stop": signal.SIGSTOP}
+_reached: set[str] = set()
 
 
 def reach(point: str) -> None:
-    """Deliver the configured signal to this process if `point` is the configured one."""
+    """Deliver the configured signal to this process the first time it reaches `point`."""
     wanted = os.environ.get(FAULT_VAR)
-    if not wanted:
+    if not wanted or point in _reached:
         return
     action, _, at = wanted.partition("@")
     if at == point and action in _SIGNALS:
+        _reached.add(point)
         os.kill(os.getpid(), _SIGNALS[action])

@@ -85,10 +85,13 @@ def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, RunProc
 
 
 def remove_scratch(pid: int) -> int:
-    """Delete the scratch folders (video copies, frames) a dead process left in the temp directory."""
+    """Delete the scratch folders and files (video copies, frames, databases) a dead process left."""
     removed = 0
     for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}{pid}-*"):
-        shutil.rmtree(path, ignore_errors=True)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
         removed += 1
     return removed
 

@@ -185,7 +185,8 @@ def open_gzip_db(src_gz: Path) -> Iterator[sqlite3.Connection]:
     gzip'd SQLite database.
     """
     src_gz = Path(src_gz)
-    fd, name = tempfile.mkstemp(prefix=f"{src_gz.name}.", suffix=".sqlite")
+    # Named like a run's scratch folders (`captionacc-{pid}-`), so one left by a killed run is swept.
+    fd, name = tempfile.mkstemp(prefix=f"captionacc-{os.getpid()}-{src_gz.name}.", suffix=".sqlite")
     os.close(fd)
     tmp = Path(name)
     conn = None
