@@ -42,7 +42,8 @@ def test_instance_config_limits_one_run_per_video(tmp_path):
 
 def test_jobs_cover_the_two_stages_of_the_state_machine():
     graph = defs.resolve_asset_graph()
-    for name, selection in (("initial_processing", INITIAL_SELECTION), ("approved_processing", APPROVAL_SELECTION)):
+    for name, selection in (("initial_processing", INITIAL_SELECTION), ("approved_processing", APPROVAL_SELECTION),
+                            ("requested_caption_ocr", ["captions_db", "caption_exports"])):
         job = defs.resolve_job_def(name)
         assert job.partitions_def.name == "videos"
         assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == set(selection), name
@@ -51,11 +52,14 @@ def test_jobs_cover_the_two_stages_of_the_state_machine():
 
 def test_sensors_run_by_default_and_target_the_stage_jobs():
     sensors = {s.name: s for s in defs.sensors}
-    assert {"new_uploads", "layout_approvals", "auto_approvals", "deleted_videos", "run_queue", "dead_runs"} <= set(sensors)
+    assert {"new_uploads", "layout_approvals", "auto_approvals", "caption_ocr_requests", "deleted_videos", "run_queue",
+            "dead_runs"} <= set(sensors)
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert sensors["new_uploads"].job_name == "initial_processing"
     assert sensors["layout_approvals"].job_name == "approved_processing"
-    assert {job.name for job in sensors["dead_runs"].jobs} == {"initial_processing", "approved_processing"}
+    assert sensors["caption_ocr_requests"].job_name == "requested_caption_ocr"
+    assert {job.name for job in sensors["dead_runs"].jobs} == {"initial_processing", "approved_processing",
+                                                               "requested_caption_ocr"}
 
 
 def test_only_the_modal_calling_assets_take_a_gpu_pool_slot():

@@ -76,3 +76,38 @@ def editor_lock(
         yield
     finally:
         catalog.release_lock(video_id, database_name, SERVER_HOLDER)
+
+
+# The catalog stage whose status says a run could not write the database.
+STAGE_OF_DATABASE = {"layout": "layout", "captions": "text"}
+
+
+def wait_for_person_outside_pool(
+    context, catalog: CatalogResource, video_id: str, database_name: str, policy: LockWaitPolicy | None = None,
+) -> None:
+    """Call first in a pooled step that will take `database_name`'s lock: while a person holds it,
+    the step hands its `modal_gpu` slot back and is retried later (`RetryRequested`), so a video
+    a person is editing never holds GPU capacity that other videos could use.
+
+    The delays follow the same backoff as `editor_lock`, one per retry; once they are used up
+    the stage fails saying who holds the lock. A lock taken in the moment between this check
+    and the step's `editor_lock` is waited for there, as before.
+    """
+    import dagster as dg
+
+    holder = catalog.lock_holder(video_id, database_name)
+    if holder is None or holder == SERVER_HOLDER:
+        return
+    policy = policy or LockWaitPolicy.from_env()
+    delays = list(policy.delays())
+    attempt = context.retry_number
+    if attempt >= len(delays):
+        message = (f"the {database_name} database of video {video_id!r} has been locked by {holder!r} in the editor "
+                   f"for over {policy.max_wait_s:.0f} s; ask them to finish or release it (it expires 30 min after "
+                   f"their last activity), then re-run this stage")
+        catalog.set_stage_status(video_id, STAGE_OF_DATABASE[database_name], "error", message)
+        raise dg.Failure(description=message, allow_retries=False)
+    context.log.info(
+        f"the {database_name} database of video {video_id} is locked by {holder!r} in the editor; giving back "
+        f"the GPU slot and retrying in {delays[attempt]:.0f} s (attempt {attempt + 1} of {len(delays)})")
+    raise dg.RetryRequested(max_retries=len(delays), seconds_to_wait=delays[attempt])

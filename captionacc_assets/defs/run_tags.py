@@ -12,7 +12,8 @@ PARTITION_TAG = "dagster/partition"
 BACKFILL_TAG = "dagster/backfill"
 VERSION_TAG = "captionacc/cropped_frames_version"
 EXTENTS_KEY_TAG = "captionacc/caption_frame_extents_key"  # pinned by the crop step for the captions step
-TRIGGERS = ("upload", "approval", "ui", "backfill")
+OCR_REQUESTS_TAG = "captionacc/caption_ocr_requests"  # ids of the caption OCR requests a run answers
+TRIGGERS = ("upload", "approval", "ui", "backfill", "caption_ocr")
 
 
 def video_run_tags(tenant: str, tier: str, trigger: str, waited_hours: float = 0.0) -> dict[str, str]:
@@ -53,3 +54,17 @@ def run_version(tags) -> int | None:
     """The cropped frames version an approval run was launched for; None for UI/backfill runs."""
     value = tags.get(VERSION_TAG)
     return int(value) if value else None
+
+
+def caption_ocr_run_tags(tenant: str, tier: str, request_ids: list[int], requested_by: str | None) -> dict[str, str]:
+    """A run that answers a person's caption OCR requests (the editor's "Generate OCR")."""
+    return {
+        **video_run_tags(tenant, tier, "caption_ocr"),
+        OCR_REQUESTS_TAG: ",".join(str(i) for i in sorted(request_ids)), "requested_by": requested_by or "unknown",
+    }
+
+
+def requested_ocr_ids(tags) -> list[int]:
+    """The caption OCR request ids a run answers; [] for every other run."""
+    value = tags.get(OCR_REQUESTS_TAG) or ""
+    return [int(part) for part in value.split(",") if part.strip()]

@@ -11,8 +11,10 @@ from pathlib import Path
 from captionacc_assets.core.caption_assembly import SpanText, assemble_caption_rows, frames_for_median
 from captionacc_assets.core.caption_text import median_frame, read_caption_text
 from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames
+from captionacc_assets.core.confirmed_captions import keep_peoples_captions
 from captionacc_assets.core.dbs.captions_db import CaptionsProvenance, write_captions_db
 from captionacc_assets.core.dbs.extents_db import read_extents_db
+from captionacc_assets.core.dbs.stored_captions import read_stored_captions
 from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.fault_points import reach
@@ -30,6 +32,8 @@ class CaptionOcrResult:
     captions_db_key: str
     captions: list[dict]
     timings: dict = field(default_factory=dict)
+    kept_confirmed: int = 0  # confirmed captions of the previous captions.db kept (boundaries and text)
+    kept_typed: int = 0      # unconfirmed captions kept because a person typed their text
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -103,7 +107,9 @@ def caption_ocr(
         _fetch_chunks(store, prefix, manifest, {i for v in wanted.values() for i in v}, chunks_dir)
 
     texts = _read_span_texts(chunks_dir, manifest, wanted, engine, timings, progress)
-    rows = assemble_caption_rows(spans, texts, n)
+    # A person's confirmed captions and typed text in the published captions.db stay; predictions fill between.
+    merged = keep_peoples_captions(_published_rows(store, keys, work_dir), assemble_caption_rows(spans, texts, n), n)
+    rows = merged.rows
     captions_path = work_dir / "captions.db.gz"
     write_captions_db(captions_path, rows, frame_count=n, video_id=video_id,
                       provenance=CaptionsProvenance(version, extents_key))
@@ -122,4 +128,14 @@ def caption_ocr(
         captions_db_key=keys.captions_db,
         captions=captions,
         timings=dict(timings),
+        kept_confirmed=merged.kept_confirmed,
+        kept_typed=merged.kept_typed,
     )
+
+
+def _published_rows(store: ObjectStore, keys: VideoKeys, work_dir: Path) -> list:
+    """The rows of the captions.db published before (people may have edited it); [] for the first."""
+    if not store.exists(keys.captions_db):
+        return []
+    path = store.get_file(keys.captions_db, work_dir / "published-before.db.gz")
+    return read_stored_captions(path, f"the published captions.db of video {keys.video!r}").rows

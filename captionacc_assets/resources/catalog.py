@@ -318,7 +318,7 @@ class CatalogResource(dg.ConfigurableResource):
             where = f"schema {self.db_schema!r}" if self.db_schema else "the catalog database"
             raise EnvironmentFault(
                 f"catalog tables {missing} are missing from {where}: apply "
-                "migrations/001_captionacc_schema.sql with psql (see README, Production)"
+                "migrations/001_captionacc_schema.sql and each later migrations/0*.sql, in order, with psql (see README, Production)"
             )
 
     def _insert_if_absent(self, conn: Connection, table: sa.Table, values: dict) -> None:
@@ -771,12 +771,15 @@ class CatalogResource(dg.ConfigurableResource):
         with self._read() as conn:
             return [_row(row) for row in conn.execute(query)]
 
-    def claim_caption_ocr_requests(self, video_id: str, request_ids: list[int], run_id: str) -> list[dict]:
+    def claim_caption_ocr_requests(
+        self, video_id: str, request_ids: list[int], run_id: str, taking_over: str | None = None,
+    ) -> list[dict]:
         """Move the video's requests among `request_ids` that are still `requested` to `processing`
         by `run_id`, atomically; returns every request that run now answers, by id.
 
         A request another run claimed is not returned (it is answered once); one this run
-        claimed before (a retried step) is returned again.
+        claimed before (a retried step) is returned again, and so is one claimed by the run
+        `taking_over` names (a dead run this one retries).
         """
         validate_id(video_id, "video id")
         ids = sorted({int(i) for i in request_ids})
@@ -784,9 +787,12 @@ class CatalogResource(dg.ConfigurableResource):
             return []
         r = self.tables.caption_ocr_requests
         mine = sa.and_(r.c.video_id == video_id, r.c.id.in_(ids))
+        claimable = r.c.status == "requested"
+        if taking_over:
+            claimable = sa.or_(claimable, sa.and_(r.c.status == "processing", r.c.run_id == taking_over))
         with self._write() as conn:
             conn.execute(
-                r.update().where(mine, r.c.status == "requested")
+                r.update().where(mine, claimable)
                 .values(status="processing", run_id=run_id, started_at=utc_now(), error=None)
             )
             return [_row(row) for row in conn.execute(

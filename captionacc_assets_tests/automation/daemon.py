@@ -28,11 +28,19 @@ def wait_for(predicate: Callable[[], object], timeout_s: float, what: str, every
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
-class LightDaemon:
-    """The daemon runs the light code location against CAPTIONACC_HOME=`home`, with the project's dagster.yaml."""
+LIGHT_MODULE = "captionacc_assets_tests.automation.light_defs"
 
-    def __init__(self, root: Path):
+
+class LightDaemon:
+    """The daemon runs the light code location against CAPTIONACC_HOME=`home`, with the project's dagster.yaml.
+
+    `module` may name another code location, e.g. `captionacc_assets.definitions` (the real assets);
+    `env` adds settings for the daemon and the runs it launches.
+    """
+
+    def __init__(self, root: Path, module: str = LIGHT_MODULE, env: dict | None = None):
         self.root = root
+        self.module = module
         self.home = root / "home"
         self.dagster_home = self.home / "dagster"
         self.work = root / "work"
@@ -41,7 +49,7 @@ class LightDaemon:
         shutil.copy(REPO / "dagster.yaml", self.dagster_home / "dagster.yaml")
         self.env = {
             **os.environ, "CAPTIONACC_HOME": str(self.home), "DAGSTER_HOME": str(self.dagster_home),
-            "LIGHT_WORK_DIR": str(self.work), "CAPTIONACC_SENSOR_INTERVAL_S": "1",
+            "LIGHT_WORK_DIR": str(self.work), "CAPTIONACC_SENSOR_INTERVAL_S": "1", **(env or {}),
         }
         self.catalog = CatalogResource(url=f"sqlite:///{self.home / 'catalog.sqlite'}")
         self.catalog.ensure_schema()
@@ -49,9 +57,9 @@ class LightDaemon:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "LightDaemon":
-        self.log = open(self.root / "daemon.log", "w")
+        self.log = open(self.root / "daemon.log", "a")
         self.process = subprocess.Popen(
-            [DAEMON, "run", "-m", "captionacc_assets_tests.automation.light_defs", "--log-level", "warning"],
+            [DAEMON, "run", "-m", self.module, "--log-level", "warning"],
             cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
@@ -59,6 +67,16 @@ class LightDaemon:
     def stop(self) -> None:
         for gate in (self.work / "gates").iterdir():
             gate.unlink()
+        self._stop_process()
+        self.instance.dispose()
+
+    def restart(self, **env: str) -> "LightDaemon":
+        """Stop the daemon and start it again with `env` added (e.g. other model weights)."""
+        self._stop_process()
+        self.env.update(env)
+        return self.start()
+
+    def _stop_process(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -66,7 +84,6 @@ class LightDaemon:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        self.instance.dispose()
         self.log.close()
 
     # -- catalog side, as the web app would write it ------------------------------------------

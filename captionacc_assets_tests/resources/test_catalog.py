@@ -448,6 +448,8 @@ def test_caption_ocr_request_lifecycle(catalog):
     assert catalog.claim_caption_ocr_requests("v1", [first["id"]], "run-b") == []  # answered once
     assert [r["id"] for r in catalog.claim_caption_ocr_requests("v1", [first["id"]], "run-a")] == [first["id"]]
     assert [r["id"] for r in catalog.list_pending_caption_ocr_requests(None, 10)] == [other["id"]]
+    retried = catalog.claim_caption_ocr_requests("v1", [first["id"], second["id"]], "run-c", taking_over="run-a")
+    assert [(r["id"], r["run_id"]) for r in retried] == [(first["id"], "run-c"), (second["id"], "run-c")]
 
     catalog.finish_caption_ocr_requests([first["id"]], "completed")
     catalog.finish_caption_ocr_requests([second["id"]], "error", "caption id 9 does not exist")

@@ -8,9 +8,10 @@ from captionacc_assets.core.errors import InputError, SupersededVersionError
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import validate_key
 from captionacc_assets.defs.assets.approval import current_run_tags, run_cropped_frames_version
-from captionacc_assets.defs.editor_locks import editor_lock
+from captionacc_assets.defs.assets.requested_ocr import materialize_requested_ocr
+from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, run_version
+from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, requested_ocr_ids, run_version
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.caption_exports import export_captions
 from captionacc_assets.jobs.object_store import ObjectStore
@@ -31,6 +32,9 @@ def captions_db(
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ) -> dg.MaterializeResult:
     """Captions with inclusive start/end frames and median-frame OCR text, gaps included."""
+    if requested_ocr_ids(context.run.tags):  # a person asked for some captions' OCR again
+        return materialize_requested_ocr(context, catalog, storage, compute)
+    wait_for_person_outside_pool(context, catalog, context.partition_key, "captions")
     row = run_video(context, catalog)
     version = run_cropped_frames_version(context, catalog, row["id"])["version"]
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
@@ -59,6 +63,7 @@ def captions_db(
         "timeline": dg.MetadataValue.md(markdown_image(timeline, "caption timeline")),
         "key": result.captions_db_key, "caption_count": result.caption_count,
         "gap_count": result.gap_count, "frame_count": result.frame_count,
+        "confirmed_captions_kept": result.kept_confirmed, "typed_captions_kept": result.kept_typed,
         "cropped_frames_version": version, "timings_s": result.timings,
         "captions": dg.MetadataValue.md("| start | end | text |\n|---|---|---|\n" + preview),
     })

@@ -6,7 +6,7 @@ from captionacc_assets.core.full_frames import decode_jpeg
 from captionacc_assets.core.pictures import markdown_image, region_on_frame
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import probe_video
-from captionacc_assets.defs.editor_locks import editor_lock
+from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
 from captionacc_assets.jobs.object_store import ObjectStore, fetch_video
@@ -50,6 +50,7 @@ def extract_frames_and_ocr(
     context: dg.AssetExecutionContext, catalog: CatalogResource,
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
+    wait_for_person_outside_pool(context, catalog, context.partition_key, "layout")
     row = run_video(context, catalog)
     with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
         keys = video_keys(row)
