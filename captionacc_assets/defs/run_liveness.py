@@ -13,6 +13,7 @@ import shutil
 import socket
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -24,6 +25,7 @@ from captionacc_assets.defs.run_tags import PARTITION_TAG
 from captionacc_assets.resources.catalog import CatalogResource
 
 PROCESS_TAG = "captionacc/process"
+RECOVERED_TAG = "captionacc/recovered"  # on a dead run whose catalog state was undone
 SCRATCH_PREFIX = "captionacc-"
 
 
@@ -72,7 +74,7 @@ def run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunProcess 
     return None
 
 
-def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, RunProcess]]:
+def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, RunProcess | None]]:
     """Per-video runs that are STARTED although their process is gone."""
     found = []
     for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
@@ -81,6 +83,26 @@ def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, RunProc
         process = run_process(instance, run)
         if process is not None and process.is_gone():
             found.append((run, process))
+    return found
+
+
+def crashed_runs(instance: dg.DagsterInstance, updated_after: datetime) -> list[tuple[dg.DagsterRun, RunProcess | None]]:
+    """Per-video runs Dagster itself failed because their process died, not yet recovered.
+
+    When a code server's run process is killed, the server marks the run failed at once
+    ("terminated by signal 9"), but nothing undoes the catalog state. Such a run failed with
+    no step failure: every failure inside a step records one.
+    """
+    found = []
+    records = instance.get_run_records(
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], updated_after=updated_after), limit=500,
+    )
+    for record in records:
+        run = record.dagster_run
+        if not run.tags.get(PARTITION_TAG) or run.tags.get(RECOVERED_TAG):
+            continue
+        if not instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+            found.append((run, run_process(instance, run)))
     return found
 
 
@@ -98,18 +120,22 @@ def remove_scratch(pid: int) -> int:
 
 def recover_dead_run(
     instance: dg.DagsterInstance, catalog: CatalogResource, storage, run: dg.DagsterRun,
-    process: RunProcess, retried: bool,
+    process: RunProcess | None, retried: bool,
 ) -> dict:
-    """Fail the run, undo its catalog state, release its locks, and sweep its temp files."""
+    """Fail the run (if still STARTED), undo its catalog state, release its locks, sweep its temp files."""
     video_id = run.tags[PARTITION_TAG]
     then = "it will be retried" if retried else "run it again to continue from the last published stage"
-    message = f"the run {run.run_id[:8]} stopped unexpectedly (its process {process.pid} is gone); {then}"
-    instance.report_run_failed(run, message)
-    changed = {"stages": 0, "versions": 0, "locks": 0, "temp_files": 0}
+    gone = f"its process {process.pid} is gone" if process else "its process is gone"
+    message = f"the run {run.run_id[:8]} stopped unexpectedly ({gone}); {then}"
+    if run.status == dg.DagsterRunStatus.STARTED:
+        instance.report_run_failed(run, message)
+    instance.add_run_tags(run.run_id, {RECOVERED_TAG: "1"})
+    changed = {"stages": 0, "versions": 0, "locks": 0, "temp_files": 0, "scratch_dirs": 0}
     row = catalog.get_video(video_id)
     if row is not None:
         changed.update(catalog.recover_interrupted(video_id, message, SERVER_HOLDER))
         keys = VideoKeys(tenant=row["tenant_id"], video=video_id)
         changed["temp_files"] = storage.sweep_temp(keys.client_prefix) + storage.sweep_temp(keys.server_prefix)
-    changed["scratch_dirs"] = remove_scratch(process.pid)
+    if process is not None:
+        changed["scratch_dirs"] = remove_scratch(process.pid)
     return changed
