@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from captionacc_assets.core.dbs.layout_db import write_layout_db
+from captionacc_assets.core.dbs.layout_db import match_person_labels, read_person_labels, write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import write_raw_ocr_db
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.full_frames import encode_jpeg, full_frame_name, make_thumbnail
@@ -35,6 +35,7 @@ class ExtractResult:
     preview_frame_index: int  # the full frame showing the most caption-region text
     keys_written: list[str]
     timings: dict = field(default_factory=dict)
+    person_labels_kept: int = 0  # box labels a person set in the layout.db published before, carried over
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -88,8 +89,9 @@ def extract_frames_and_ocr(
         layout_path = work_dir / "layout.db.gz"
         write_raw_ocr_db(raw_ocr_path, ocr_frames, engine=engine.name,
                          frame_width=probe.width, frame_height=probe.height)
+        person_labels = match_person_labels(_published_person_labels(store, keys, work_dir), ocr_frames)
         write_layout_db(layout_path, ocr_frames, proposal,
-                        frame_width=probe.width, frame_height=probe.height)
+                        frame_width=probe.width, frame_height=probe.height, person_labels=person_labels)
 
     written = []
     with timings.measure("publish"):
@@ -115,4 +117,12 @@ def extract_frames_and_ocr(
         preview_frame_index=ocr_frames[int(np.argmax(in_region))][0],
         keys_written=written,
         timings=dict(timings),
+        person_labels_kept=len(person_labels),
     )
+
+
+def _published_person_labels(store: ObjectStore, keys: VideoKeys, work_dir: Path) -> list:
+    """The box labels people set in the layout.db published before (none for the first run)."""
+    if not store.exists(keys.layout_db):
+        return []
+    return read_person_labels(store.get_file(keys.layout_db, work_dir / "published-layout.db.gz"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,28 +83,32 @@ def write_layout_db(
     frame_width: int,
     frame_height: int,
     video_id: str = "",
+    person_labels: dict[tuple[int, int], tuple[str, str | None]] | None = None,
 ) -> dict:
     """Write boxes with their predicted labels and the proposed layout.
 
     `proposal` is a `core.layout.LayoutProposal` (or anything with its fields);
     `proposal.box_labels` maps (frame_index, box_index) to (label, confidence).
-    Returns counts: boxes, in, out.
+    `person_labels` maps (frame_index, box_index) to a person's (label, label_updated_at),
+    carried over from the layout.db they edited. Returns counts: boxes, in, out.
     """
     labels = proposal.box_labels or {}
+    person_labels = person_labels or {}
     region = proposal.region
     rows = []
     for frame_index, boxes in frames:
         for box_index, box in enumerate(boxes):
             label, confidence = labels.get((int(frame_index), box_index), (None, None))
+            mine, mine_at = person_labels.get((int(frame_index), box_index), (None, None))
             rows.append((int(frame_index), box_index, float(box.left), float(box.top), float(box.right),
                          float(box.bottom), box.text, label,
-                         None if confidence is None else float(confidence)))
+                         None if confidence is None else float(confidence), mine, mine_at))
 
     def fill(conn: sqlite3.Connection) -> None:
         write_metadata(conn, SCHEMA_VERSION, video_id=video_id)
         conn.executemany(
             "INSERT INTO boxes (frame_index, box_index, left, top, right, bottom, text,"
-            " predicted_label, predicted_confidence) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " predicted_label, predicted_confidence, label, label_updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         conn.execute(
@@ -131,3 +136,63 @@ def read_layout_config(src_gz: Path) -> dict:
         approved = conn.execute("SELECT layout_approved FROM preferences WHERE id = 1").fetchone()
         config["layout_approved"] = bool(approved[0]) if approved else False
     return config
+
+
+@dataclass(frozen=True)
+class LabeledBox:
+    """A box a person labelled in the editor (`boxes.label`), where it was and what it read."""
+
+    frame_index: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    text: str
+    label: str
+    label_updated_at: str | None
+
+
+def read_person_labels(src_gz: Path) -> list[LabeledBox]:
+    """Every box of a layout.db that carries a person's label."""
+    with open_gzip_db(src_gz) as conn:
+        rows = conn.execute(
+            "SELECT frame_index, left, top, right, bottom, text, label, label_updated_at FROM boxes"
+            " WHERE label IS NOT NULL ORDER BY frame_index, box_index"
+        ).fetchall()
+    return [LabeledBox(*tuple(r)) for r in rows]
+
+
+def _overlap(a, b) -> float:
+    """Intersection over union of two (left, top, right, bottom) boxes."""
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def match_person_labels(
+    labeled: Sequence[LabeledBox], frames: Sequence[tuple[int, Sequence[OcrBox]]], min_overlap: float = 0.5,
+) -> dict[tuple[int, int], tuple[str, str | None]]:
+    """A person's labels for the boxes of a new OCR pass: each labelled box goes to the new box of
+    the same frame it overlaps most (IoU >= `min_overlap`, the same text first), at most once."""
+    by_frame: dict[int, list[LabeledBox]] = {}
+    for box in labeled:
+        by_frame.setdefault(int(box.frame_index), []).append(box)
+    carried: dict[tuple[int, int], tuple[str, str | None]] = {}
+    for frame_index, boxes in frames:
+        old = by_frame.get(int(frame_index), [])
+        pairs = sorted(
+            ((box.text != mine.text, -_overlap((box.left, box.top, box.right, box.bottom),
+                                               (mine.left, mine.top, mine.right, mine.bottom)), b, m)
+             for b, box in enumerate(boxes) for m, mine in enumerate(old)),
+        )
+        used_new, used_old = set(), set()
+        for _, negative_overlap, b, m in pairs:
+            if -negative_overlap < min_overlap or b in used_new or m in used_old:
+                continue
+            used_new.add(b), used_old.add(m)
+            carried[(int(frame_index), b)] = (old[m].label, old[m].label_updated_at)
+    return carried

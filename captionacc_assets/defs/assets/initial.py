@@ -74,6 +74,7 @@ def extract_frames_and_ocr(
     yield dg.MaterializeResult(asset_key="layout_db", metadata={
         "key": keys.layout_db, "region": [round(v, 4) for v in layout["region"]],
         "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
+        "person_labels_kept": result.person_labels_kept,
         "proposed_region": dg.MetadataValue.md(markdown_image(picture, "proposed caption region")),
     })
     yield dg.AssetCheckResult(
