@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from captionacc_assets.core.errors import InputError, LockHeldError
+from captionacc_assets.core.errors import InputError, LockHeldError, SupersededVersionError
 from captionacc_assets.core.region import Region
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets_tests.servers import postgres_server
@@ -316,6 +316,42 @@ def test_activate_archives_the_previous_version(catalog):
     cfv = catalog.tables.cropped_frames_versions
     with pytest.raises(sa.exc.IntegrityError):
         execute(catalog, cfv.update().where(cfv.c.video_id == "v1", cfv.c.version == 1).values(status="active"))
+
+
+def test_the_commit_point_never_activates_a_superseded_version(catalog):
+    upload(catalog)
+    catalog.request_cropped_frames_version("v1", REGION, "alice")
+    catalog.activate_version("v1", 1, require_newest=True)
+    catalog.request_cropped_frames_version("v1", REGION, "bob")
+    catalog.request_cropped_frames_version("v1", REGION, "carol")
+    with pytest.raises(SupersededVersionError, match="superseded by version 3"):
+        catalog.activate_version("v1", 2, require_newest=True)
+    statuses = [catalog.get_cropped_frames_version("v1", n)["status"] for n in (1, 2, 3)]
+    assert statuses == ["active", "archived", "requested"]  # v1 still committed; v2 never was
+    assert catalog.get_video("v1")["current_cropped_frames_version"] == 1
+    catalog.activate_version("v1", 3, require_newest=True)
+    assert catalog.get_video("v1")["current_cropped_frames_version"] == 3
+
+
+def test_recovering_a_dead_run_undoes_processing_and_frees_the_servers_locks(catalog):
+    upload(catalog)
+    catalog.request_cropped_frames_version("v1", REGION, "alice")
+    catalog.set_version_status("v1", 1, "processing")
+    catalog.set_stage_status("v1", "layout", "done")
+    catalog.set_stage_status("v1", "boundaries", "processing")
+    catalog.set_stage_status("v1", "text", "processing")
+    assert catalog.acquire_lock("v1", "captions", "server-x")
+    assert catalog.acquire_lock("v1", "layout", "person-y", lock_type="client")
+
+    changed = catalog.recover_interrupted("v1", "the run stopped unexpectedly", "server-x")
+
+    assert changed == {"stages": 2, "versions": 1, "locks": 1}
+    row = catalog.get_video("v1")
+    assert (row["layout_status"], row["boundaries_status"], row["text_status"]) == ("done", "error", "error")
+    assert row["text_error_details"]["message"] == "the run stopped unexpectedly"
+    assert catalog.get_cropped_frames_version("v1", 1)["status"] == "requested"
+    assert catalog.lock_holder("v1", "captions") is None
+    assert catalog.lock_holder("v1", "layout") == "person-y"  # a person's lock is theirs
 
 
 # -- editor locks ----------------------------------------------------------------------------------

@@ -57,7 +57,8 @@ def leftovers(storage) -> list[str]:
 
 def test_speaks_the_object_store_protocol(storage):
     store: ObjectStore = storage  # the jobs take this protocol; a missing method fails below
-    for name in ("put_file", "put_bytes", "put_dir", "get_file", "get_bytes", "exists", "list_keys"):
+    for name in ("put_file", "put_bytes", "put_dir", "replace_dir", "sweep_temp", "get_file", "get_bytes", "exists",
+                 "list_keys"):
         assert callable(getattr(store, name))
 
 
@@ -315,3 +316,31 @@ def test_s3_put_dir_without_conditional_writes_still_refuses_a_published_version
         assert store.get_bytes(prefix + "manifest.json") == b'{"chunks": []}'
         with pytest.raises(FileExistsError, match="immutable"):
             store._put_new(prefix + "manifest.json", b"{}", "application/json")
+
+
+def test_replace_dir_swaps_a_whole_set_and_a_killed_publish_is_swept(storage, tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder, names in ((old, ("a.jpg", "b.jpg")), (new, ("b.jpg", "c.jpg"))):
+        folder.mkdir()
+        for name in names:
+            (folder / name).write_bytes(f"{folder.name}-{name}".encode())
+    storage.replace_dir("t/client/videos/v/full_frames/", old)
+    storage.replace_dir("t/client/videos/v/full_frames/", new)
+    assert storage.list_keys("t/client/videos/v/full_frames/") == [
+        "t/client/videos/v/full_frames/b.jpg", "t/client/videos/v/full_frames/c.jpg",
+    ]
+    assert storage.get_bytes("t/client/videos/v/full_frames/b.jpg") == b"new-b.jpg"
+    assert [k for k in leftovers(storage) if "/." in k or k.startswith(".")] == []
+    assert storage.sweep_temp("t/client/videos/v/") == 0
+
+
+def test_sweep_temp_removes_what_a_killed_local_writer_left(local_storage, tmp_path):
+    local_storage.put_bytes("t/client/videos/v/captions.db.gz", b"kept")
+    folder = local_storage.local_path("t/client/videos/v/captions.db.gz").parent
+    (folder / ".captions.db.gz.abc123.tmp").write_bytes(b"half")
+    (folder / ".staging-full_frames-0f0f").mkdir()
+    (folder / ".staging-full_frames-0f0f" / "frame_000000.jpg").write_bytes(b"half")
+    (folder / ".retired-full_frames-0f0f").mkdir()
+    assert local_storage.sweep_temp("t/client/videos/v/") == 3
+    assert all_files(local_storage._root()) == ["t/client/videos/v/captions.db.gz"]
+    assert local_storage.get_bytes("t/client/videos/v/captions.db.gz") == b"kept"
