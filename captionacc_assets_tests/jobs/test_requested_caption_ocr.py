@@ -7,14 +7,10 @@ from functools import partial
 
 import pytest
 
-from captionacc_assets.core.caption_assembly import frames_for_median
-from captionacc_assets.core.caption_text import median_frame, normalize_caption_text, read_caption_text
-from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames
 from captionacc_assets.core.dbs.captions_db import SCHEMA_VERSION
 from captionacc_assets.core.dbs.sqlite_artifact import edit_gzip_db
 from captionacc_assets.core.dbs.stored_captions import OCR_COLUMNS
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.decode import CaptionSpan
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.defs.editor_locks import SERVER_HOLDER, editor_lock
@@ -26,6 +22,7 @@ from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
+from captionacc_assets_tests.caption_reading import span_median_text
 from captionacc_assets_tests.editor import EditorStandIn, stored_captions_table
 
 # "Good night" for 1 s, then "Hello world" for 4 s right after it.
@@ -72,19 +69,6 @@ def answer(store, catalog, engine, work, requests, read=None):
     return answer_requests(store, KEYS, requests, hold_lock=lock, read=read, work_dir=work / "answer")
 
 
-def median_text(store, engine, span, work):
-    """What the median of the span's cropped frames reads, computed here from the published chunks."""
-    import json
-
-    prefix = KEYS.cropped_frames_prefix(1)
-    manifest = json.loads(store.get_bytes(prefix + MANIFEST_NAME))
-    for chunk in manifest["chunks"]:
-        store.get_file(prefix + chunk["name"], work / "chunks" / chunk["name"])
-    indices = frames_for_median(CaptionSpan(span[0], span[1], "predicted", 0.0))
-    image = median_frame([frame for _, frame in iter_chunk_frames(work / "chunks", manifest, indices)])
-    return normalize_caption_text(read_caption_text(engine, image)[0])
-
-
 def test_the_predicted_captions_are_the_two_cues(video):
     store, *_ = video
     ids, rows = caption_ids(store)
@@ -114,7 +98,7 @@ def test_only_the_requested_rows_ocr_columns_change_to_the_new_spans_median(vide
             assert changed == set(), (before_row, after_row)
     row_k = next(r for r in after if r["id"] == k)
     assert (row_k["end_frame_index"], row_k["text"], row_k["caption_frame_extents_state"]) == (57, "Good night", "confirmed")
-    assert row_k["caption_ocr"] == "Hello world" == median_text(store, engine, (row_k["start_frame_index"], 57), work)
+    assert row_k["caption_ocr"] == "Hello world" == span_median_text(store, KEYS, 1, (row_k["start_frame_index"], 57), engine)
     assert row_k["caption_ocr_status"] == "completed" and row_k["caption_ocr_confidence"] > 0.5
     assert row_k["caption_ocr_processed_at"]
     assert (result.accepted, result.rejected, result.merged, list(result.answered)) == ([request["id"]], {}, False, [k])
