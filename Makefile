@@ -11,10 +11,10 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] \
 		|| [ ! -f /usr/share/fonts/truetype/arphic/uming.ttc ] || [ ! -f /usr/share/fonts/truetype/arphic/ukai.ttc ] \
-		|| [ ! -f /usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf ]; then \
+		|| [ ! -f /usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf ] || ! command -v ffmpeg >/dev/null; then \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			fonts-wqy-microhei fonts-dejavu-core fonts-dejavu-extra fonts-arphic-uming fonts-arphic-ukai \
-			fonts-kaushanscript; \
+			fonts-kaushanscript ffmpeg; \
 	fi
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip

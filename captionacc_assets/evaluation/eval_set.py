@@ -17,6 +17,7 @@ or any number of full-style videos.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -27,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.synthetic import backgrounds, captions_render, generate, video_spec
+from captionacc_assets.synthetic import backgrounds, captions_render, generate, libass_render, video_spec
 from captionacc_assets.synthetic.captions_render import OUTLINE_WIDTH, font_size_px
 from captionacc_assets.synthetic.fonts import load_font
 from captionacc_assets.synthetic.generate import write_truth_srt, write_video
+from captionacc_assets.synthetic.libass_render import write_libass_video
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
 FULL_SIZE = 32
@@ -117,6 +119,11 @@ FORMATS = (
     ((1280, 720), 60), ((1920, 1080), 24), ((1280, 720), 25), ((1920, 1080), 25), ((854, 480), 30),
     ((960, 540), 60), ((1280, 720), 24),
 )
+# The libass set: 10 and 15 fps as well (screen recordings, anime), and realistic H.264 CRFs.
+LIBASS_FORMATS = FORMATS[:8] + (((854, 480), 10), ((1280, 720), 15), ((960, 540), 10), ((1920, 1080), 30))
+LIBASS_CRFS = (20, 23, 26, 28)
+LIBASS_SEED = 7_000_000  # the libass set's seed space, so its phrases and pictures differ from the generated set's
+RENDERERS = ("generator", "libass")
 SIZES = {"small": 0.045, "medium": 0.06, "large": 0.08}
 COLOURS = {"white": (255, 255, 255), "yellow": (255, 225, 30)}
 STYLES = ("outline", "shadow", "box")
@@ -140,17 +147,18 @@ class EvalItem:
     name: str
     spec: VideoSpec
     conditions: dict[str, str]
+    renderer: str = "generator"  # who draws the captions: "generator" (Pillow) or "libass" (ffmpeg)
 
     @property
     def spec_hash(self) -> str:
-        """Changes when the spec or the generator's code changes (so stale files are remade)."""
-        return hashlib.sha256(repr(self.spec).encode() + _generator_fingerprint()).hexdigest()
+        """Changes when the spec, the renderer or their code changes (so stale files are remade)."""
+        return hashlib.sha256(repr(self.spec).encode() + self.renderer.encode() + _generator_fingerprint()).hexdigest()
 
 
 @lru_cache(maxsize=1)
 def _generator_fingerprint() -> bytes:
     digest = hashlib.sha256()
-    for module in (backgrounds, captions_render, generate, video_spec):
+    for module in (backgrounds, captions_render, generate, video_spec, libass_render):
         digest.update(Path(module.__file__).read_bytes())
     return digest.digest()
 
@@ -304,14 +312,14 @@ def _empty_item(index: int, seed: int, *, kind: str, size: tuple[int, int], fps:
     return EvalItem(f"{index:02d}-none-{kind}-{size[1]}p", spec, conditions)
 
 
-def _full_style_set(size: int, seed: int) -> list[EvalItem]:
+def _full_style_set(size: int, seed: int, formats=FORMATS) -> list[EvalItem]:
     rng = np.random.default_rng([seed, 0xE5A0])
     empty_kinds = (["distractors"] if size >= 4 else []) + (["blank"] if size >= 8 else [])
     n = size - len(empty_kinds)
     columns = {
         "language": _balanced(rng, LANGUAGES, n),
         "background": _balanced(rng, BACKGROUNDS, n),
-        "format": _balanced(rng, range(len(FORMATS)), n),
+        "format": _balanced(rng, range(len(formats)), n),
         "size": _balanced(rng, SIZES, n),
         "colour": _balanced(rng, COLOURS, n),
         "style": _balanced(rng, STYLES, n),
@@ -326,7 +334,7 @@ def _full_style_set(size: int, seed: int) -> list[EvalItem]:
     font_turn = {language: int(rng.integers(len(usable_fonts(language)))) for language in LANGUAGES}
     items = []
     for i in range(n):
-        (width, height), fps = FORMATS[columns["format"][i]]
+        (width, height), fps = formats[columns["format"][i]]
         language = columns["language"][i]
         fonts = usable_fonts(language)
         font = fonts[font_turn[language] % len(fonts)]
@@ -340,7 +348,7 @@ def _full_style_set(size: int, seed: int) -> list[EvalItem]:
                                      distractors=DISTRACTORS[conditions["distractors"]]))
     for k, kind in enumerate(empty_kinds):
         i = n + k
-        (width, height), fps = FORMATS[int(rng.integers(len(FORMATS)))]
+        (width, height), fps = formats[int(rng.integers(len(formats)))]
         background = ("moving", "cuts")[k % 2]
         items.append(_empty_item(i, seed, kind=kind, size=(width, height), fps=float(fps),
                                  duration_s=float(columns["duration"][i]), background=background))
@@ -363,18 +371,31 @@ def _ci_set(seed: int) -> list[EvalItem]:
     ]
 
 
-def build_eval_set(size: int | str, seed: int = 0) -> list[EvalItem]:
-    """The benchmark videos for a size ("ci", "full" or a count), the same for the same seed."""
+def build_eval_set(size: int | str, seed: int = 0, renderer: str = "generator") -> list[EvalItem]:
+    """The benchmark videos for a size ("ci", "full" or a count), the same for the same seed.
+
+    `renderer="libass"` is the second set: other phrases, pictures and timings (its own seed
+    space), frame rates down to 10 fps, H.264 at CRF 20-28, captions drawn by libass.
+    """
+    if renderer not in RENDERERS:
+        raise InputError(f"renderer {renderer!r} is not one of {', '.join(RENDERERS)}")
     if isinstance(size, str):
-        if size == "ci":
-            return _ci_set(seed)
-        if size not in NAMED_SIZES:
-            if not size.isdigit():
-                raise InputError(f"eval set size {size!r}: use ci, full or a number of videos")
-        size = NAMED_SIZES.get(size) or int(size)
-    if not 1 <= size <= 500:
+        if size not in NAMED_SIZES and not size.isdigit():
+            raise InputError(f"eval set size {size!r}: use ci, full or a number of videos")
+        if size != "ci":
+            size = NAMED_SIZES.get(size) or int(size)
+    if size != "ci" and not 1 <= size <= 500:
         raise InputError(f"eval set size must be 1..500 videos, got {size}")
-    return _full_style_set(size, seed)
+    if renderer == "generator":
+        return _ci_set(seed) if size == "ci" else _full_style_set(size, seed)
+    items = _ci_set(seed + LIBASS_SEED) if size == "ci" else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS)
+    rng = np.random.default_rng([seed, 0x1A55])
+    crfs = _balanced(rng, LIBASS_CRFS, len(items))
+    return [
+        EvalItem(f"libass-{item.name}", dataclasses.replace(item.spec, crf=crf),
+                 {**item.conditions, "renderer": "libass", "crf": str(crf)}, renderer="libass")
+        for item, crf in zip(items, crfs)
+    ]
 
 
 # ------------------------------------------------------------------------------ files
@@ -394,7 +415,7 @@ def write_eval_set(items: list[EvalItem], out_dir: Path) -> list[Path]:
         video, truth = out_dir / f"{item.name}.mp4", out_dir / f"{item.name}.srt"
         digest = item.spec_hash
         if not (video.is_file() and truth.is_file() and previous.get(item.name, {}).get("spec_sha256") == digest):
-            write_video(item.spec, video)
+            (write_libass_video if item.renderer == "libass" else write_video)(item.spec, video)
             write_truth_srt(item.spec, truth)
         manifest[item.name] = {
             "conditions": item.conditions, "spec_sha256": digest, "duration_s": item.spec.duration_s,

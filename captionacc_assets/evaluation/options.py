@@ -20,5 +20,9 @@ def add_eval_arguments(parser) -> None:
     parser.add_argument("--json", help="write the full report (per video, pooled, per condition) here")
     parser.add_argument("--markdown", help="write the summary, per-condition and per-video tables as Markdown here")
     parser.add_argument("--only", help="run only the videos whose name contains this text")
+    parser.add_argument("--renderer", choices=("generator", "libass"), default="generator",
+                        help="who draws the captions: the Pillow generator, or libass (ffmpeg) over the same pictures")
+    parser.add_argument("--suite", action="store_true",
+                        help="run the generated and the libass-rendered set and print them side by side")
     parser.add_argument("--floors", action="store_true",
                         help=f"exit 1 unless the pooled score meets {', '.join(f'{k} {v}' for k, v in FLOORS.items())}")

@@ -9,9 +9,10 @@ from __future__ import annotations
 COLUMNS = (
     ("true", "true_cues", "d"), ("pred", "predicted_cues", "d"), ("missed", "missed", "d"),
     ("phantom", "phantom", "d"), ("recall", "recall", ".3f"), ("precision", "precision", ".3f"),
-    ("CER", "cer", ".2%"), ("exact", "exact_text_rate", ".3f"),
+    ("CER", "cer", ".2%"), ("CER no punct.", "cer_no_punct", ".2%"), ("exact", "exact_text_rate", ".3f"),
     ("start med", "start_error_ms_median", ".0f"), ("start p95", "start_error_ms_p95", ".0f"),
     ("end med", "end_error_ms_median", ".0f"), ("end p95", "end_error_ms_p95", ".0f"),
+    ("1-char changes found", "one_char_change_rate", ".3f"),
 )
 # Condition keys in the order a reader looks for them.
 CONDITION_ORDER = (

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.settings import approve_confidence_threshold, local_paths
-from captionacc_assets.evaluation.eval_set import NAMED_SIZES, EvalItem, build_eval_set, write_eval_set
+from captionacc_assets.evaluation.eval_set import NAMED_SIZES, RENDERERS, EvalItem, build_eval_set, write_eval_set
 from captionacc_assets.evaluation.options import FLOORS
 from captionacc_assets.evaluation.report import format_cell, markdown_report
 from captionacc_assets.evaluation.scorer import Score, combine, parse_captions, score
@@ -113,21 +113,22 @@ def floors_met(summary: dict, floors: dict[str, float] = FLOORS) -> list[str]:
 
 
 def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | None = None,
-             print_report: bool = True, only: str | None = None) -> dict:
-    """Generate (or reuse) the set under out_dir/videos, process each video in a fresh
-    home at out_dir/home, score it, print the tables and write the JSON report."""
+             print_report: bool = True, only: str | None = None, renderer: str = "generator") -> dict:
+    """Generate (or reuse) the set under out_dir/videos (videos-libass for the libass set),
+    process each video in a fresh home at out_dir/home, score it, print the tables and
+    write the JSON report."""
     from captionacc_assets.platform import LocalPlatform
 
     out_dir = Path(out_dir)
     say = print if print_report else (lambda *a, **k: None)
-    items = build_eval_set(size, seed)
+    items = build_eval_set(size, seed, renderer)
     if only:
         items = [item for item in items if only in item.name]
         if not items:
             raise InputError(f"--only {only!r} matches no video of the {size!r} set")
     started = time.perf_counter()
-    videos_dir = out_dir / "videos"
-    say(f"eval set {size!r} seed {seed}: {len(items)} videos, "
+    videos_dir = out_dir / ("videos" if renderer == "generator" else f"videos-{renderer}")
+    say(f"eval set {size!r} ({renderer}) seed {seed}: {len(items)} videos, "
         f"{sum(i.spec.duration_s for i in items):.0f} s of video -> {videos_dir}")
     paths = write_eval_set(items, videos_dir)
     generate_seconds = round(time.perf_counter() - started, 2)
@@ -169,7 +170,7 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
     process_seconds = sum(r["seconds"] for r in results)
     video_seconds = sum(i.spec.duration_s for i in items)
     report = {
-        "size": size, "seed": seed, "videos": results, "summary": summary, "by_condition": {
+        "size": size, "seed": seed, "renderer": renderer, "videos": results, "summary": summary, "by_condition": {
             key: {value: {"videos": n, **s.as_dict()} for value, (n, s) in values.items()}
             for key, values in groups.items()
         },
@@ -204,18 +205,49 @@ def _size(value: str) -> int | str:
     raise InputError(f"--size {value!r}: use ci, full or a number of videos")
 
 
+SUITE_COLUMNS = (
+    ("recall", "recall", ".3f"), ("precision", "precision", ".3f"), ("CER", "cer", ".2%"),
+    ("CER no punct.", "cer_no_punct", ".2%"), ("exact", "exact_text_rate", ".3f"),
+    ("start p95 ms", "start_error_ms_p95", ".0f"), ("end p95 ms", "end_error_ms_p95", ".0f"),
+    ("1-char changes", "one_char_change_rate", ".3f"),
+)
+
+
+def suite_table(reports: dict[str, dict]) -> str:
+    """The sets side by side: one row per renderer, the scores a reader compares across them."""
+    lines = [f"{'set':<12} {'videos':>6} {'true':>5} " + " ".join(f"{name:>14}" for name, _, _ in SUITE_COLUMNS)]
+    for renderer, report in reports.items():
+        summary = report["summary"]
+        lines.append(f"{renderer:<12} {len(report['videos']):>6} {summary['true_cues']:>5} "
+                     + " ".join(f"{format_cell(summary.get(key), spec):>14}" for _, key, spec in SUITE_COLUMNS))
+    return "\n".join(lines)
+
+
 def eval_command(args) -> int:
-    """Run `captionacc eval`; 0, or 1 when --floors is given and a floor is missed."""
+    """Run `captionacc eval`; 0, or 1 when --floors is given and a floor is missed.
+
+    `--suite` runs the generated set and the libass-rendered set of the same size and prints
+    them side by side; `--json`/`--markdown` then get one file per set (the name gains the set).
+    """
     out = Path(args.out) if args.out else local_paths().home / "eval"
-    report = run_eval(_size(str(args.size)), args.seed, out,
-                      json_path=Path(args.json) if args.json else None, only=getattr(args, "only", None))
-    if getattr(args, "markdown", None):
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(markdown_report(report), encoding="utf-8")
-        print(f"wrote {args.markdown}")
+    renderers = RENDERERS if getattr(args, "suite", False) else (getattr(args, "renderer", None) or "generator",)
+    reports, failed = {}, []
+    for renderer in renderers:
+        suffix = f"-{renderer}" if len(renderers) > 1 else ""
+        json_path = Path(args.json).with_stem(Path(args.json).stem + suffix) if args.json else None
+        report = reports[renderer] = run_eval(_size(str(args.size)), args.seed, out, json_path=json_path,
+                                              only=getattr(args, "only", None), renderer=renderer)
+        if getattr(args, "markdown", None):
+            markdown = Path(args.markdown).with_stem(Path(args.markdown).stem + suffix)
+            markdown.parent.mkdir(parents=True, exist_ok=True)
+            markdown.write_text(markdown_report(report), encoding="utf-8")
+            print(f"wrote {markdown}")
+        failed += [f"{renderer}: {line}" for line in report["floors_failed"]]
+    if len(reports) > 1:
+        print("\n" + suite_table(reports))
     if args.floors:
-        if report["floors_failed"]:
-            print("floors not met: " + "; ".join(report["floors_failed"]), file=sys.stderr)
+        if failed:
+            print("floors not met: " + "; ".join(failed), file=sys.stderr)
             return 1
         print("floors met: " + ", ".join(f"{k} {v}" for k, v in FLOORS.items()))
     return 0

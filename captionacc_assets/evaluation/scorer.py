@@ -67,6 +67,11 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+def without_punctuation(text: str) -> str:
+    """Normalized text without punctuation and spaces: what CER "without punctuation" compares."""
+    return "".join(c for c in normalize_text(text) if not unicodedata.category(c).startswith(("P", "Z")))
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance (insertions, deletions, substitutions) between two strings.
 
@@ -234,6 +239,13 @@ class Score:
     exact: int = 0
     start_errors_ms: tuple[float, ...] = field(default=(), repr=False)
     end_errors_ms: tuple[float, ...] = field(default=(), repr=False)
+    # CER with punctuation and spaces removed from both texts (so the two CERs show how much is punctuation).
+    cer_no_punct: float | None = None
+    edits_no_punct: int = 0
+    reference_chars_no_punct: int = 0
+    # Back-to-back true cues whose texts differ by one character: found when both are matched (not merged).
+    one_char_changes: int = 0
+    one_char_changes_found: int = 0
 
     def as_dict(self) -> dict:
         """The summary numbers (not the per-cue error lists), JSON-ready."""
@@ -243,12 +255,20 @@ class Score:
                 "true_cues", "predicted_cues", "matched", "missed", "phantom", "recall", "precision", "f1",
                 "cer", "exact_text_rate", "start_error_ms_median", "start_error_ms_p95",
                 "end_error_ms_median", "end_error_ms_p95", "edits", "reference_chars", "exact",
+                "cer_no_punct", "edits_no_punct", "reference_chars_no_punct",
+                "one_char_changes", "one_char_changes_found", "one_char_change_rate",
             )
         }
 
+    @property
+    def one_char_change_rate(self) -> float | None:
+        return self.one_char_changes_found / self.one_char_changes if self.one_char_changes else None
+
 
 def _make_score(true_cues: int, predicted_cues: int, matched: int, edits: int, reference_chars: int,
-                exact: int, start_errors: Sequence[float], end_errors: Sequence[float]) -> Score:
+                exact: int, start_errors: Sequence[float], end_errors: Sequence[float], *,
+                edits_no_punct: int = 0, reference_chars_no_punct: int = 0,
+                one_char_changes: int = 0, one_char_changes_found: int = 0) -> Score:
     recall = matched / true_cues if true_cues else 1.0
     precision = matched / predicted_cues if predicted_cues else 1.0
     f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
@@ -265,12 +285,25 @@ def _make_score(true_cues: int, predicted_cues: int, matched: int, edits: int, r
         end_error_ms_median=_percentile(end_errors, 50), end_error_ms_p95=_percentile(end_errors, 95),
         edits=edits, reference_chars=reference_chars, exact=exact,
         start_errors_ms=tuple(start_errors), end_errors_ms=tuple(end_errors),
+        cer_no_punct=(edits_no_punct / reference_chars_no_punct if reference_chars_no_punct
+                      else float(edits_no_punct > 0)) if matched else None,
+        edits_no_punct=edits_no_punct, reference_chars_no_punct=reference_chars_no_punct,
+        one_char_changes=one_char_changes, one_char_changes_found=one_char_changes_found,
     )
+
+
+def one_char_changes(truth: Sequence[ScoredCue]) -> list[int]:
+    """Indices k of true cues that follow cue k-1 with no gap and differ from it by one character."""
+    return [
+        k for k in range(1, len(truth))
+        if abs(truth[k].start_s - truth[k - 1].end_s) < 1e-6
+        and edit_distance(normalize_text(truth[k - 1].text), normalize_text(truth[k].text)) == 1
+    ]
 
 
 def score(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> Score:
     """Match predicted cues to true cues and measure recall, precision, text and timing."""
-    edits = reference_chars = exact = 0
+    edits = reference_chars = exact = edits_np = chars_np = 0
     start_errors, end_errors = [], []
     pairs = match(truth, predicted)
     for i, j in pairs:
@@ -278,10 +311,17 @@ def score(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> Score:
         edits += edit_distance(ref, hyp)
         reference_chars += len(ref)
         exact += ref == hyp
+        ref_np = without_punctuation(truth[i].text)
+        edits_np += edit_distance(ref_np, without_punctuation(predicted[j].text))
+        chars_np += len(ref_np)
         start_errors.append(round(abs(predicted[j].start_s - truth[i].start_s) * 1000, 1))
         end_errors.append(round(abs(predicted[j].end_s - truth[i].end_s) * 1000, 1))
+    matched_truth = {i for i, _ in pairs}
+    changes = one_char_changes(truth)
     return _make_score(len(truth), len(predicted), len(pairs), edits, reference_chars, exact,
-                       start_errors, end_errors)
+                       start_errors, end_errors, edits_no_punct=edits_np, reference_chars_no_punct=chars_np,
+                       one_char_changes=len(changes),
+                       one_char_changes_found=sum(1 for k in changes if {k - 1, k} <= matched_truth))
 
 
 def combine(scores: Sequence[Score]) -> Score:
@@ -291,5 +331,9 @@ def combine(scores: Sequence[Score]) -> Score:
         sum(s.true_cues for s in scores), sum(s.predicted_cues for s in scores), sum(s.matched for s in scores),
         sum(s.edits for s in scores), sum(s.reference_chars for s in scores), sum(s.exact for s in scores),
         [e for s in scores for e in s.start_errors_ms], [e for s in scores for e in s.end_errors_ms],
+        edits_no_punct=sum(s.edits_no_punct for s in scores),
+        reference_chars_no_punct=sum(s.reference_chars_no_punct for s in scores),
+        one_char_changes=sum(s.one_char_changes for s in scores),
+        one_char_changes_found=sum(s.one_char_changes_found for s in scores),
     )
 

@@ -25,17 +25,27 @@ from captionacc_assets.evaluation.scorer import ScoredCue, score
 
 
 @pytest.fixture(scope="module")
-def ci_report(tmp_path_factory):
-    """`captionacc eval --size ci --floors --json ...` through the CLI, run once for the tests below."""
+def suite_reports(tmp_path_factory):
+    """`captionacc eval --size ci --suite --floors --json ...` through the CLI, run once for the tests below."""
     out = tmp_path_factory.mktemp("eval")
     before = {k: os.environ.get(k) for k in ("CAPTIONACC_HOME", "DAGSTER_HOME")}
-    code = main(["eval", "--size", "ci", "--seed", "0", "--out", str(out), "--json", str(out / "r.json"), "--floors"])
+    code = main(["eval", "--size", "ci", "--suite", "--seed", "0", "--out", str(out), "--json", str(out / "r.json"),
+                 "--floors"])
     after = {k: os.environ.get(k) for k in ("CAPTIONACC_HOME", "DAGSTER_HOME")}
-    return code, json.loads((out / "r.json").read_text(encoding="utf-8")), before, after
+    reports = {r: json.loads((out / f"r-{r}.json").read_text(encoding="utf-8")) for r in ("generator", "libass")}
+    return code, reports, before, after
 
 
-def test_ci_set_meets_the_floors(ci_report):
-    code, report, _, _ = ci_report
+@pytest.fixture(scope="module")
+def ci_report(suite_reports):
+    code, reports, before, after = suite_reports
+    return code, reports["generator"], before, after
+
+
+@pytest.mark.parametrize("renderer", ["generator", "libass"])
+def test_ci_set_meets_the_floors(suite_reports, renderer):
+    code, reports, _, _ = suite_reports
+    report = reports[renderer]
     summary = report["summary"]
     assert report["errors"] == 0, [v["error"] for v in report["videos"]]
     assert summary["recall"] >= FLOORS["recall"]

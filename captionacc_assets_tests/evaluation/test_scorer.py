@@ -159,3 +159,15 @@ def test_parse_the_pipelines_own_exports():
     assert parse_captions(to_srt(captions)) == expected
     assert parse_captions(to_vtt(captions)) == expected
     assert score(expected, parse_captions(to_vtt(captions))).exact_text_rate == 1.0
+
+
+def test_cer_without_punctuation_and_one_character_changes_are_scored_apart():
+    truth = [C(0, 1, "时，有些人"), C(1, 2, "我们明天见"), C(2, 3, "我们后天见"), C(4, 5, "Il est là.")]
+    merged = [C(0, 1, "时 有些人"), C(1, 3, "我们明天见"), C(4, 5, "l est là")]
+    s = score(truth, merged)
+    assert s.cer == pytest.approx(3 / 20)                   # "，"->" ", then "I" and "." missing: 3 edits in 20
+    assert s.cer_no_punct == pytest.approx(1 / 16)          # only the lost "I" counts, in 16
+    assert (s.one_char_changes, s.one_char_changes_found) == (1, 0)  # 明天 -> 后天 was merged
+    apart = score(truth, [C(1, 2, "我们明天见"), C(2, 3, "我们后天见")])
+    assert (apart.one_char_changes, apart.one_char_changes_found, apart.one_char_change_rate) == (1, 1, 1.0)
+    assert combine([s, apart]).one_char_change_rate == 0.5
