@@ -7,30 +7,16 @@ import srt
 
 from captionacc_assets.core.dbs.captions_db import read_captions_db, validate_partition
 from captionacc_assets.core.chunks import plan_chunks
-from captionacc_assets.synthetic.generate import demo_spec, write_video
+from captionacc_assets.synthetic.generate import demo_spec
+from captionacc_assets_tests.processed import processed_video
 
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory):
     """Process the demo video once through the real assets; tests below read the results."""
-    from captionacc_assets.platform import LocalPlatform
-
-    root = tmp_path_factory.mktemp("e2e")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CAPTIONACC_HOME", str(root / "home"))
-    mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
-    platform = LocalPlatform.open()
     spec = demo_spec(0)
-    video_path = write_video(spec, root / "demo.mp4")
-    video_id = platform.upload(video_path, "tenant-a")
-    initial = platform.initial_processing(video_id)
-    assert initial.success, initial.error
-    platform.approve(video_id, None, requested_by="test")
-    approved = platform.approved_processing(video_id)
-    assert approved.success, approved.error
-    yield platform, spec, video_id, approved
-    platform.instance.dispose()
-    mp.undo()
+    with processed_video(tmp_path_factory.mktemp("e2e") / "home", spec) as (platform, video_id, approved):
+        yield platform, spec, video_id, approved
 
 
 def _exported(platform, video_id, fmt):

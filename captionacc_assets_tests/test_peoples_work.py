@@ -12,9 +12,9 @@ from captionacc_assets.core.dbs.sqlite_artifact import edit_gzip_db, open_gzip_d
 from captionacc_assets.definitions import ALL_ASSETS
 from captionacc_assets.defs.jobs import REQUESTED_OCR_SELECTION
 from captionacc_assets.defs.run_tags import caption_ocr_run_tags
-from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.editor import EditorStandIn, stored_captions_table
+from captionacc_assets_tests.processed import processed_video
 
 SPEC = VideoSpec(width=480, height=270, fps=10.0, duration_s=7.0, background="textured", seed=11,
                  cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")))
@@ -22,22 +22,8 @@ SPEC = VideoSpec(width=480, height=270, fps=10.0, duration_s=7.0, background="te
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory):
-    from captionacc_assets.platform import LocalPlatform
-
-    root = tmp_path_factory.mktemp("peoples-work")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CAPTIONACC_HOME", str(root / "home"))
-    mp.setenv("DAGSTER_HOME", str(root / "home" / "dagster"))
-    platform = LocalPlatform.open()
-    video_id = platform.upload(write_video(SPEC, root / "clip.mp4"), "tenant-a", video_id="clip")
-    initial = platform.initial_processing(video_id)
-    assert initial.success, initial.error
-    platform.approve(video_id, None, requested_by="test")
-    approved = platform.approved_processing(video_id)
-    assert approved.success, approved.error
-    yield platform, video_id
-    platform.instance.dispose()
-    mp.undo()
+    with processed_video(tmp_path_factory.mktemp("peoples-work") / "home", SPEC, video_id="clip") as (platform, video_id, _):
+        yield platform, video_id
 
 
 def answer_in_process(platform, video_id, request_ids):

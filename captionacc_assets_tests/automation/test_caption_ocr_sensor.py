@@ -1,35 +1,22 @@
 """The caption OCR request sensor's ticks over a real catalog (SQLite and Postgres)."""
 
 import json
-import os
 
 import dagster as dg
 import pytest
 
 from captionacc_assets.defs.run_tags import OCR_REQUESTS_TAG, requested_ocr_ids
 from captionacc_assets.defs.sensors.caption_ocr_requests import caption_ocr_request_tick, caption_ocr_requests
-from captionacc_assets.resources.catalog import CatalogResource
-from captionacc_assets_tests.servers import postgres_server
+from captionacc_assets_tests.automation.test_sensors import catalog, postgres  # noqa: F401 - the same two backends
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    with postgres_server() as server:
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def catalog(request, tmp_path):
-    if request.param == "sqlite":
-        catalog = CatalogResource(url=f"sqlite:///{tmp_path / 'catalog.sqlite'}")
-    else:
-        catalog = CatalogResource(url=request.getfixturevalue("postgres").url(), db_schema=f"cat_{os.urandom(4).hex()}")
-    catalog.ensure_schema()
+@pytest.fixture(autouse=True)
+def videos(catalog):
+    """Three videos of two tenants (one premium) in the catalog of each backend."""
     for video_id, tenant in (("v1", "tenant-p"), ("v2", "tenant-f"), ("gone", "tenant-f")):
         catalog.register_upload(video_id=video_id, tenant_id=tenant, storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
                                 display_path=None, size_bytes=1)
     catalog.upsert_tenant("tenant-p", tier="premium")
-    return catalog
 
 
 def test_one_tagged_run_per_video_with_the_pending_request_ids(catalog):

@@ -21,11 +21,11 @@ from captionacc_assets.core.dbs.stored_captions import OCR_COLUMNS, read_stored_
 from captionacc_assets.core.extents.model import file_hash
 from captionacc_assets.core.region import Region
 from captionacc_assets.jobs.engines import ocr_engine
-from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.automation.daemon import DAEMON, REPO, LightDaemon, wait_for
 from captionacc_assets_tests.caption_reading import span_median_text
 from captionacc_assets_tests.editor import EditorStandIn, stored_captions_table
+from captionacc_assets_tests.processed import processed_video
 
 S = dg.DagsterRunStatus
 SPEC = VideoSpec(width=480, height=270, fps=10.0, duration_s=7.0, background="textured", seed=11,
@@ -38,26 +38,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
     """The video processed through the real assets, then the daemon running the real code location."""
-    from captionacc_assets.platform import LocalPlatform
-
     root = tmp_path_factory.mktemp("editor-loop")
     daemon = LightDaemon(root, module="captionacc_assets.definitions",
                          env={"CAPTIONACC_LOCK_RETRY_S": "0.2", "CAPTIONACC_LOCK_RETRY_MAX_S": "0.5"})
-    mp = pytest.MonkeyPatch()
-    mp.setenv("CAPTIONACC_HOME", str(daemon.home))
-    mp.setenv("DAGSTER_HOME", str(daemon.dagster_home))
-    platform = LocalPlatform.open()
-    platform.upload(write_video(SPEC, root / "clip.mp4"), "tenant-a", video_id=VIDEO)
-    assert platform.initial_processing(VIDEO).success
-    platform.approve(VIDEO, None, requested_by="editor-ann")
-    assert platform.approved_processing(VIDEO).success
-    daemon.start()
-    try:
-        yield daemon, platform
-    finally:
-        daemon.stop()
-        platform.instance.dispose()
-        mp.undo()
+    with processed_video(daemon.home, SPEC, video_id=VIDEO) as (platform, _, _):
+        daemon.start()
+        try:
+            yield daemon, platform
+        finally:
+            daemon.stop()
 
 
 def table(platform):
