@@ -135,8 +135,9 @@ def _resolve(request: OcrRequest, stored: StoredCaptions) -> dict[int, Span]:
     for caption_id in request.caption_ids or []:
         if caption_id not in by_id:
             ids = sorted(by_id)
+            where = f"its ids are {ids[0]}..{ids[-1]}" if ids else "it has no rows"
             raise InputError(f"request {request.id}: caption id {caption_id} does not exist in captions.db "
-                             f"(its ids are {ids[0]}..{ids[-1]}); reload the editor and ask again")
+                             f"({where}); reload the editor and ask again")
         targets[caption_id] = by_id[caption_id].span
     for start, end in request.frame_spans or []:
         if not 0 <= start <= end < n:
