@@ -1,8 +1,10 @@
 """The tags every per-video run carries (SPEC §5): who it is for, how urgent, what started it.
 
 `dagster/priority` is what the run queue sorts by; `priority` mirrors it so people can
-filter on it in the UI. Runs launched without them (a UI launch, a backfill) get them
-from the run-queue sensor while they wait.
+filter on it in the UI. `file_name` is the uploaded file's name, so a person finds a video's
+runs by the name they know (Runs -> filter `tag:file_name=episode-01.mp4`), not its id. Runs
+launched without them (a UI launch, a backfill) get them from the run-queue sensor while they
+wait, or from their first step.
 """
 
 from captionacc_assets.core.priority import run_priority
@@ -13,19 +15,23 @@ BACKFILL_TAG = "dagster/backfill"
 VERSION_TAG = "captionacc/cropped_frames_version"
 EXTENTS_KEY_TAG = "captionacc/caption_frame_extents_key"  # pinned by the crop step for the captions step
 OCR_REQUESTS_TAG = "captionacc/caption_ocr_requests"  # ids of the caption OCR requests a run answers
+FILE_NAME_TAG = "file_name"
 TRIGGERS = ("upload", "approval", "ui", "backfill", "caption_ocr")
 
 
-def video_run_tags(tenant: str, tier: str, trigger: str, waited_hours: float = 0.0) -> dict[str, str]:
+def video_run_tags(tenant: str, tier: str, trigger: str, waited_hours: float = 0.0,
+                   file_name: str | None = None) -> dict[str, str]:
     if trigger not in TRIGGERS:
         raise ValueError(f"trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
     priority = str(run_priority(tier, waited_hours))
-    return {"tenant": tenant, "tier": tier, "trigger": trigger, "priority": priority, PRIORITY_TAG: priority}
+    tags = {"tenant": tenant, "tier": tier, "trigger": trigger, "priority": priority, PRIORITY_TAG: priority}
+    return {**tags, FILE_NAME_TAG: file_name} if file_name else tags
 
 
-def approval_run_tags(tenant: str, tier: str, version: int, requested_by: str | None) -> dict[str, str]:
+def approval_run_tags(tenant: str, tier: str, version: int, requested_by: str | None,
+                      file_name: str | None = None) -> dict[str, str]:
     return {
-        **video_run_tags(tenant, tier, "approval"),
+        **video_run_tags(tenant, tier, "approval", file_name=file_name),
         VERSION_TAG: str(version), "approved_by": requested_by or "unknown",
     }
 
@@ -37,14 +43,16 @@ def launched_by(tags) -> str:
     return "backfill" if tags.get(BACKFILL_TAG) else "ui"
 
 
-def wanted_video_tags(tags, tenant: str, tier: str, waited_hours: float = 0.0) -> dict[str, str]:
+def wanted_video_tags(tags, tenant: str, tier: str, waited_hours: float = 0.0,
+                      file_name: str | None = None) -> dict[str, str]:
     """The tags a run should carry: its own tenant and tier where it has them, else the catalog's."""
-    return video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags), waited_hours)
+    return video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags), waited_hours,
+                          tags.get(FILE_NAME_TAG) or file_name)
 
 
-def missing_video_tags(tags, tenant: str, tier: str) -> dict[str, str]:
+def missing_video_tags(tags, tenant: str, tier: str, file_name: str | None = None) -> dict[str, str]:
     """The identity tags a run launched outside the sensors (UI, backfill) lacks; {} when complete."""
-    wanted = wanted_video_tags(tags, tenant, tier)
+    wanted = wanted_video_tags(tags, tenant, tier, file_name=file_name)
     if tags.get(PRIORITY_TAG):
         wanted.pop(PRIORITY_TAG), wanted.pop("priority")
     return {key: value for key, value in wanted.items() if key not in tags}

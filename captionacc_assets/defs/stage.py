@@ -31,13 +31,45 @@ def run_video(context: dg.AssetExecutionContext, catalog: CatalogResource) -> di
     the run tags itself here (SPEC §5: the tags are on every run).
     """
     row = catalog.require_video(context.partition_key)
-    missing = missing_video_tags(context.run.tags, row["tenant_id"], catalog.tenant_tier(row["tenant_id"]))
+    missing = missing_video_tags(context.run.tags, row["tenant_id"], catalog.tenant_tier(row["tenant_id"]),
+                                 row["display_path"])
     process = this_process_tag()  # so a run whose process dies is found and failed (run_liveness)
     if context.run.tags.get(PROCESS_TAG) != process:
         missing[PROCESS_TAG] = process
     if missing:
         context.instance.add_run_tags(context.run_id, missing)
     return row
+
+
+def video_to_process(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dict | None:
+    """`run_video`'s row, or None for a video deleted meanwhile (a deletion racing its run).
+
+    A deleted video is an expected condition, not a failure: the asset materializes nothing
+    (its body returns before yielding, with `output_required=False`), so the run succeeds, the
+    UI marks nothing failed, and downstream assets of the run are skipped. The log says why.
+    """
+    row = catalog.get_video(context.partition_key)
+    if row is not None and row["deleted_at"] is not None:
+        context.log.info(f"skipped: video {row['id']} ({row['display_path'] or 'no file name'}) was deleted "
+                         f"at {row['deleted_at'].isoformat()}; nothing is materialized for it")
+        return None
+    return run_video(context, catalog)
+
+
+def approved_video_to_process(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dict | None:
+    """`video_to_process`, and None too for a video with no approved layout yet (e.g. in a
+    backfill over every video): such a video is skipped, not failed, until someone approves it."""
+    row = video_to_process(context, catalog)
+    if row is not None and catalog.latest_cropped_frames_version(row["id"]) is None:
+        context.log.info(f"skipped: video {row['id']} ({row['display_path'] or 'no file name'}) has no approved "
+                         f"layout yet; approve one with `captionacc approve {row['id']}`, then this runs")
+        return None
+    return row
+
+
+def video_identity(row: dict) -> dict[str, str]:
+    """What a person knows a video by, in every materialization's metadata: its file name and tenant."""
+    return {"file_name": row["display_path"] or "", "tenant": row["tenant_id"]}
 
 
 def video_keys(row: dict) -> VideoKeys:

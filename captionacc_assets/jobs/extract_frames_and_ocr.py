@@ -3,8 +3,6 @@
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from captionacc_assets.core.dbs.layout_db import match_person_labels, read_person_labels, write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import write_raw_ocr_db
 from captionacc_assets.core.fault_points import reach
@@ -13,6 +11,7 @@ from captionacc_assets.core.index_space import full_frame_indices
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.core.ocr.engine import OcrEngine
+from captionacc_assets.core.pictures import preview_frame_index
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
 from captionacc_assets.jobs.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
@@ -32,7 +31,7 @@ class ExtractResult:
     frames_without_text: int
     layout: dict
     in_region_box_count: int
-    preview_frame_index: int  # the full frame showing the most caption-region text
+    preview_frame_index: int  # the full frame showing the most caption text in the region
     keys_written: list[str]
     timings: dict = field(default_factory=dict)
     person_labels_kept: int = 0  # box labels a person set in the layout.db published before, carried over
@@ -103,8 +102,8 @@ def extract_frames_and_ocr(
         store.put_file(keys.layout_db, layout_path, GZIP)
         written += [keys.raw_ocr_db, keys.layout_db]
 
-    in_region = [
-        sum(1 for b in range(len(boxes)) if proposal.box_labels.get((index, b), ("out",))[0] == "in")
+    inside = [
+        [proposal.box_labels.get((index, b), ("out",))[0] == "in" for b in range(len(boxes))]
         for index, boxes in ocr_frames
     ]
     return ExtractResult(
@@ -113,8 +112,8 @@ def extract_frames_and_ocr(
         ocr_box_count=sum(len(b) for _, b in ocr_frames),
         frames_without_text=sum(1 for _, b in ocr_frames if not b),
         layout=proposal.as_dict(),
-        in_region_box_count=sum(in_region),
-        preview_frame_index=ocr_frames[int(np.argmax(in_region))][0],
+        in_region_box_count=sum(map(sum, inside)),
+        preview_frame_index=preview_frame_index(ocr_frames, inside),
         keys_written=written,
         timings=dict(timings),
         person_labels_kept=len(person_labels),

@@ -494,11 +494,11 @@ class CatalogResource(dg.ConfigurableResource):
     def list_requested_versions(self, after_id: int | None, limit: int) -> list[dict]:
         """Pending approvals (status `requested`) with id > `after_id`, by id.
 
-        Each row also carries the video's `tenant_id` and `video_deleted_at` (the caller skips deleted).
+        Each row also carries the video's `tenant_id`, `display_path` and `video_deleted_at` (the caller skips deleted).
         """
         v, cfv = self.tables.videos, self.tables.cropped_frames_versions
         query = (
-            sa.select(cfv, v.c.tenant_id, v.c.deleted_at.label("video_deleted_at"))
+            sa.select(cfv, v.c.tenant_id, v.c.display_path, v.c.deleted_at.label("video_deleted_at"))
             .join(v, v.c.id == cfv.c.video_id)
             .where(cfv.c.status == "requested")
             .order_by(cfv.c.id)

@@ -154,11 +154,12 @@ def test_deletion_tick_cancels_in_flight_runs_once(catalog, instance):
     run = queued_run(instance, "vid")
     other = queued_run(instance, "kept")
     catalog.soft_delete("vid")
-    cancelled, cursor = deletion_tick(catalog, instance, None)
-    assert cancelled == [run.run_id]
+    instance.add_dynamic_partitions("videos", ["vid", "kept"])
+    cancelled, cursor, removed = deletion_tick(catalog, instance, None)
+    assert cancelled == [run.run_id] and removed == ["vid"]  # its partition goes: "All" no longer includes it
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
     assert instance.get_run_by_id(other.run_id).status == dg.DagsterRunStatus.QUEUED
-    assert deletion_tick(catalog, instance, cursor) == ([], cursor)
+    assert deletion_tick(catalog, instance, cursor) == ([], cursor, [])
 
 
 def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, instance):

@@ -10,7 +10,7 @@ import dagster as dg
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import VERSION_TAG, run_version
-from captionacc_assets.defs.stage import recorded_stage, run_video
+from captionacc_assets.defs.stage import approved_video_to_process, recorded_stage, video_identity
 from captionacc_assets.resources.catalog import CatalogResource
 
 
@@ -59,18 +59,21 @@ def version_region(version: dict) -> tuple[float, float, float, float]:
     return (version["crop_left"], version["crop_top"], version["crop_right"], version["crop_bottom"])
 
 
-@dg.asset(partitions_def=videos_partitions, group_name="approval", deps=["layout_db"], kinds={"catalog"})
-def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource) -> dg.MaterializeResult:
+@dg.asset(partitions_def=videos_partitions, group_name="approval", deps=["layout_db"], kinds={"catalog"},
+          output_required=False)
+def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource):
     """Who approved which crop region, as version N of the cropped frames."""
     video_id = context.partition_key
-    run_video(context, catalog)
+    row = approved_video_to_process(context, catalog)
+    if row is None:
+        return  # deleted, or no approved layout yet: skipped, not failed
     with recorded_stage(catalog, video_id, "layout", done_status="done"):
         version = run_cropped_frames_version(context, catalog, video_id)
         if version["status"] == "requested":
             catalog.set_version_status(video_id, version["version"], "processing")
-    return dg.MaterializeResult(metadata={
-        "version": version["version"],
-        "crop_region": list(version_region(version)),
+    yield dg.MaterializeResult(metadata={
+        **video_identity(row), "version": version["version"],
+        "crop_region": [round(v, 3) for v in version_region(version)],
         "requested_by": version["requested_by"] or "",
         "requested_at": str(version["requested_at"]),
     })

@@ -3,16 +3,19 @@
 import dagster as dg
 
 from captionacc_assets.core.dbs.captions_db import read_captions_db, validate_partition
-from captionacc_assets.core.pictures import caption_timeline, markdown_image
+from captionacc_assets.core.pictures import caption_timeline
 from captionacc_assets.core.errors import InputError, SupersededVersionError
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import validate_key
 from captionacc_assets.defs.assets.approval import current_run_tags, run_cropped_frames_version
 from captionacc_assets.defs.assets.requested_ocr import materialize_requested_ocr
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
-from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
 from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, requested_ocr_ids, run_version
-from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
+from captionacc_assets.defs.stage import (
+    approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_identity, video_keys,
+)
+from captionacc_assets.defs.ui_metadata import captions_preview, seconds_table, text_preview
 from captionacc_assets.jobs.caption_exports import export_captions
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
@@ -21,8 +24,8 @@ from captionacc_assets.resources.compute import ComputeResource
 
 @dg.asset(
     partitions_def=videos_partitions, group_name="captions", deps=["caption_frame_extents"],
-    pool="modal_gpu", kinds={"sqlite"},
-    check_specs=[dg.AssetCheckSpec(
+    pool="modal_gpu", kinds={"sqlite"}, output_required=False,
+    check_specs=[video_check_spec(
         "captions_cover_timeline", asset="captions_db",
         description="The published captions cover [0, n) in order, with inclusive ends and no overlaps",
     )],
@@ -30,12 +33,15 @@ from captionacc_assets.resources.compute import ComputeResource
 def captions_db(
     context: dg.AssetExecutionContext, catalog: CatalogResource,
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
-) -> dg.MaterializeResult:
+):
     """Captions with inclusive start/end frames and median-frame OCR text, gaps included."""
     if requested_ocr_ids(context.run.tags):  # a person asked for some captions' OCR again
-        return materialize_requested_ocr(context, catalog, storage, compute)
+        yield materialize_requested_ocr(context, catalog, storage, compute)
+        return
     wait_for_person_outside_pool(context, catalog, context.partition_key, "captions")
-    row = run_video(context, catalog)
+    row = approved_video_to_process(context, catalog)
+    if row is None:
+        return  # deleted, or no approved layout yet: skipped, not failed
     version = run_cropped_frames_version(context, catalog, row["id"])["version"]
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
         keys = video_keys(row)
@@ -49,23 +55,18 @@ def captions_db(
         except SupersededVersionError as error:
             raise dg.Failure(description=str(error), allow_retries=False) from error
         catalog.set_stage_status(row["id"], "boundaries", "annotate")
-    preview = "\n".join(
-        f"| {c['start_frame_index']} | {c['end_frame_index']} | {c['text'].replace(chr(10), ' / ')} |"
-        for c in result.captions[:40]
-    )
     timeline = caption_timeline(
         [(c["start_frame_index"], c["end_frame_index"]) for c in result.captions], result.frame_count
     )
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
+    yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(
         check_name="captions_cover_timeline", passed=coverage_error is None,
         metadata={"problem": coverage_error or "none"},
     )], metadata={
-        "timeline": dg.MetadataValue.md(markdown_image(timeline, "caption timeline")),
+        **video_identity(row), "timeline": dg.MetadataValue.md(timeline), "captions": captions_preview(result.captions),
         "key": result.captions_db_key, "caption_count": result.caption_count,
         "gap_count": result.gap_count, "frame_count": result.frame_count,
         "confirmed_captions_kept": result.kept_confirmed, "typed_captions_kept": result.kept_typed,
-        "cropped_frames_version": version, "timings_s": result.timings,
-        "captions": dg.MetadataValue.md("| start | end | text |\n|---|---|---|\n" + preview),
+        "cropped_frames_version": version, "timings_s": seconds_table(result.timings),
     })
 
 
@@ -90,12 +91,13 @@ def published_coverage_error(storage, keys, frame_count: int, work) -> str | Non
     return None
 
 
-@dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"})
-def caption_exports(
-    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
-) -> dg.MaterializeResult:
+@dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"},
+          output_required=False)
+def caption_exports(context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]):
     """SRT, WebVTT and JSON, with captions running from start/10 to (end+1)/10 seconds."""
-    row = run_video(context, catalog)
+    row = approved_video_to_process(context, catalog)
+    if row is None:
+        return  # deleted, or no approved layout yet: skipped, not failed
     keys = video_keys(row)
     reach("captions.before_exports")
     pinned = run_version(current_run_tags(context))
@@ -104,4 +106,7 @@ def caption_exports(
             storage, keys, work_dir=work,
             expected_version=pinned if pinned is not None else row["current_cropped_frames_version"],
         )
-    return dg.MaterializeResult(metadata={f"{fmt}_key": key for fmt, key in written.items()})
+    yield dg.MaterializeResult(metadata={
+        **video_identity(row), "srt": text_preview(storage.get_bytes(written["srt"]).decode("utf-8")),
+        **{f"{fmt}_key": key for fmt, key in written.items()},
+    })

@@ -6,7 +6,8 @@ from captionacc_assets.core.region import Region
 from captionacc_assets.defs.assets.approval import run_cropped_frames_version, version_region
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG
-from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
+from captionacc_assets.defs.stage import approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_keys
+from captionacc_assets.defs.ui_metadata import counts_table, seconds_table
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
@@ -17,15 +18,17 @@ from captionacc_assets.resources.compute import ComputeResource
     group_name="extents",
     pool="modal_gpu",
     specs=[
-        dg.AssetSpec("cropped_frames", deps=["layout_approval"], description="The approved region at 10 Hz as VP9 chunks (16/4/1 pyramid)", kinds={"webm"}),
-        dg.AssetSpec("caption_frame_extents", deps=["layout_approval"], description="Forward and backward label of every consecutive 10 Hz pair", kinds={"sqlite"}),
+        dg.AssetSpec("cropped_frames", deps=["layout_approval"], description="The approved region at 10 Hz as VP9 chunks (16/4/1 pyramid)", kinds={"webm"}, skippable=True),
+        dg.AssetSpec("caption_frame_extents", deps=["layout_approval"], description="Forward and backward label of every consecutive 10 Hz pair", kinds={"sqlite"}, skippable=True),
     ],
 )
 def crop_and_infer_caption_frame_extents(
     context: dg.AssetExecutionContext, catalog: CatalogResource,
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
-    row = run_video(context, catalog)
+    row = approved_video_to_process(context, catalog)
+    if row is None:
+        return  # deleted, or no approved layout yet: skipped, not failed
     version = run_cropped_frames_version(context, catalog, row["id"])
     with recorded_stage(catalog, row["id"], "boundaries", done_status=None), scratch_dir() as work:
         keys = video_keys(row)
@@ -41,9 +44,9 @@ def crop_and_infer_caption_frame_extents(
     yield dg.MaterializeResult(asset_key="cropped_frames", metadata={
         "prefix": result.cropped_frames_prefix, "version": result.version,
         "frame_count": result.frame_count, "chunk_count": result.chunk_count,
-        "timings_s": result.timings,
+        "timings_s": seconds_table(result.timings),
     })
     yield dg.MaterializeResult(asset_key="caption_frame_extents", metadata={
         "key": result.caption_frame_extents_key, "model_hash": result.model_hash,
-        "pair_count": max(result.frame_count - 1, 0), "label_counts": result.label_counts,
+        "pair_count": max(result.frame_count - 1, 0), "label_counts": counts_table(result.label_counts, "label"),
     })

@@ -3,24 +3,27 @@
 import dagster as dg
 
 from captionacc_assets.core.full_frames import decode_jpeg
-from captionacc_assets.core.pictures import markdown_image, region_on_frame
+from captionacc_assets.core.pictures import region_closeup, region_on_frame
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import probe_video
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
-from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
+from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
+from captionacc_assets.defs.stage import (
+    progress_logger, recorded_stage, scratch_dir, video_identity, video_keys, video_to_process,
+)
+from captionacc_assets.defs.ui_metadata import seconds_table, video_lineage, video_summary
 from captionacc_assets.jobs.object_store import ObjectStore, fetch_video
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
 from captionacc_assets.settings import video_limits
 
 
-@dg.asset(partitions_def=videos_partitions, group_name="initial", kinds={"video"})
-def video(
-    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
-) -> dg.MaterializeResult:
+@dg.asset(partitions_def=videos_partitions, group_name="initial", kinds={"video"}, output_required=False)
+def video(context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]):
     """The uploaded file and its probe: duration, fps, size, codec, rotation."""
-    row = run_video(context, catalog)
+    row = video_to_process(context, catalog)
+    if row is None:
+        return  # deleted: nothing to materialize, and nothing failed
     with recorded_stage(catalog, row["id"], "layout", done_status=None), scratch_dir() as work:
         video_keys(row)  # the row's key must be inside its own tenant's folder before anything is read
         probe = probe_video(fetch_video(storage, row["storage_key"], work),
@@ -29,21 +32,24 @@ def video(
             row["id"], duration_seconds=probe.duration_seconds, width=probe.width,
             height=probe.height, total_frames=probe.frame_count,
         )
-    return dg.MaterializeResult(metadata={"storage_key": row["storage_key"], **probe.as_dict()})
+    yield dg.MaterializeResult(metadata={
+        **video_identity(row), "summary": video_summary(row, probe.as_dict()), "lineage": video_lineage(row["id"]),
+        "storage_key": row["storage_key"], **probe.as_dict(),
+    })
 
 
 @dg.multi_asset(
     partitions_def=videos_partitions,
     group_name="initial",
     pool="modal_gpu",
-    check_specs=[dg.AssetCheckSpec(
+    check_specs=[video_check_spec(
         "caption_region_has_text", asset="layout_db",
         description="OCR found text inside the proposed caption region in at least one full frame",
     )],
     specs=[
-        dg.AssetSpec("full_frames", deps=[video], description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}),
-        dg.AssetSpec("raw_ocr_db", deps=[video], description="OCR of every full frame, frames with no text included", kinds={"sqlite"}),
-        dg.AssetSpec("layout_db", deps=[video], description="OCR boxes with in/out labels and the proposed caption region", kinds={"sqlite"}),
+        dg.AssetSpec("full_frames", deps=[video], description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}, skippable=True),
+        dg.AssetSpec("raw_ocr_db", deps=[video], description="OCR of every full frame, frames with no text included", kinds={"sqlite"}, skippable=True),
+        dg.AssetSpec("layout_db", deps=[video], description="OCR boxes with in/out labels and the proposed caption region", kinds={"sqlite"}, skippable=True),
     ],
 )
 def extract_frames_and_ocr(
@@ -51,7 +57,9 @@ def extract_frames_and_ocr(
     storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
 ):
     wait_for_person_outside_pool(context, catalog, context.partition_key, "layout")
-    row = run_video(context, catalog)
+    row = video_to_process(context, catalog)
+    if row is None:
+        return  # deleted: nothing to materialize, and nothing failed
     with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
         keys = video_keys(row)
         with editor_lock(catalog, row["id"], "layout", progress_logger(context)):
@@ -59,23 +67,22 @@ def extract_frames_and_ocr(
                 storage, keys, row["storage_key"], work, progress_logger(context)
             )
     layout = result.layout
-    picture = region_on_frame(
-        decode_jpeg(storage.get_bytes(keys.full_frame_thumbnail(result.preview_frame_index))),
-        Region(*layout["region"]),
-    )
+    frame, region = decode_jpeg(storage.get_bytes(keys.full_frame(result.preview_frame_index))), Region(*layout["region"])
     yield dg.MaterializeResult(asset_key="full_frames", metadata={
         "prefix": keys.full_frames_prefix, "frame_count": len(result.full_frame_indices),
-        "frame_indices": str(result.full_frame_indices[:50]), "timings_s": result.timings,
+        "frame_indices": str(result.full_frame_indices[:50]), "timings_s": seconds_table(result.timings),
     })
     yield dg.MaterializeResult(asset_key="raw_ocr_db", metadata={
         "key": keys.raw_ocr_db, "ocr_box_count": result.ocr_box_count,
         "frames_without_text": result.frames_without_text,
     })
     yield dg.MaterializeResult(asset_key="layout_db", metadata={
+        **video_identity(row), "proposed_region": dg.MetadataValue.md(region_on_frame(frame, region)),
+        "caption_region": dg.MetadataValue.md(region_closeup(frame, region)),
+        "preview_frame": f"{result.preview_frame_index / 10:.1f} s",
         "key": keys.layout_db, "region": [round(v, 4) for v in layout["region"]],
         "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
         "person_labels_kept": result.person_labels_kept,
-        "proposed_region": dg.MetadataValue.md(markdown_image(picture, "proposed caption region")),
     })
     yield dg.AssetCheckResult(
         check_name="caption_region_has_text", asset_key="layout_db",

@@ -40,22 +40,30 @@ def supersede_older_runs(instance: dg.DagsterInstance, video_id: str, version: i
 
 
 def approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None,
-                  page_size: int = PAGE_SIZE) -> dg.SensorResult:
+                  page_size: int = PAGE_SIZE, log=None) -> dg.SensorResult:
     after_id = json.loads(cursor)["after_id"] if cursor else None
     rows = catalog.list_requested_versions(after_id, page_size)
     if not rows:
         return dg.SensorResult(skip_reason="no new layout approvals", cursor=cursor)
     live = [row for row in rows if row["video_deleted_at"] is None]
     tiers = catalog.tenant_tiers([row["tenant_id"] for row in live])
-    run_requests = []
+    run_requests, cancelled, archived = [], 0, 0
     for video_id, row in newest_per_video(live).items():
-        supersede_older_runs(instance, video_id, row["version"])
-        catalog.supersede_versions(video_id, row["version"])
+        cancelled += len(supersede_older_runs(instance, video_id, row["version"]))
+        archived += catalog.supersede_versions(video_id, row["version"])
         run_requests.append(dg.RunRequest(
             run_key=f"approval:{video_id}:{row['version']}", partition_key=video_id,
-            tags=approval_run_tags(row["tenant_id"], tiers[row["tenant_id"]], row["version"], row["requested_by"]),
+            tags=approval_run_tags(row["tenant_id"], tiers[row["tenant_id"]], row["version"], row["requested_by"],
+                                   row["display_path"]),
         ))
-    return dg.SensorResult(run_requests=run_requests, cursor=json.dumps({"after_id": rows[-1]["id"]}))
+    ignored = len(rows) - len(live)
+    if run_requests and log is not None:  # the tick's log says what else it did; Dagster lists the runs
+        log(f"{len(run_requests)} approval run(s) requested: {cancelled} superseded run(s) cancelled, "
+            f"{archived} older version(s) archived, {ignored} approval(s) of deleted videos ignored")
+    return dg.SensorResult(
+        run_requests=run_requests, cursor=json.dumps({"after_id": rows[-1]["id"]}),
+        skip_reason=None if run_requests else f"{ignored} approval(s) of deleted videos ignored",
+    )
 
 
 @dg.sensor(
@@ -64,4 +72,4 @@ def approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor
     description="Runs crop, inference, captions and exports for each new layout approval; the newest crop wins",
 )
 def layout_approvals(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult:
-    return approval_tick(catalog, context.instance, context.cursor)
+    return approval_tick(catalog, context.instance, context.cursor, log=context.log.info)

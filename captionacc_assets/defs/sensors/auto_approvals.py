@@ -74,4 +74,8 @@ def auto_approvals(context: dg.SensorEvaluationContext, catalog: CatalogResource
     approvals, cursor = auto_approval_tick(catalog, context.instance, context.cursor, policy)
     for row in approvals:
         context.log.info(f"auto-approved version {row['version']} of {row['video_id']}: {row['requested_by']}")
-    return dg.SensorResult(cursor=cursor, skip_reason=None if approvals else "nothing to auto-approve")
+    if approvals:  # the layout_approvals sensor requests their runs; this tick's own work is the approvals
+        return dg.SensorResult(cursor=cursor, skip_reason=f"auto-approved {len(approvals)} layout(s): "
+                               f"{[row['video_id'] for row in approvals]}; layout_approvals runs them")
+    return dg.SensorResult(cursor=cursor, skip_reason="nothing to auto-approve" if policy else
+                           "nothing to auto-approve: CAPTIONACC_AUTO_APPROVE names no tenant")

@@ -18,6 +18,7 @@ from captionacc_assets.defs.sensors.settings import default_status, sensor_inter
 from captionacc_assets.resources.catalog import CatalogResource
 
 MAX_QUEUED_RUNS_PER_TICK = 2000
+GPU_POOL = "modal_gpu"  # the pool of the assets that call Modal (limit: dagster.yaml concurrency.pools)
 
 
 def _as_int(value, default: int) -> int:
@@ -27,9 +28,9 @@ def _as_int(value, default: int) -> int:
         return default
 
 
-def tag_changes(tags, tenant: str, tier: str, waited_hours: float) -> dict[str, str]:
+def tag_changes(tags, tenant: str, tier: str, waited_hours: float, file_name: str | None = None) -> dict[str, str]:
     """The tags to add to a queued run; priority only ever rises."""
-    wanted = wanted_video_tags(tags, tenant, tier, waited_hours)
+    wanted = wanted_video_tags(tags, tenant, tier, waited_hours, file_name)
     if int(wanted[PRIORITY_TAG]) <= _as_int(tags.get(PRIORITY_TAG), -1):
         wanted.pop(PRIORITY_TAG), wanted.pop("priority")
     return {key: value for key, value in wanted.items() if tags.get(key) != value}
@@ -58,11 +59,22 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
         created = record.create_timestamp
         created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
         waited_hours = max((now - created).total_seconds() / 3600, 0.0)
-        changes = tag_changes(run.tags, video["tenant_id"], tiers[video["tenant_id"]], waited_hours)
+        changes = tag_changes(run.tags, video["tenant_id"], tiers[video["tenant_id"]], waited_hours, video["display_path"])
         if changes:
             instance.add_run_tags(run.run_id, changes)
             counts["retagged"] += 1
     return counts
+
+
+def pool_usage(instance: dg.DagsterInstance, pool: str = GPU_POOL) -> str:
+    """The pool's limit and use, as the tick message shows it: why a started run's step may wait."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return f"pool {pool}: not enforced by this instance's storage"
+    info = storage.get_concurrency_info(pool)
+    limit = info.limit if info.limit is not None else info.slot_count
+    return (f"pool {pool}: {info.active_slot_count} of {limit} slot(s) in use, "
+            f"{info.pending_step_count} step(s) waiting for one")
 
 
 @dg.sensor(
@@ -72,5 +84,6 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
 def run_queue(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SkipReason:
     counts = run_queue_tick(catalog, context.instance)
     return dg.SkipReason(
-        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, {counts['cancelled']} cancelled"
+        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, {counts['cancelled']} cancelled; "
+        f"{pool_usage(context.instance)}"
     )

@@ -78,13 +78,17 @@ def upload_tick(catalog: CatalogResource, cursor: str | None, *, now: datetime |
         next_state.recent -= {row["id"] for row in settled_rows}
     startable = [row for row in new_rows if should_start(row)]
     tiers = catalog.tenant_tiers([row["tenant_id"] for row in startable])
+    passed = len(new_rows) - len(startable)
     return dg.SensorResult(
+        skip_reason=None if startable else (
+            f"no new uploads to start: {passed} new video(s) already started (e.g. by `captionacc process`) "
+            f"or deleted" if passed else "no new uploads"),
         dynamic_partitions_requests=[videos_partitions.build_add_request([r["id"] for r in startable])]
         if startable else [],
         run_requests=[
             dg.RunRequest(
                 run_key=f"upload:{row['id']}", partition_key=row["id"],
-                tags=video_run_tags(row["tenant_id"], tiers[row["tenant_id"]], "upload"),
+                tags=video_run_tags(row["tenant_id"], tiers[row["tenant_id"]], "upload", file_name=row["display_path"]),
             )
             for row in startable
         ],
@@ -100,5 +104,6 @@ def upload_tick(catalog: CatalogResource, cursor: str | None, *, now: datetime |
 def new_uploads(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult:
     result = upload_tick(catalog, context.cursor)
     if result.run_requests:
-        context.log.info(f"requesting initial processing of {len(result.run_requests)} new video(s)")
+        context.log.info(f"added {len(result.run_requests)} video partition(s) and requested their initial processing: "
+                         f"{[request.partition_key for request in result.run_requests]}")
     return result
