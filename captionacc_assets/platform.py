@@ -30,6 +30,7 @@ from captionacc_assets.resources.profile import build_resources
 from captionacc_assets.settings import LocalPaths, local_paths, profile, require_env
 
 REPO_DAGSTER_YAML = Path(__file__).resolve().parents[1] / "dagster.yaml"
+PROCESS_JOB = "captionacc_process"  # the job name of `captionacc process` runs in the Runs list
 
 
 def prepare_dagster_home(paths: LocalPaths) -> Path:
@@ -107,8 +108,9 @@ class LocalPlatform:
         row = self.catalog.require_video(video_id)
         return VideoKeys(tenant=row["tenant_id"], video=row["id"])
 
-    def upload(self, video_path: Path, tenant: str, video_id: str | None = None) -> str:
-        """Store the file under the tenant's key, register it, and add its partition."""
+    def upload(self, video_path: Path, tenant: str, video_id: str | None = None, *, add_partition: bool = True) -> str:
+        """Store the file under the tenant's key, register it, and add its partition (unless the
+        `new_uploads` sensor is to add it, as for `captionacc upload`: then its tick shows the add)."""
         video_path = Path(video_path)
         if not video_path.is_file():
             raise InputError(f"{video_path} does not exist or is not a file")
@@ -123,7 +125,8 @@ class LocalPlatform:
             video_id=video_id, tenant_id=tenant, storage_key=key,
             display_path=video_path.name, size_bytes=size,
         )
-        self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
+        if add_partition:
+            self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
         return video_id
 
     def open_for_processing(self, video_path: Path, tenant: str) -> tuple[str, bool]:
@@ -209,19 +212,25 @@ class LocalPlatform:
 
     def run_tags(self, video_id: str, trigger: str) -> dict[str, str]:
         row = self.catalog.require_video(video_id)
-        return video_run_tags(row["tenant_id"], self.catalog.tenant_tier(row["tenant_id"]), trigger)
+        return video_run_tags(row["tenant_id"], self.catalog.tenant_tier(row["tenant_id"]), trigger,
+                              file_name=row["display_path"])
 
-    def materialize(self, video_id: str, selection: list[str], trigger: str) -> StageRun:
+    def materialize(self, video_id: str, selection: list[str], trigger: str,
+                    loggers: dict[str, dg.LoggerDefinition] | None = None) -> StageRun:
+        """One stage as one run of the `captionacc_process` job; `loggers` replaces Dagster's console
+        logger (the CLI sends the log lines to a file and its progress bar)."""
         started = time.perf_counter()
-        result = dg.materialize(
-            ALL_ASSETS,
-            selection=selection,
+        job = dg.Definitions(
+            jobs=[dg.define_asset_job(PROCESS_JOB, selection=selection)], assets=ALL_ASSETS,
+            resources=self.resources, loggers=loggers,
+        ).resolve_job_def(PROCESS_JOB)
+        result = job.execute_in_process(
             partition_key=video_id,
             instance=self.instance,
-            resources=self.resources,
             tags=self.run_tags(video_id, trigger),
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={"loggers": {name: {} for name in loggers} if loggers
+                        else {"console": {"config": {"log_level": "INFO"}}}},
         )
         run = StageRun(result.success, round(time.perf_counter() - started, 3))
         for event in result.all_events:
@@ -234,8 +243,8 @@ class LocalPlatform:
                 run.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
         return run
 
-    def initial_processing(self, video_id: str, trigger: str = "upload") -> StageRun:
-        return self.materialize(video_id, INITIAL_SELECTION, trigger)
+    def initial_processing(self, video_id: str, trigger: str = "upload", loggers=None) -> StageRun:
+        return self.materialize(video_id, INITIAL_SELECTION, trigger, loggers)
 
-    def approved_processing(self, video_id: str, trigger: str = "approval") -> StageRun:
-        return self.materialize(video_id, APPROVAL_SELECTION, trigger)
+    def approved_processing(self, video_id: str, trigger: str = "approval", loggers=None) -> StageRun:
+        return self.materialize(video_id, APPROVAL_SELECTION, trigger, loggers)

@@ -41,7 +41,7 @@ def test_upload_then_approve_with_a_crop(platform, tmp_path, capsys):
     video = write_video(SPEC, tmp_path / "clip.mp4")
     assert main(["upload", str(video), "--tenant", "acme"]) == 0
     video_id = capsys.readouterr().out.strip()
-    assert platform.instance.has_dynamic_partition("videos", video_id)
+    assert not platform.instance.has_dynamic_partition("videos", video_id)  # the new_uploads sensor adds it
     assert platform.catalog.get_video(video_id)["layout_status"] == "wait"
     assert main(["approve", video_id, "--crop", "0.1,0.8,0.9,0.98", "--by", "alice"]) == 0
     version = platform.catalog.latest_cropped_frames_version(video_id)
