@@ -420,12 +420,17 @@ def run_demo(args) -> int:
 def run_ui(args) -> int:
     from captionacc_assets.platform import prepare_dagster_home
     from captionacc_assets.settings import local_paths
+    from captionacc_assets.ui_process import dagster_dev_command, supervise
 
-    prepare_dagster_home(local_paths())
+    paths = local_paths()
+    dagster_home = prepare_dagster_home(paths)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
-    beside = Path(sys.executable).with_name("dagster")  # the venv's, even when the venv is not activated
-    dagster = str(beside) if beside.exists() else "dagster"
-    os.execvp(dagster, [dagster, "dev", "-w", str(workspace), "-p", str(args.port)])
+    log_path = paths.home / "logs" / "ui.log"
+    print(f"captionacc ui: the Dagster UI at http://127.0.0.1:{args.port} for CAPTIONACC_HOME={paths.home}; "
+          f"Dagster's logs in {log_path}; Ctrl-C stops it", flush=True)
+    # From DAGSTER_HOME, so `dagster dev` does not warn about the repository's own dagster.yaml.
+    return supervise(dagster_dev_command(workspace, args.port), cwd=dagster_home, log_path=log_path,
+                     verbose=args.verbose)
 
 
 def run_eval_command(args) -> int:
@@ -500,6 +505,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ui", help="open the Dagster UI on this CAPTIONACC_HOME")
     p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--verbose", action="store_true", help="also print the daemon's per-tick sensor lines")
     p.set_defaults(func=run_ui)
     return parser
 

@@ -21,7 +21,7 @@ INLINE_LIMIT = 990  # the UI's inline limit is < 1,000 characters of markdown
 REGION_COLOUR = (255, 40, 40)
 # Encodings tried in order, per width: WebP is about half the size of JPEG at the same look.
 _QUALITIES = (60, 45, 32, 22, 14, 8)
-_FRAME_WIDTHS = (224, 200, 176, 160, 144, 128, 112, 96)
+_FRAME_WIDTHS = (224, 200, 176, 160, 144, 128, 112, 96, 80, 64)
 _CLOSEUP_WIDTHS = (320, 288, 256, 224, 192, 160, 128)
 
 
