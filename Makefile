@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 			fonts-wqy-microhei fonts-dejavu-core fonts-dejavu-extra fonts-arphic-uming fonts-arphic-ukai \
 			fonts-kaushanscript ffmpeg; \
 	fi
+	@# The browser test drives the Dagster UI with Playwright on Debian's chromium (Playwright's own
+	@# browser download is not used).
+	@if [ ! -x /usr/bin/chromium ]; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e ".[test]"
