@@ -61,7 +61,10 @@ def dead_run_tick(catalog: CatalogResource, storage: ObjectStore, instance: dg.D
     next_cursor = json.dumps({"checked_at": now.isoformat()})
     if not recovered:
         return dg.SensorResult(skip_reason="no run has lost its process", cursor=next_cursor)
-    return dg.SensorResult(run_requests=requests, cursor=next_cursor)
+    done = (f"failed and cleaned up {len(recovered)} run(s) whose process was lost, "
+            f"{len(requests)} retried, {len(recovered) - len(requests)} not (past {MAX_ATTEMPTS} attempts or run "
+            f"by `captionacc process`)")
+    return dg.SensorResult(run_requests=requests, cursor=next_cursor, skip_reason=None if requests else done)
 
 
 @dg.sensor(
@@ -74,5 +77,6 @@ def dead_runs_sensor(
 ) -> dg.SensorResult:
     result = dead_run_tick(catalog, storage, context.instance, context.cursor)
     if result.run_requests:
-        context.log.info(f"retrying {len(result.run_requests)} run(s) whose process was killed")
+        context.log.info(f"retrying {len(result.run_requests)} run(s) whose process was killed: "
+                         f"{[request.partition_key for request in result.run_requests]}")
     return result
