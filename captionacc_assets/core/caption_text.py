@@ -113,6 +113,54 @@ def drop_clutter(boxes: Sequence[OcrBox]) -> list[OcrBox]:
     ]
 
 
+# A fragment of this many characters or fewer at a line's end, this many line heights away
+# from the rest, is a stray (a sign, a counter, a lone letter of the picture) when dropping it
+# brings the line nearer the caption's centre: burned-in captions are centred in their region.
+_STRAY_MAX_CHARS = 4
+_STRAY_MIN_GAP_LINES = 0.5
+# A one-character line under this share of the other lines' height is not a caption line.
+_STRAY_LINE_HEIGHT = 0.75
+
+
+def _centre_offset(line: Sequence[OcrBox]) -> float:
+    return abs((line[0].left + line[-1].right) / 2 - 0.5)
+
+
+def drop_strays(lines: list[list[OcrBox]], aspect: float) -> list[list[OcrBox]]:
+    """Lines (each left to right) without stray fragments at their ends and stray tiny lines.
+
+    `aspect` is the image's width over its height, to measure horizontal gaps in line heights.
+    """
+    kept = []
+    for line in lines:
+        line = list(line)
+        while len(line) > 1:
+            height = float(np.median([b.bottom - b.top for b in line]))
+            candidates = []
+            for end, neighbour in ((0, 1), (-1, -2)):
+                box, other = line[end], line[neighbour]
+                gap = (box.left - other.right if end == -1 else other.left - box.right) * aspect
+                rest = line[1:] if end == 0 else line[:-1]
+                if (len(box.text.strip()) <= _STRAY_MAX_CHARS and gap >= _STRAY_MIN_GAP_LINES * height
+                        and _centre_offset(rest) < _centre_offset(line)):
+                    candidates.append((_centre_offset(line) - _centre_offset(rest), end))
+            if not candidates:
+                break
+            line.pop(max(candidates)[1])
+        kept.append(line)
+    if len(kept) > 1:
+        def height(line: Sequence[OcrBox]) -> float:
+            return max(b.bottom for b in line) - min(b.top for b in line)
+
+        def tiny(line: Sequence[OcrBox]) -> bool:
+            others = [height(o) for o in kept if o is not line and len("".join(b.text for b in o).strip()) > 1]
+            chars = len("".join(b.text for b in line).strip())
+            return chars <= 1 and bool(others) and height(line) < _STRAY_LINE_HEIGHT * float(np.median(others))
+
+        kept = [line for line in kept if not tiny(line)]
+    return kept
+
+
 def in_reading_order(boxes: Iterable[OcrBox]) -> list[OcrBox]:
     """Boxes top-to-bottom by line, left-to-right within a line."""
     return [box for line in group_into_lines(boxes) for box in line]
@@ -164,7 +212,10 @@ def _read_once(engine: OcrEngine, image: np.ndarray) -> tuple[str, float]:
     boxes = drop_clutter([b for b in engine.recognize(image) if b.text.strip()])
     if not boxes:
         return "", 0.0
-    lines = [join_line([b.text for b in line]) for line in group_into_lines(boxes)]
+    height, width = np.shape(image)[:2]
+    kept = drop_strays(group_into_lines(boxes), width / max(height, 1))
+    boxes = [b for line in kept for b in line]
+    lines = [join_line([b.text for b in line]) for line in kept]
     text = clean_ocr_text(normalize_caption_text("\n".join(lines)))
     if not text:
         return "", 0.0

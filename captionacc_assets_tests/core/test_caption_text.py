@@ -176,3 +176,28 @@ def test_clean_ocr_text_fixes_shadowed_periods_but_keeps_ellipses():
     assert clean_ocr_text("Wait... what?") == "Wait... what?"
     assert clean_ocr_text("Vamos ahora..\nNo sé.") == "Vamos ahora.\nNo sé."
     assert clean_ocr_text("Cuidado con el perro!") == "¡Cuidado con el perro!"
+
+
+def _box(text, left, top, right, bottom, confidence=0.99):
+    return OcrBox(text, confidence, left, top, right, bottom)
+
+
+def test_stray_fragments_and_tiny_lines_are_dropped_but_caption_pieces_stay():
+    from captionacc_assets.core.caption_text import drop_strays
+
+    # A counter on a sign beside a centred caption (seen: "我们回家吧1000"), and a lone "1" on the left.
+    caption = _box("我们回家吧", 0.36, 0.32, 0.64, 0.77)
+    assert drop_strays([[caption, _box("1000", 0.74, 0.08, 0.87, 0.57)]], aspect=6.5) == [[caption]]
+    assert drop_strays([[_box("1", 0.13, 0.07, 0.28, 0.97), _box("うん", 0.35, 0.09, 0.58, 0.97)]], aspect=8.6)[0][0].text == "うん"
+    # A lone small letter under two caption lines (seen: "...\nM").
+    lines = [[_box("先生に聞いてみよう", 0.36, 0.21, 0.64, 0.54)], [_box("本当にありがとう", 0.37, 0.48, 0.62, 0.80)],
+             [_box("M", 0.51, 0.81, 0.54, 1.0)]]
+    assert [line[0].text for line in drop_strays(lines, aspect=8.1)] == ["先生に聞いてみよう", "本当にありがとう"]
+    # A centred caption OCR split in two boxes stays whole; so does a short word close to the rest.
+    split = [_box("Where did you", 0.30, 0.3, 0.52, 0.7), _box("put the keys?", 0.54, 0.3, 0.70, 0.7)]
+    assert drop_strays([split], aspect=8.0) == [split]
+    near = [_box("I told you", 0.38, 0.3, 0.58, 0.7), _box("so.", 0.60, 0.3, 0.64, 0.7)]
+    assert drop_strays([near], aspect=8.0) == [near]
+    # A one-character caption line as tall as the others is a line ("好" under a question).
+    tall = [[_box("你想喝点什么？", 0.35, 0.1, 0.65, 0.45)], [_box("好", 0.48, 0.5, 0.52, 0.85)]]
+    assert drop_strays(tall, aspect=8.0) == tall
