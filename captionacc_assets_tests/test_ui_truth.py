@@ -113,3 +113,13 @@ def test_captions_metadata_reads_in_seconds_and_checks_carry_the_partition(uploa
             dg.AssetCheckKey(dg.AssetKey(asset), check), limit=5)
         evaluation = record.event.dagster_event.event_specific_data
         assert (evaluation.partition, evaluation.passed) == (video_id, True), check
+
+
+def test_the_lineage_links_stay_inline_for_a_production_video_id():
+    from captionacc_assets.defs.ui_metadata import video_lineage
+
+    uuid_like = "123e4567-e89b-12d3-a456-426614174000"  # the web app's ids are longer than ours
+    markdown = video_lineage(uuid_like).value
+    assert len(markdown) < INLINE_LIMIT
+    assert f"/assets/captions_db?view=partitions&partition={uuid_like}" in markdown
+    assert "/runs?q%5B%5D=tag%3Adagster%2Fpartition%3D" + uuid_like in markdown

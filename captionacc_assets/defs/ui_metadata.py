@@ -37,9 +37,14 @@ def runs_page(tag: str, value: str) -> str:
 
 
 def video_lineage(video_id: str) -> dg.MetadataValue:
-    """Links to this video's partition page of every asset, in lineage order, and to its runs."""
-    links = " → ".join(f"[{name}]({partition_page(name, video_id)})" for name in ALL_ASSET_NAMES)
-    return dg.MetadataValue.md(f"{links}  \n[runs of this video]({runs_page(PARTITION_TAG, video_id)})")
+    """Links to this video's partition page of each later asset, in lineage order, and to its runs;
+    only the main ones when a long (production) video id would push it past the inline limit."""
+    runs = f"  \n[runs of this video]({runs_page(PARTITION_TAG, video_id)})"
+    for names in (ALL_ASSET_NAMES[1:], ("layout_db", "layout_approval", "captions_db", "caption_exports")):
+        markdown = " → ".join(f"[{name}]({partition_page(name, video_id)})" for name in names) + runs
+        if len(markdown) < INLINE_LIMIT:
+            break
+    return dg.MetadataValue.md(markdown)
 
 
 def video_summary(row: dict, probe: dict) -> dg.MetadataValue:
@@ -62,7 +67,9 @@ def seconds_table(timings: dict) -> dg.TableMetadataValue:
 
 
 def timings_from_metadata(value) -> dict[str, float]:
-    """The {part: seconds} of a `seconds_table` read back from a materialization."""
+    """The {part: seconds} of a `seconds_table` read back from a materialization (or a plain dict)."""
+    if isinstance(value, dict):
+        return value
     return {record.data["part"]: record.data["seconds"] for record in getattr(value, "records", [])}
 
 
