@@ -133,7 +133,7 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
     paths = write_eval_set(items, videos_dir)
     generate_seconds = round(time.perf_counter() - started, 2)
 
-    home = out_dir / "home"
+    home = out_dir / ("home" if renderer == "generator" else f"home-{renderer}")  # kept for inspection
     shutil.rmtree(home, ignore_errors=True)
     results, scores = [], []
     with _captionacc_home(home):

@@ -76,3 +76,18 @@ def test_a_lone_latin_letter_is_not_a_caption_but_a_lone_cjk_word_is():
     parts = [(0, 199, "また来週会いましょう"), (200, 203, "A"), (204, 220, None), (221, 225, "好"), (226, 230, None)]
     assert rows_of(parts, 231) == [(0, 199, "predicted", "また来週会いましょう"), (200, 220, "gap", None),
                                    (221, 225, "predicted", "好"), (226, 230, "gap", None)]
+
+
+def test_weak_reads_are_not_captions_and_brief_ones_need_more_evidence():
+    spans = [CaptionSpan(0, 30, "predicted", 0.9), CaptionSpan(31, 40, "predicted", 0.4),
+             CaptionSpan(41, 45, "predicted", 0.9), CaptionSpan(46, 70, "predicted", 0.9),
+             CaptionSpan(71, 75, "predicted", 0.9)]
+    texts = {0: SpanText("我们明天见", 0.72),   # long and read well enough: a caption
+             31: SpanText("O A一", 0.61),       # scene texture at a cut (seen on real footage)
+             41: SpanText("三", 0.78),          # a brief one-character read below the brief bar
+             46: SpanText("Good night", 0.66),  # too weak even for a long caption
+             71: SpanText("好", 0.93)}          # a brief caption read confidently stays
+    rows = assemble_caption_rows(spans, texts, 76)
+    validate_partition(rows, 76)
+    assert [(r.start_frame_index, r.end_frame_index, r.state, r.caption_ocr) for r in rows] == [
+        (0, 30, "predicted", "我们明天见"), (31, 70, "gap", None), (71, 75, "predicted", "好")]
