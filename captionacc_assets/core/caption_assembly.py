@@ -70,7 +70,7 @@ def _contained(part: str, whole: str) -> float:
 # A brief caption, or one of one or two characters, is where such phantoms hide ("三", "2"
 # at a scene change), so it needs more.
 MIN_OCR_CONFIDENCE = 0.7
-MIN_OCR_CONFIDENCE_BRIEF = 0.8
+MIN_OCR_CONFIDENCE_BRIEF = 0.75
 BRIEF_MAX_INDICES = 9        # under one second
 BRIEF_MAX_CHARACTERS = 2
 

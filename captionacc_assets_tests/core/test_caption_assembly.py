@@ -84,7 +84,7 @@ def test_weak_reads_are_not_captions_and_brief_ones_need_more_evidence():
              CaptionSpan(71, 75, "predicted", 0.9)]
     texts = {0: SpanText("我们明天见", 0.72),   # long and read well enough: a caption
              31: SpanText("O A一", 0.61),       # scene texture at a cut (seen on real footage)
-             41: SpanText("三", 0.78),          # a brief one-character read below the brief bar
+             41: SpanText("三", 0.72),          # a brief one-character read below the brief bar
              46: SpanText("Good night", 0.66),  # too weak even for a long caption
              71: SpanText("好", 0.93)}          # a brief caption read confidently stays
     rows = assemble_caption_rows(spans, texts, 76)
