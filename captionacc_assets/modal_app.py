@@ -1,11 +1,19 @@
-"""The Modal App: the three compute jobs of SPEC §2 as Modal functions, thin wrappers of `jobs/`.
+"""The Modal App: the three compute jobs of SPEC §2 as Modal classes, thin wrappers of `jobs/`.
 
-Deploy with `modal deploy -m captionacc_assets.modal_app` (README, Production). Each function
+Deploy with `modal deploy -m captionacc_assets.modal_app` (README, Production). Each method
 is given storage keys and the bucket's location, never bytes: it reads the video and writes
-its artifacts through the bucket itself, with the credentials of the Modal secret, and returns
-its job's typed result as a plain dict (the caller rebuilds the dataclass). Retries are 0
-because Dagster owns retries; a failure raises, and no partial result is published because the
-jobs publish only at their end. Tests run each function in-process with `.local()`.
+its artifacts through the bucket itself (`objectstore.s3`, plain boto3), with the credentials of
+the Modal secret, and returns its job's typed result as a plain dict (the caller rebuilds the
+dataclass). Retries are 0 because Dagster owns retries; a failure raises, and no partial result
+is published because the jobs publish only at their end.
+
+Each job is a class (`@app.cls`) whose `@modal.enter()` loads its models once per container, so a
+warm container reuses them. Each has its own image with only what its job imports, pinned to
+the tested versions of `constraints.txt`; none carries Dagster, and this module imports none.
+A GPU is asked for only where one is used: RapidOCR runs on CPU onnxruntime, so the two OCR
+jobs run on CPU cores; the extents model (torch) moves to CUDA when present (`pick_device`).
+Tests run each method in-process with `JOBS[name]().<name>.local(...)` (`local_function`),
+which runs `@modal.enter()` first, as a container would.
 
 Importing this module needs no Modal account or network: images and secrets are lazy.
 """
@@ -22,18 +30,47 @@ APP_NAME = "captionacc"
 # CAPTIONACC_OCR_ENGINE=google_vision. Chosen at deploy time by CAPTIONACC_MODAL_SECRETS.
 DEFAULT_SECRETS = "captionacc-wasabi"
 STORAGE_SECRET_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
+OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"          # the engine loaded at container start
+EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"    # the pair model loaded at container start
 
 _REPO = Path(__file__).resolve().parents[1]
+CONSTRAINTS = _REPO / "constraints.txt"
+
+# What each image installs: the third-party distributions its job imports (checked by
+# captionacc_assets_tests/test_modal_app.py against what the job really imports). No Dagster.
+STORAGE_PACKAGES = ["boto3"]
+OCR_PACKAGES = ["av", "numpy", "pillow", "opencv-python-headless", "rapidocr", "onnxruntime",
+                "google-cloud-vision", "grpcio", *STORAGE_PACKAGES]
+EXTENTS_PACKAGES = ["av", "numpy", "pillow", "opencv-python-headless", "torch", *STORAGE_PACKAGES]
 
 
-def _image() -> modal.Image:
-    """Debian with the project's own dependencies (pyproject.toml) and this package's source."""
+def _image(packages: list[str]) -> modal.Image:
+    """Debian with `packages` at the tested versions and this package's source (models included).
+
+    Every distribution, dependencies included, is held to `constraints.txt`; torch alone is
+    installed first from PyPI at the tested release, whose Linux wheel is the CUDA build (the
+    constraints name the CPU wheel the tests run on).
+    """
+    image = modal.Image.debian_slim(python_version="3.11").apt_install("libgl1", "libglib2.0-0")  # OpenCV
+    if "torch" in packages:
+        image = image.pip_install(_pin("torch"))
+        packages = [p for p in packages if p != "torch"]
+    if CONSTRAINTS.is_file():  # absent inside a container, where the image is already built
+        image = image.add_local_file(CONSTRAINTS, "/constraints.txt", copy=True)
     return (
-        modal.Image.debian_slim(python_version="3.11")
-        .apt_install("libgl1", "libglib2.0-0")  # OpenCV, under RapidOCR
-        .pip_install_from_pyproject(str(_REPO / "pyproject.toml"))
+        image.pip_install(*packages, extra_options="-c /constraints.txt" if CONSTRAINTS.is_file() else "")
         .add_local_python_source("captionacc_assets", ignore=lambda path: "__pycache__" in Path(path).parts)
     )
+
+
+def _pin(name: str) -> str:
+    """`name==version` as `constraints.txt` has it, without a local tag (`+cpu`); `name` if absent."""
+    if CONSTRAINTS.is_file():
+        for line in CONSTRAINTS.read_text().splitlines():
+            pinned, _, version = line.partition("==")
+            if pinned.strip().lower() == name.lower() and version:
+                return f"{name}=={version.split('+')[0].strip()}"
+    return name
 
 
 def _secrets() -> list[modal.Secret]:
@@ -44,30 +81,31 @@ def _secrets() -> list[modal.Secret]:
     ]
 
 
-# GPU and timeout per function, as SPEC §2 sets them; retries are always 0.
+# Resources and timeout per job (SPEC §2 timeouts); retries are always 0. gpu=None: CPU only.
 FUNCTION_OPTIONS = {
-    "extract_frames_and_ocr": {"gpu": "T4", "timeout": 30 * 60},
-    "crop_and_infer_caption_frame_extents": {"gpu": "A10G", "timeout": 60 * 60},
-    "caption_ocr": {"gpu": "T4", "timeout": 5 * 60},
+    "extract_frames_and_ocr": {"gpu": None, "cpu": 4.0, "memory": 4096, "timeout": 30 * 60},
+    "crop_and_infer_caption_frame_extents": {"gpu": "A10G", "cpu": 4.0, "memory": 8192, "timeout": 60 * 60},
+    "caption_ocr": {"gpu": None, "cpu": 2.0, "memory": 2048, "timeout": 5 * 60},
 }
 
-app = modal.App(APP_NAME, include_source=False)  # the image carries the package, once
-image = _image()
+app = modal.App(APP_NAME, include_source=False)  # each image carries the package, once
+ocr_image = _image(OCR_PACKAGES)
+extents_image = _image(EXTENTS_PACKAGES)
 secrets = _secrets()
 
 
-def _function(name: str):
-    return app.function(image=image, secrets=secrets, retries=0, **FUNCTION_OPTIONS[name])
+def _cls(name: str, image: modal.Image):
+    return app.cls(image=image, secrets=secrets, retries=0, **FUNCTION_OPTIONS[name])
 
 
 def _store(storage: dict):
     """The bucket named by the caller, with credentials from this container's environment."""
-    from captionacc_assets.resources.s3_storage import S3StorageResource
+    from captionacc_assets.objectstore.s3 import S3ObjectStore
 
     unknown = set(storage) - {"bucket", "endpoint_url", "region"}
     if unknown or not storage.get("bucket"):
         raise ValueError(f"storage location needs bucket (and optionally endpoint_url, region), got {sorted(storage)}")
-    return S3StorageResource.from_env(**storage)
+    return S3ObjectStore.from_env(**storage)
 
 
 def _keys(tenant: str, video: str, *storage_keys: str):
@@ -79,65 +117,105 @@ def _keys(tenant: str, video: str, *storage_keys: str):
     return keys
 
 
-@_function("extract_frames_and_ocr")
-def extract_frames_and_ocr(storage: dict, tenant: str, video: str, video_key: str, ocr_engine: str) -> dict:
-    """Job 1: `full_frames`, `raw_ocr_db`, `layout_db` of one video."""
-    from captionacc_assets.jobs import extract_frames_and_ocr as job
-    from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine as make_engine
+class _OcrEngines:
+    """OCR engines by name, built once per container (the configured one at `@modal.enter()`)."""
 
-    keys = _keys(tenant, video, video_key)
-    with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
-        result = job.extract_frames_and_ocr(
-            _store(storage), keys, video_key,
-            engine=make_engine(ocr_engine, max_side=FULL_FRAME_MAX_SIDE), work_dir=Path(work),
-        )
-    return result.as_dict()
+    full_frames = False  # full frames are OCR'd at a smaller detection size (`FULL_FRAME_MAX_SIDE`)
 
+    @modal.enter()
+    def load_models(self):
+        self.engine(os.environ.get(OCR_ENGINE_VAR, "rapidocr"))
 
-@_function("crop_and_infer_caption_frame_extents")
-def crop_and_infer_caption_frame_extents(
-    storage: dict, tenant: str, video: str, video_key: str, region: list[float], version: int,
-    extents_model: str,
-) -> dict:
-    """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` for one approved region."""
-    from captionacc_assets.core.region import Region
-    from captionacc_assets.jobs import crop_and_infer_caption_frame_extents as job
-    from captionacc_assets.jobs.engines import pair_classifier
+    def engine(self, name: str):
+        from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine
 
-    keys = _keys(tenant, video, video_key)
-    with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
-        result = job.crop_and_infer_caption_frame_extents(
-            _store(storage), keys, video_key, region=Region(*region), version=int(version),
-            classifier=pair_classifier(extents_model), work_dir=Path(work),
-        )
-    return result.as_dict()
+        engines = self.__dict__.setdefault("_engines", {})
+        if name not in engines:
+            engines[name] = ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE) if self.full_frames else ocr_engine(name)
+        return engines[name]
 
 
-@_function("caption_ocr")
-def caption_ocr(
-    storage: dict, tenant: str, video: str, version: int, extents_key: str = "", ocr_engine: str = "rapidocr",
-    spans: list[list[int]] | None = None,
-) -> dict:
-    """Job 3: OCR of each caption's median frame, into `captions_db`.
+@_cls("extract_frames_and_ocr", ocr_image)
+class FrameOcr(_OcrEngines):
+    full_frames = True
 
-    With `spans` (inclusive `[start, end]` frame indices, a person's request): it downloads the
-    chunks that hold those spans' frames from `cropped_frames_v{version}`, takes each span's
-    per-pixel median, OCRs it and returns the text and confidence per span; it writes nothing
-    (the caller merges the answers into captions.db under the editor lock).
-    """
-    from captionacc_assets.jobs import caption_ocr as job
-    from captionacc_assets.jobs import requested_caption_ocr as requested
-    from captionacc_assets.jobs.engines import ocr_engine as make_engine
+    @modal.method()
+    def extract_frames_and_ocr(self, storage: dict, tenant: str, video: str, video_key: str, ocr_engine: str) -> dict:
+        """Job 1: `full_frames`, `raw_ocr_db`, `layout_db` of one video."""
+        from captionacc_assets.jobs import extract_frames_and_ocr as job
 
-    keys = _keys(tenant, video, *([extents_key] if extents_key else []))
-    with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
-        if spans is not None:
-            return requested.read_spans(
-                _store(storage), keys, version=int(version), spans=[(int(s), int(e)) for s, e in spans],
-                engine=make_engine(ocr_engine), work_dir=Path(work),
-            ).as_dict()
-        result = job.caption_ocr(
-            _store(storage), keys, version=int(version), extents_key=extents_key,
-            engine=make_engine(ocr_engine), work_dir=Path(work), video_id=video,
-        )
-    return result.as_dict()
+        keys = _keys(tenant, video, video_key)
+        with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
+            result = job.extract_frames_and_ocr(
+                _store(storage), keys, video_key, engine=self.engine(ocr_engine), work_dir=Path(work),
+            )
+        return result.as_dict()
+
+
+@_cls("crop_and_infer_caption_frame_extents", extents_image)
+class CaptionFrameExtents:
+    @modal.enter()
+    def load_models(self):
+        from captionacc_assets.jobs.engines import pair_classifier
+
+        pair_classifier(os.environ.get(EXTENTS_MODEL_VAR, "model"))  # the trained model is cached per process
+
+    @modal.method()
+    def crop_and_infer_caption_frame_extents(
+        self, storage: dict, tenant: str, video: str, video_key: str, region: list[float], version: int,
+        extents_model: str,
+    ) -> dict:
+        """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` for one approved region."""
+        from captionacc_assets.core.region import Region
+        from captionacc_assets.jobs import crop_and_infer_caption_frame_extents as job
+        from captionacc_assets.jobs.engines import pair_classifier
+
+        keys = _keys(tenant, video, video_key)
+        with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
+            result = job.crop_and_infer_caption_frame_extents(
+                _store(storage), keys, video_key, region=Region(*region), version=int(version),
+                classifier=pair_classifier(extents_model), work_dir=Path(work),
+            )
+        return result.as_dict()
+
+
+@_cls("caption_ocr", ocr_image)
+class CaptionOcr(_OcrEngines):
+    @modal.method()
+    def caption_ocr(
+        self, storage: dict, tenant: str, video: str, version: int, extents_key: str = "",
+        ocr_engine: str = "rapidocr", spans: list[list[int]] | None = None,
+    ) -> dict:
+        """Job 3: OCR of each caption's median frame, into `captions_db`.
+
+        With `spans` (inclusive `[start, end]` frame indices, a person's request): it downloads the
+        chunks that hold those spans' frames from `cropped_frames_v{version}`, takes each span's
+        per-pixel median, OCRs it and returns the text and confidence per span; it writes nothing
+        (the caller merges the answers into captions.db under the editor lock).
+        """
+        from captionacc_assets.jobs import caption_ocr as job
+        from captionacc_assets.jobs import requested_caption_ocr as requested
+
+        keys = _keys(tenant, video, *([extents_key] if extents_key else []))
+        with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
+            if spans is not None:
+                return requested.read_spans(
+                    _store(storage), keys, version=int(version), spans=[(int(s), int(e)) for s, e in spans],
+                    engine=self.engine(ocr_engine), work_dir=Path(work),
+                ).as_dict()
+            result = job.caption_ocr(
+                _store(storage), keys, version=int(version), extents_key=extents_key,
+                engine=self.engine(ocr_engine), work_dir=Path(work), video_id=video,
+            )
+        return result.as_dict()
+
+
+# Each job's class: the deployed name `modal.Cls.from_name(APP_NAME, ...)` looks up.
+JOBS = {"extract_frames_and_ocr": FrameOcr, "crop_and_infer_caption_frame_extents": CaptionFrameExtents,
+        "caption_ocr": CaptionOcr}
+CLASS_NAMES = {name: cls.__name__ for name, cls in JOBS.items()}
+
+
+def local_function(name: str):
+    """The job's method on a fresh instance, to call with `.local()` (runs `@modal.enter()` first)."""
+    return getattr(JOBS[name](), name)

@@ -48,50 +48,119 @@ def uploaded(store, tmp_path):
     return key
 
 
-def test_functions_are_declared_with_the_gpu_timeout_image_and_secrets_of_the_spec(monkeypatch):
+def test_jobs_are_declared_with_a_gpu_only_where_one_is_used_and_their_own_images(monkeypatch):
     declared = {}
-    original = modal.App.function
+    original = modal.App.cls
 
     def recording(self, **options):
         decorate = original(self, **options)
 
-        def wrapper(fn):
-            declared[fn.__name__] = options
-            return decorate(fn)
+        def wrapper(user_cls):
+            declared[user_cls.__name__] = options
+            return decorate(user_cls)
 
         return wrapper
 
-    monkeypatch.setattr(modal.App, "function", recording)
+    monkeypatch.setattr(modal.App, "cls", recording)
     importlib.reload(modal_app)
     try:
         assert {name: (o["gpu"], o["timeout"], o["retries"]) for name, o in declared.items()} == {
-            "extract_frames_and_ocr": ("T4", 1800, 0),
-            "crop_and_infer_caption_frame_extents": ("A10G", 3600, 0),
-            "caption_ocr": ("T4", 300, 0),
+            "FrameOcr": (None, 1800, 0),                # RapidOCR: CPU onnxruntime
+            "CaptionFrameExtents": ("A10G", 3600, 0),  # the torch extents model
+            "CaptionOcr": (None, 300, 0),
         }
+        assert declared["FrameOcr"]["image"] is declared["CaptionOcr"]["image"] is modal_app.ocr_image
+        assert declared["CaptionFrameExtents"]["image"] is modal_app.extents_image
         for options in declared.values():
-            assert isinstance(options["image"], modal.Image)
+            assert isinstance(options["image"], modal.Image) and options["cpu"] >= 1
             assert [s for s in options["secrets"]] and all(isinstance(s, modal.Secret) for s in options["secrets"])
+        assert modal_app.CLASS_NAMES == {name: cls for name, cls in zip(modal_app.JOBS, declared)}
     finally:
         monkeypatch.undo()
         importlib.reload(modal_app)
 
 
+WITHOUT_DAGSTER = """
+import importlib, importlib.metadata, json, sys
+sys.modules["dagster"] = None  # `import dagster` now raises ImportError, as in a venv without it
+import captionacc_assets.modal_app as modal_app
+jobs = {"ocr": ["captionacc_assets.jobs.extract_frames_and_ocr", "captionacc_assets.jobs.caption_ocr",
+                "captionacc_assets.jobs.requested_caption_ocr", "captionacc_assets.core.ocr.rapid",
+                "captionacc_assets.core.ocr.google_vision"],
+        "extents": ["captionacc_assets.jobs.crop_and_infer_caption_frame_extents",
+                    "captionacc_assets.core.extents.model"]}
+before = set(sys.modules)
+for job, modules in jobs.items():
+    for module in modules + ["captionacc_assets.objectstore.s3", "boto3", "boto3.s3.transfer", "botocore.config"]:
+        importlib.import_module(module)
+imported = {name.split(".")[0] for name, module in sys.modules.items() if module is not None}
+dists = importlib.metadata.packages_distributions()
+print(json.dumps({"dagster": sys.modules["dagster"] is None,
+                  "imported": sorted({d for top in imported for d in dists.get(top, [])})}))
+"""
+
+
+def test_the_app_and_its_jobs_import_without_dagster_and_their_images_hold_what_they_import():
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", WITHOUT_DAGSTER], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["dagster"] is True  # nothing replaced the blocked module
+    imported = set(report["imported"]) - {"captionacc-assets"}
+    assert not {d for d in imported if d.startswith("dagster")}
+    # Each third-party distribution the jobs import is in an image (its own deps come with it).
+    direct = {"av", "numpy", "pillow", "opencv-python-headless", "torch", "boto3", "google-cloud-vision"}
+    assert direct & imported == direct & set(modal_app.OCR_PACKAGES + modal_app.EXTENTS_PACKAGES)
+    assert "torch" not in modal_app.OCR_PACKAGES and "torch" in modal_app.EXTENTS_PACKAGES
+    assert not [p for p in modal_app.OCR_PACKAGES + modal_app.EXTENTS_PACKAGES if "dagster" in p]
+
+
+def test_images_pin_the_tested_versions_and_torch_to_its_cuda_wheel():
+    pins = dict(line.split("==", 1) for line in modal_app.CONSTRAINTS.read_text().splitlines() if "==" in line)
+    assert modal_app._pin("rapidocr") == f"rapidocr=={pins['rapidocr']}"
+    assert modal_app._pin("torch") == "torch==" + pins["torch"].split("+")[0] and "+" not in modal_app._pin("torch")
+
+
+def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
+    from captionacc_assets.jobs import engines
+
+    built = []
+    original = engines.ocr_engine
+    monkeypatch.setattr(engines, "ocr_engine", lambda name, **kw: built.append((name, kw)) or original(name, **kw))
+    job = modal_app.CaptionOcr()
+    with pytest.raises(InputError, match="outside tenant"):  # the call fails after enter, before any IO
+        job.caption_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1", version=1,
+                              extents_key="acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz")
+    with pytest.raises(InputError, match="outside tenant"):
+        job.caption_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1", version=1,
+                              extents_key="acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz")
+    assert built == [("rapidocr", {})]  # at enter, once for two calls on the same container
+    frames = modal_app.FrameOcr()
+    assert frames.engine is not None
+    with pytest.raises(InputError, match="outside tenant"):
+        frames.extract_frames_and_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1",
+                                            video_key="acme/client/videos/clip1/video.mp4", ocr_engine="rapidocr")
+    assert built[1:] == [("rapidocr", {"max_side": engines.FULL_FRAME_MAX_SIDE})]
+
+
 def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     location = store.location
     assert set(location) == {"bucket", "endpoint_url", "region"}  # where, never credentials
-    extract = modal_app.extract_frames_and_ocr.local(
+    extract = modal_app.local_function("extract_frames_and_ocr").local(
         storage=location, tenant="acme", video="clip1", video_key=uploaded, ocr_engine="rapidocr")
     assert store.exists(KEYS.layout_db) and store.exists(KEYS.raw_ocr_db)
     assert set(extract["keys_written"]) >= {KEYS.layout_db, KEYS.raw_ocr_db}
 
-    crop = modal_app.crop_and_infer_caption_frame_extents.local(
+    crop = modal_app.local_function("crop_and_infer_caption_frame_extents").local(
         storage=location, tenant="acme", video="clip1", video_key=uploaded, region=[0.0, 0.7, 1.0, 1.0],
         version=1, extents_model="baseline")
     assert store.exists(crop["caption_frame_extents_key"])
     assert store.exists(KEYS.cropped_frames_prefix(1) + "manifest.json")
 
-    captions = modal_app.caption_ocr.local(
+    captions = modal_app.local_function("caption_ocr").local(
         storage=location, tenant="acme", video="clip1", version=1,
         extents_key=crop["caption_frame_extents_key"], ocr_engine="rapidocr")
     assert [c["text"] for c in captions["captions"] if c.get("text")] == ["Good night"]
@@ -101,7 +170,7 @@ def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     published = store.get_bytes(KEYS.captions_db)
     caption, = [c for c in captions["captions"] if c.get("text")]
     span = [caption["start_frame_index"], caption["end_frame_index"]]
-    answer = modal_app.caption_ocr.local(storage=location, tenant="acme", video="clip1", version=1,
+    answer = modal_app.local_function("caption_ocr").local(storage=location, tenant="acme", video="clip1", version=1,
                                          ocr_engine="rapidocr", spans=[span, [0, 1]])
     assert [(s["start"], s["end"], s["text"]) for s in answer["spans"]] == [(*span, "Good night"), (0, 1, "")]
     assert answer["spans"][0]["confidence"] > 0.5 and answer["frame_count"] == 30
@@ -114,20 +183,30 @@ def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
 def test_remote_calls_go_to_the_deployed_app_with_keys_not_bytes(store, uploaded, tmp_path, monkeypatch):
     calls = []
 
-    class Deployed:  # Modal's client edge: what `from_name` returns, forwarding to the same body
-        def __init__(self, app, name):
-            self.app, self.name = app, name
+    class Deployed:  # Modal's client edge: what `Cls.from_name` returns, forwarding to the same body
+        def __init__(self, app, cls_name):
+            self.app, self.cls_name = app, cls_name
 
-        def remote(self, **kwargs):
-            calls.append((self.app, self.name, kwargs))
-            return getattr(modal_app, self.name).local(**kwargs)
+        def __call__(self):
+            return self
 
-    monkeypatch.setattr(modal.Function, "from_name", staticmethod(lambda app, name: Deployed(app, name)))
+        def __getattr__(self, method):
+            local = getattr(modal_app.JOBS[method](), method)
+
+            class Method:
+                @staticmethod
+                def remote(**kwargs):
+                    calls.append((self.app, self.cls_name, method, kwargs))
+                    return local.local(**kwargs)
+
+            return Method
+
+    monkeypatch.setattr(modal.Cls, "from_name", staticmethod(lambda app, name: Deployed(app, name)))
     compute = ComputeResource(mode="modal", modal_app="captionacc-staging")
     result = compute.extract_frames_and_ocr(store, KEYS, uploaded, tmp_path)
     assert result.layout and result.keys_written
-    (app, name, kwargs), = calls
-    assert (app, name) == ("captionacc-staging", "extract_frames_and_ocr")
+    (app, cls_name, name, kwargs), = calls
+    assert (app, cls_name, name) == ("captionacc-staging", "FrameOcr", "extract_frames_and_ocr")
     assert kwargs == {"storage": store.location, "tenant": "acme", "video": "clip1",
                       "video_key": uploaded, "ocr_engine": "rapidocr"}
 
@@ -143,11 +222,11 @@ def test_modal_compute_needs_s3_storage(tmp_path):
 
 def test_a_function_refuses_keys_of_another_tenant_and_missing_credentials(store, uploaded, monkeypatch):
     with pytest.raises(InputError, match="outside tenant"):
-        modal_app.extract_frames_and_ocr.local(
+        modal_app.local_function("extract_frames_and_ocr").local(
             storage=store.location, tenant="other", video="clip1", video_key=uploaded, ocr_engine="rapidocr")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(MissingSettingError, match="AWS_SECRET_ACCESS_KEY"):
-        modal_app.caption_ocr.local(storage=store.location, tenant="acme", video="clip1", version=1,
+        modal_app.local_function("caption_ocr").local(storage=store.location, tenant="acme", video="clip1", version=1,
                                     extents_key="acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
                                     ocr_engine="rapidocr")
 

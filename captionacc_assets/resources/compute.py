@@ -58,14 +58,15 @@ class ComputeResource(dg.ConfigurableResource):
             )
         self.check()
         progress(f"{name}: calling Modal function {self.modal_app}.{name} ({self.modal_call})")
-        if self.modal_call == "local":
-            from captionacc_assets import modal_app
+        from captionacc_assets import modal_app
 
-            result = getattr(modal_app, name).local(storage=location, **kwargs)
+        if self.modal_call == "local":
+            result = modal_app.local_function(name).local(storage=location, **kwargs)
         else:
             import modal
 
-            result = modal.Function.from_name(self.modal_app, name).remote(storage=location, **kwargs)
+            deployed = modal.Cls.from_name(self.modal_app, modal_app.CLASS_NAMES[name])
+            result = getattr(deployed(), name).remote(storage=location, **kwargs)
         progress(f"{name}: Modal function finished")
         return result
 

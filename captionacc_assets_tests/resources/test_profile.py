@@ -89,7 +89,7 @@ def test_env_example_lists_every_variable_the_backends_read():
     example = (REPO / ".env.example").read_text()
     package = REPO / "captionacc_assets"
     sources = [package / "settings.py", package / "modal_app.py", package / "core/ocr/google_vision.py",
-               *(package / "resources").glob("*.py")]
+               *(package / "resources").glob("*.py"), *(package / "objectstore").glob("*.py")]
     code = "".join(p.read_text() for p in sources)
     import re
 

@@ -1,0 +1,1 @@
+"""Plain object stores (local directory, S3), no Dagster: what the jobs and the Modal App use."""
