@@ -1,4 +1,10 @@
-"""The one Dagster `Definitions` of the code location, with resources bound from the environment."""
+"""The one Dagster `Definitions` of the code location, with resources bound from the environment.
+
+`defs` is a Definitions factory (`@dg.definitions`): Dagster calls it when it loads the code
+location, so importing this module does no IO. The resources, built in one place
+(`resources/profile.py`), create CAPTIONACC_HOME and the catalog schema, or check the
+production backends, only then.
+"""
 
 import dagster as dg
 
@@ -31,4 +37,6 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     )
 
 
-defs = build_definitions()
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions()

@@ -1,10 +1,42 @@
+import json
+import subprocess
+import sys
+
 import dagster as dg
 
-from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION, defs
+from captionacc_assets import definitions
+from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
+
+defs = definitions.defs()  # the factory Dagster calls when it loads the code location
 
 
 def test_definitions_are_loadable():
     dg.Definitions.validate_loadable(defs)
+
+
+IMPORT_AND_LOAD = """
+import json, os, sys
+from pathlib import Path
+home = Path(os.environ["CAPTIONACC_HOME"])
+import captionacc_assets.definitions as definitions
+from dagster._core.workspace.autodiscovery import loadable_targets_from_loaded_module
+imported = home.exists()
+target, = loadable_targets_from_loaded_module(definitions)  # how `dagster dev -m` finds the location
+loaded = definitions.defs()
+print(json.dumps({"after_import": imported, "target": target.attribute, "after_load": home.exists(),
+                  "catalog": (home / "catalog.sqlite").is_file(), "assets": len(loaded.assets)}))
+"""
+
+
+def test_importing_the_definitions_does_no_io(tmp_path):
+    home = tmp_path / "not-yet"
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("CAPTIONACC_")}
+    done = subprocess.run([sys.executable, "-c", IMPORT_AND_LOAD], capture_output=True, text=True, timeout=300,
+                          env={**env, "CAPTIONACC_HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"after_import": False, "target": "defs", "after_load": True, "catalog": True,
+                      "assets": len(ALL_ASSETS)}
 
 
 def test_every_spec_asset_exists_and_is_partitioned_by_video():
