@@ -30,4 +30,5 @@ demo: setup
 	$(VENV)/bin/captionacc demo
 
 test: setup
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q

@@ -5,8 +5,6 @@ The web app writes `videos` rows; a crafted or buggy one must not let one tenant
 row is written straight into the table, as a compromised web app could.
 """
 
-import sqlalchemy as sa
-
 from captionacc_assets.resources.catalog import utc_now
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec

@@ -85,7 +85,7 @@ def test_runs_and_materializations_name_the_file_and_the_pictures_show_inline(up
     for name in ("proposed_region", "caption_region"):
         markdown = layout[name]
         assert len(markdown) < INLINE_LIMIT, (name, len(markdown))  # the UI renders it without a click
-        assert markdown.startswith(f"![") and "(data:image/webp;base64," in markdown
+        assert markdown.startswith("![") and "(data:image/webp;base64," in markdown
         picture = Image.open(io.BytesIO(base64.b64decode(markdown.split(",", 1)[1].rstrip(")"))))
         assert picture.width >= 96 and picture.height >= 16
     # Drawn on a full frame that shows a caption: one taken while a cue is on screen.
