@@ -161,9 +161,12 @@ def test_fake_secrets_appear_in_no_output_log_or_record(runs):
 
 def test_a_missing_setting_fails_at_start_naming_it(runs, tmp_path):
     env = base_env(tmp_path / "home")
-    env.update(CAPTIONACC_PROFILE="production", CAPTIONACC_CATALOG_URL="postgresql+psycopg://x@127.0.0.1:1/x")
+    env.update(CAPTIONACC_PROFILE="production")
     result = captionacc(["upload", str(runs["work"] / "clip.mp4")], env, tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == 2 and result.stderr.startswith("error: DAGSTER_PG_URL is not set")  # checked first
+    env.update(CAPTIONACC_CATALOG_URL="postgresql+psycopg://x@127.0.0.1:1/x",
+               DAGSTER_PG_URL="postgresql+psycopg2://x@127.0.0.1:1/x")  # never reached: the check stops first
+    result = captionacc(["upload", str(runs["work"] / "clip.mp4")], env, tmp_path)
     assert result.returncode == 2 and result.stderr.startswith("error: AWS_ACCESS_KEY_ID is not set")
     assert not (tmp_path / "home" / "catalog.sqlite").exists()
 

@@ -116,12 +116,13 @@ class S3ObjectStore:
     def from_env(cls, *, bucket: str | None = None, endpoint_url: str | None = None,
                  region: str | None = None) -> "S3ObjectStore":
         """The bucket from the environment, credentials included (a missing one is named)."""
+        access_key_id = require_env(ACCESS_KEY_VAR, "the S3/Wasabi access key id")
+        secret_access_key = require_env(SECRET_KEY_VAR, "the S3/Wasabi secret access key")
         return cls(
             bucket=bucket or require_env(BUCKET_VAR, "the S3/Wasabi bucket that holds every artifact"),
             endpoint_url=endpoint_url or optional_env(ENDPOINT_VAR),
             region=region or optional_env(REGION_VAR, "us-east-1"),
-            access_key_id=require_env(ACCESS_KEY_VAR, "the S3/Wasabi access key id"),
-            secret_access_key=require_env(SECRET_KEY_VAR, "the S3/Wasabi secret access key"),
+            access_key_id=access_key_id, secret_access_key=secret_access_key,
         )
 
     def _transfer_config(self):

@@ -11,17 +11,14 @@ from pydantic import Field
 
 from captionacc_assets.objectstore.s3 import (
     ACCESS_KEY_VAR,
-    BUCKET_VAR,
-    ENDPOINT_VAR,
     MAX_ATTEMPTS,
     MULTIPART_THRESHOLD,
-    REGION_VAR,
     SECRET_KEY_VAR,
     S3ObjectStore,
     content_type_for,
 )
 from captionacc_assets.resources.storage import to_store
-from captionacc_assets.settings import optional_env, require_env, resolved
+from captionacc_assets.settings import resolved
 
 __all__ = ["S3StorageResource", "content_type_for"]
 
@@ -68,12 +65,9 @@ class S3StorageResource(dg.ConfigurableResource):
     def from_env(cls, *, bucket: str | None = None, endpoint_url: str | None = None,
                  region: str | None = None) -> "S3StorageResource":
         """The production bucket from the environment; credentials stay `dg.EnvVar`s (never values)."""
-        require_env(ACCESS_KEY_VAR, "the S3/Wasabi access key id")
-        require_env(SECRET_KEY_VAR, "the S3/Wasabi secret access key")
+        found = S3ObjectStore.from_env(bucket=bucket, endpoint_url=endpoint_url, region=region)  # names a missing one
         return cls(
-            bucket=bucket or require_env(BUCKET_VAR, "the S3/Wasabi bucket that holds every artifact"),
-            endpoint_url=endpoint_url or optional_env(ENDPOINT_VAR),
-            region=region or optional_env(REGION_VAR, "us-east-1"),
+            bucket=found.bucket, endpoint_url=found.endpoint_url, region=found.region,
             access_key_id=dg.EnvVar(ACCESS_KEY_VAR), secret_access_key=dg.EnvVar(SECRET_KEY_VAR),
         )
 
