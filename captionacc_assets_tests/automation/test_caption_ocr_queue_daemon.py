@@ -85,7 +85,12 @@ def test_two_locked_videos_do_not_stop_a_third(daemon):
     for run_id in waiting:  # they waited without their GPU slot
         assert any("giving back the GPU slot" in (e.message or "") for e in daemon.instance.all_logs(run_id))
     assert [daemon.instance.get_run_by_id(r).status for r in waiting] == [S.STARTED, S.STARTED]  # still waiting
-    assert gpu_slots_of(daemon, waiting) == 0
+    # Each retry takes a slot for the moment it looks at the lock again; between retries it holds none.
+    samples = []
+    for _ in range(20):
+        samples.append(gpu_slots_of(daemon, waiting))
+        time.sleep(0.1)
+    assert sum(1 for held in samples if held) <= 5, samples
     assert not [r for r in daemon.recorded() if r["video"] in locked and r["stage"] == "approval"]
 
     for video_id in locked:
