@@ -60,6 +60,7 @@ def decode_floor(path: Path) -> float:
 
 
 def run_process(path: Path, home: Path) -> dict:
+    home.mkdir(parents=True, exist_ok=True)  # `process` refuses an output in a missing folder
     env = dict(os.environ, CAPTIONACC_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
     cli = Path(sys.executable).with_name("captionacc")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
