@@ -291,7 +291,7 @@ def approve_layout(args) -> int:
     region = Region.parse(args.crop) if args.crop is not None else None
     version = LocalPlatform.open().approve(args.video_id, region, requested_by=args.by)
     print(f"approved version {version['version']} of {args.video_id}: crop "
-          f"{(version['crop_left'], version['crop_top'], version['crop_right'], version['crop_bottom'])}")
+          f"{Region.from_row(version).as_tuple()}")
     return 0
 
 
@@ -343,8 +343,7 @@ def _print_video_status(platform, row: dict) -> None:
     lines += [(f"{stage} error", message) for stage in STAGES if (message := _error_details(row, stage))]
     current = row["current_cropped_frames_version"]
     for version in _versions(catalog, row["id"]):
-        crop = tuple(round(v, 3) for v in (version["crop_left"], version["crop_top"], version["crop_right"],
-                                           version["crop_bottom"]))
+        crop = tuple(round(v, 3) for v in Region.from_row(version).as_tuple())
         lines.append((f"version {version['version']}", f"{version['status']}{' (current)' if version['version'] == current else ''}"
                       f"  crop {crop}  by {version['requested_by'] or '-'} at {_when(version['requested_at'])}"))
     if not _versions(catalog, row["id"]):

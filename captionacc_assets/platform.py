@@ -207,7 +207,7 @@ class LocalPlatform:
             raise InputError(f"video {video_id!r} has no layout.db yet: run its initial processing first")
         with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as work:
             config = read_layout_config(self.storage.get_file(keys.layout_db, Path(work) / "layout.db.gz"))
-        config["region"] = (config["crop_left"], config["crop_top"], config["crop_right"], config["crop_bottom"])
+        config["region"] = Region.from_row(config).as_tuple()
         return config
 
     def run_tags(self, video_id: str, trigger: str) -> dict[str, str]:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from captionacc_assets.core.errors import InputError
 
+SIDES = ("left", "top", "right", "bottom")
+
 
 @dataclass(frozen=True)
 class Region:
@@ -46,6 +48,15 @@ class Region:
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         return (self.left, self.top, self.right, self.bottom)
+
+    @classmethod
+    def from_row(cls, row) -> "Region":
+        """The region of a row with `crop_left/top/right/bottom` columns (a version, a layout config)."""
+        return cls(*(float(row[f"crop_{side}"]) for side in SIDES))
+
+    def to_row(self) -> dict[str, float]:
+        """The `crop_*` columns of this region, as the catalog and layout.db store it."""
+        return {f"crop_{side}": value for side, value in zip(SIDES, self.as_tuple())}
 
     def to_pixels(self, width: int, height: int) -> tuple[int, int, int, int]:
         """Pixel box (x0, y0, x1, y1), end-exclusive, at least one pixel each way."""

@@ -466,8 +466,7 @@ class CatalogResource(dg.ConfigurableResource):
             latest = conn.execute(sa.select(sa.func.max(cfv.c.version)).where(cfv.c.video_id == video_id)).scalar()
             version = (latest or 0) + 1
             conn.execute(cfv.insert().values(
-                video_id=video_id, version=version, crop_left=region.left, crop_top=region.top,
-                crop_right=region.right, crop_bottom=region.bottom, status="requested",
+                video_id=video_id, version=version, **region.to_row(), status="requested",
                 requested_by=requested_by, requested_at=utc_now(),
             ))
             return _row(conn.execute(
@@ -668,6 +667,24 @@ class CatalogResource(dg.ConfigurableResource):
 
 
     # -- automation queries (sensors) ----------------------------------------------------------
+    def databases_people_hold(
+        self, video_ids: list[str], expiry_minutes: int = LOCK_EXPIRY_MINUTES
+    ) -> dict[str, set[str]]:
+        """The databases a person (a `client` lock, not expired) holds now, per video, in one query."""
+        ids = sorted({validate_id(i, "video id") for i in video_ids})
+        if not ids:
+            return {}
+        s = self.tables.video_database_state
+        query = sa.select(s.c.video_id, s.c.database_name).where(
+            s.c.video_id.in_(ids), s.c.lock_type == "client", s.c.lock_holder_user_id.is_not(None),
+            s.c.last_activity_at >= utc_now() - timedelta(minutes=expiry_minutes),
+        )
+        held: dict[str, set[str]] = {}
+        with self._read() as conn:
+            for row in conn.execute(query):
+                held.setdefault(row.video_id, set()).add(row.database_name)
+        return held
+
     def get_videos(self, video_ids: list[str]) -> dict[str, dict]:
         """Rows of the given videos (deleted ones included) by id, in one query; unknown ids are absent."""
         ids = sorted({validate_id(i, "video id") for i in video_ids})

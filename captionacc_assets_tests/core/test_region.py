@@ -36,3 +36,12 @@ def test_tiny_region_still_has_a_pixel():
 def test_an_empty_crop_is_an_error_not_the_proposed_region(text):
     with pytest.raises(InputError, match="crop region is empty"):
         Region.parse(text)
+
+
+def test_a_region_converts_to_and_from_crop_columns_once():
+    region = Region(0.1, 0.8, 0.9, 0.95)
+    row = {"id": 7, **region.to_row()}
+    assert row == {"id": 7, "crop_left": 0.1, "crop_top": 0.8, "crop_right": 0.9, "crop_bottom": 0.95}
+    assert Region.from_row(row) == region
+    with pytest.raises(InputError, match="inverted"):
+        Region.from_row({**row, "crop_left": 0.95})

@@ -8,6 +8,7 @@ and records who approved which region in the lineage.
 import dagster as dg
 
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.region import Region
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import VERSION_TAG, run_version
 from captionacc_assets.defs.stage import approved_video_to_process, recorded_stage, video_identity
@@ -55,10 +56,6 @@ def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: Catal
     return newest
 
 
-def version_region(version: dict) -> tuple[float, float, float, float]:
-    return (version["crop_left"], version["crop_top"], version["crop_right"], version["crop_bottom"])
-
-
 @dg.asset(partitions_def=videos_partitions, group_name="approval", deps=["layout_db"], kinds={"catalog"},
           output_required=False)
 def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource):
@@ -73,7 +70,7 @@ def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource)
             catalog.set_version_status(video_id, version["version"], "processing")
     yield dg.MaterializeResult(metadata={
         **video_identity(row), "version": version["version"],
-        "crop_region": [round(v, 3) for v in version_region(version)],
+        "crop_region": [round(v, 3) for v in Region.from_row(version).as_tuple()],
         "requested_by": version["requested_by"] or "",
         "requested_at": str(version["requested_at"]),
     })

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from captionacc_assets.core.region import Region
-from captionacc_assets.defs.assets.approval import run_cropped_frames_version, version_region
+from captionacc_assets.defs.assets.approval import run_cropped_frames_version
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG
 from captionacc_assets.defs.stage import approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_keys
@@ -34,7 +34,7 @@ def crop_and_infer_caption_frame_extents(
         keys = video_keys(row)
         try:
             result = compute.crop_and_infer_caption_frame_extents(
-                storage, keys, row["storage_key"], Region(*version_region(version)),
+                storage, keys, row["storage_key"], Region.from_row(version),
                 version["version"], work, progress_logger(context),
             )
         except Exception:
