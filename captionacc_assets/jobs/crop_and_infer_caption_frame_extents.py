@@ -55,7 +55,7 @@ def crop_and_infer_caption_frame_extents(
     n = probe.frame_count
     chunks_dir = work_dir / f"cropped_frames_v{version}"
     writer = ChunkPyramidWriter(chunks_dir, n)
-    encoder = BackgroundSink(writer.add)
+    encoder = BackgroundSink(writer.add, max_pending=16)  # 16 crops: ~16 MB at 1080p, not 64
     ticker = ProgressTicker(progress, "crop + extents", n)
 
     def cropped_frames():

@@ -20,6 +20,8 @@ from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, n
 MIN_LAYOUT_FRAMES = 10
 # Full frames go to OCR a few at a time: an engine that batches (a Vision montage) sends one
 # request per group instead of one per frame, and memory holds at most this many frames.
+# An engine that reads one image at a time says so (`frames_per_call = 1`): holding 8 decoded
+# frames for it only costs memory (8 x 6 MB at 1080p, 8 x 100 MB at 8K).
 OCR_BATCH_FRAMES = 8
 
 
@@ -62,6 +64,7 @@ def extract_frames_and_ocr(
     thumbs_dir.mkdir(exist_ok=True)
 
     ocr_frames, pending = [], []
+    batch_frames = getattr(engine, "frames_per_call", OCR_BATCH_FRAMES)
 
     def recognize_pending() -> None:
         with timings.measure("ocr"):
@@ -75,7 +78,7 @@ def extract_frames_and_ocr(
             (frames_dir / full_frame_name(index)).write_bytes(encode_jpeg(image, 95))
             (thumbs_dir / full_frame_name(index)).write_bytes(make_thumbnail(image))
         pending.append((index, image))
-        if len(pending) == OCR_BATCH_FRAMES:
+        if len(pending) >= batch_frames:
             recognize_pending()
             reach("extract.ocr")
         ticker.tick(done)

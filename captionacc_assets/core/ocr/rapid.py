@@ -94,6 +94,7 @@ class RapidOcrEngine:
     """RapidOCR text lines as `OcrBox`es, normalized to the image given."""
 
     name = "rapidocr"
+    frames_per_call = 1  # `recognize_many` reads one image after another: nothing gained by holding more
 
     def __init__(self, max_side: int = 1280, min_confidence: float = 0.5):
         if max_side < 64:
