@@ -16,6 +16,9 @@ VERSION_TAG = "captionacc/cropped_frames_version"
 EXTENTS_KEY_TAG = "captionacc/caption_frame_extents_key"  # pinned by the crop step for the captions step
 OCR_REQUESTS_TAG = "captionacc/caption_ocr_requests"  # ids of the caption OCR requests a run answers
 FILE_NAME_TAG = "file_name"
+# "held" while a person holds the database the run's job writes: dagster.yaml lets no such run start,
+# so a queued run of a video being edited takes no run slot (the run_queue sensor sets and clears it).
+EDITOR_LOCK_TAG = "captionacc/editor_lock"
 TRIGGERS = ("upload", "approval", "ui", "backfill", "caption_ocr")
 
 

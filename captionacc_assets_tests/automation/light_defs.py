@@ -56,6 +56,9 @@ def light_initial(context: dg.AssetExecutionContext, catalog: CatalogResource):
 def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
     video_id = context.partition_key
     catalog.require_video(video_id)
+    before_lock_check = work_dir() / "gates" / f"{video_id}.before-lock"  # lets a test lock the video mid-run
+    while before_lock_check.exists():
+        time.sleep(0.1)
     wait_for_person_outside_pool(context, catalog, video_id, "captions")
     with editor_lock(catalog, video_id, "captions", context.log.info):
         if requested_ocr_ids(context.run.tags):

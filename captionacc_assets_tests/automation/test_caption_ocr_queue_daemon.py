@@ -70,10 +70,15 @@ def test_two_locked_videos_do_not_stop_a_third(daemon):
     for video_id in (*locked, free):
         daemon.upload(video_id)
         daemon.wait_run(video_id, "initial_processing", DONE)
+    # The people take their locks once the runs have started (a lock taken before is held back in
+    # the queue: test_editor_lock_hold_daemon.py): the steps find them and wait outside the pool.
     for video_id in locked:
-        assert daemon.catalog.acquire_lock(video_id, "captions", f"editor-{video_id}", lock_type="client")
+        daemon.gate(f"{video_id}.before-lock")
         daemon.catalog.request_cropped_frames_version(video_id, REGION, "editor-ann")
     waiting = [daemon.wait_run(v, "approved_processing", [S.STARTED]).run_id for v in locked]
+    for video_id in locked:
+        assert daemon.catalog.acquire_lock(video_id, "captions", f"editor-{video_id}", lock_type="client")
+        daemon.open_gate(f"{video_id}.before-lock")
     # Both runs reach the captions step and find the person's lock.
     wait_for(lambda: all(any("locked by 'editor-lock-" in (e.message or "")
                              for e in daemon.instance.all_logs(run_id)) for run_id in waiting),

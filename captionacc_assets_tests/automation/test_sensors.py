@@ -172,7 +172,7 @@ def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, i
     doomed = queued_run(instance, "gone")
     catalog.soft_delete("gone")
     counts = run_queue_tick(catalog, instance)
-    assert counts == {"queued": 3, "retagged": 2, "cancelled": 1}
+    assert counts == {"queued": 3, "retagged": 2, "cancelled": 1, "held": 0}
     tags = instance.get_run_by_id(backfill.run_id).tags
     assert (tags["tenant"], tags["tier"], tags["trigger"], tags["dagster/priority"]) == ("tenant-f", "free", "backfill", "50")
     assert instance.get_run_by_id(ui.run_id).tags["trigger"] == "ui"
@@ -188,6 +188,27 @@ def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, i
     assert instance.get_run_by_id(ui.run_id).tags["dagster/priority"] == "100"  # clamped to 100
     run_queue_tick(catalog, instance)  # seen again from "now": priority never goes down
     assert instance.get_run_by_id(backfill.run_id).tags["dagster/priority"] == "70"
+
+
+def test_run_queue_holds_back_runs_of_a_video_a_person_is_editing(catalog, instance):
+    for video_id in ("edited", "layout-edited", "other"):
+        upload(catalog, video_id)
+    approval = queued_run(instance, "edited", job="approved_processing")
+    initial = queued_run(instance, "edited", job="initial_processing")        # writes layout.db: not held
+    layout_run = queued_run(instance, "layout-edited", job="initial_processing")
+    other = queued_run(instance, "other", job="approved_processing")
+    assert catalog.acquire_lock("edited", "captions", "editor-ann", lock_type="client")
+    assert catalog.acquire_lock("layout-edited", "layout", "editor-bob", lock_type="client")
+    assert catalog.acquire_lock("other", "captions", "captionacc-server", lock_type="server")  # not a person
+
+    assert run_queue_tick(catalog, instance)["held"] == 2
+    lock = [instance.get_run_by_id(r.run_id).tags.get("captionacc/editor_lock")
+            for r in (approval, initial, layout_run, other)]
+    assert lock == ["held", None, "held", None]
+
+    catalog.release_lock("edited", "captions", "editor-ann")
+    assert run_queue_tick(catalog, instance)["held"] == 1
+    assert instance.get_run_by_id(approval.run_id).tags["captionacc/editor_lock"] == "free"
 
 
 def layout_event(instance, video_id, confidence, region=(0.1, 0.8, 0.9, 0.95)):

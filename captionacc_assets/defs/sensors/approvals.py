@@ -12,7 +12,7 @@ import json
 import dagster as dg
 
 from captionacc_assets.defs.jobs import approved_processing_job
-from captionacc_assets.defs.run_tags import approval_run_tags, run_version
+from captionacc_assets.defs.run_tags import EDITOR_LOCK_TAG, approval_run_tags, run_version
 from captionacc_assets.defs.sensors.runs import cancel_run, in_flight_runs
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
 from captionacc_assets.resources.catalog import CatalogResource
@@ -47,15 +47,18 @@ def approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor
         return dg.SensorResult(skip_reason="no new layout approvals", cursor=cursor)
     live = [row for row in rows if row["video_deleted_at"] is None]
     tiers = catalog.tenant_tiers([row["tenant_id"] for row in live])
+    newest = newest_per_video(live)
+    held = catalog.databases_people_hold(list(newest))  # a run of a video being edited waits in the queue
     run_requests, cancelled, archived = [], 0, 0
-    for video_id, row in newest_per_video(live).items():
+    for video_id, row in newest.items():
         cancelled += len(supersede_older_runs(instance, video_id, row["version"]))
         archived += catalog.supersede_versions(video_id, row["version"])
-        run_requests.append(dg.RunRequest(
-            run_key=f"approval:{video_id}:{row['version']}", partition_key=video_id,
-            tags=approval_run_tags(row["tenant_id"], tiers[row["tenant_id"]], row["version"], row["requested_by"],
-                                   row["display_path"]),
-        ))
+        tags = approval_run_tags(row["tenant_id"], tiers[row["tenant_id"]], row["version"], row["requested_by"],
+                                 row["display_path"])
+        if "captions" in held.get(video_id, set()):
+            tags[EDITOR_LOCK_TAG] = "held"
+        run_requests.append(dg.RunRequest(run_key=f"approval:{video_id}:{row['version']}", partition_key=video_id,
+                                          tags=tags))
     ignored = len(rows) - len(live)
     if run_requests and log is not None:  # the tick's log says what else it did; Dagster lists the runs
         log(f"{len(run_requests)} approval run(s) requested: {cancelled} superseded run(s) cancelled, "

@@ -4,7 +4,10 @@ Each tick looks at the queued runs (whoever launched them: a sensor, the UI, a b
 - fills in `tenant`, `tier` and `trigger` when missing (UI launches and backfills lack them);
 - raises `dagster/priority` to base(tier) + one point per hour waited (capped at +20), so a
   free video that has waited 20 h ties with a fresh premium one and is never starved;
-- cancels queued runs of videos that were deleted meanwhile.
+- cancels queued runs of videos that were deleted meanwhile;
+- holds back (tag `captionacc/editor_lock=held`, limit 0 in dagster.yaml) the queued runs of a video
+  while a person holds the database the run's job writes, so they take no run slot, and lets them go
+  (`free`) once the lock is released or expires.
 The queued run coordinator reads the tags again on every dequeue, so a raise takes effect at once.
 """
 
@@ -12,7 +15,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
-from captionacc_assets.defs.run_tags import PARTITION_TAG, PRIORITY_TAG, wanted_video_tags
+from captionacc_assets.defs.run_tags import EDITOR_LOCK_TAG, PARTITION_TAG, PRIORITY_TAG, wanted_video_tags
 from captionacc_assets.defs.sensors.runs import cancel_run
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
 from captionacc_assets.resources.catalog import CatalogResource
@@ -36,6 +39,17 @@ def tag_changes(tags, tenant: str, tier: str, waited_hours: float, file_name: st
     return {key: value for key, value in wanted.items() if tags.get(key) != value}
 
 
+# The database each job writes, which a person's lock on it must hold back.
+JOB_DATABASES = {"initial_processing": "layout", "approved_processing": "captions", "requested_caption_ocr": "captions"}
+
+
+def editor_lock_tag(run: dg.DagsterRun, held_databases: set[str]) -> str | None:
+    """"held" while a person holds the run's database, "free" once they let go, None if never held."""
+    if JOB_DATABASES.get(run.job_name) in held_databases:
+        return "held"
+    return "free" if run.tags.get(EDITOR_LOCK_TAG) == "held" else None
+
+
 def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: datetime | None = None) -> dict:
     """Tag, age and prune the queued runs; counts of what was done."""
     now = now or datetime.now(timezone.utc)
@@ -48,7 +62,8 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
     ]
     videos = catalog.get_videos([r.dagster_run.tags[PARTITION_TAG] for r in records])
     tiers = catalog.tenant_tiers([v["tenant_id"] for v in videos.values()])
-    counts = {"queued": len(records), "retagged": 0, "cancelled": 0}
+    held = catalog.databases_people_hold(list(videos))
+    counts = {"queued": len(records), "retagged": 0, "cancelled": 0, "held": 0}
     for record in records:
         run = record.dagster_run
         video = videos.get(run.tags[PARTITION_TAG])
@@ -60,6 +75,10 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
         created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
         waited_hours = max((now - created).total_seconds() / 3600, 0.0)
         changes = tag_changes(run.tags, video["tenant_id"], tiers[video["tenant_id"]], waited_hours, video["display_path"])
+        lock = editor_lock_tag(run, held.get(video["id"], set()))
+        counts["held"] += lock == "held"
+        if lock is not None and run.tags.get(EDITOR_LOCK_TAG) != lock:
+            changes[EDITOR_LOCK_TAG] = lock
         if changes:
             instance.add_run_tags(run.run_id, changes)
             counts["retagged"] += 1
@@ -84,6 +103,7 @@ def pool_usage(instance: dg.DagsterInstance, pool: str = GPU_POOL) -> str:
 def run_queue(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SkipReason:
     counts = run_queue_tick(catalog, context.instance)
     return dg.SkipReason(
-        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, {counts['cancelled']} cancelled; "
+        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, {counts['cancelled']} cancelled, "
+        f"{counts['held']} held back while a person edits; "
         f"{pool_usage(context.instance)}"
     )
