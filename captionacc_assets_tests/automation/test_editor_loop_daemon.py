@@ -105,20 +105,29 @@ def test_an_edit_made_while_a_caption_ocr_run_is_going_on_survives_it(loop):
     captions = [r["id"] for r in rows if r["caption_frame_extents_state"] != "gap"]
     target = next(r["id"] for r in rows if r["caption_frame_extents_state"] == "confirmed")
     editor = EditorStandIn(daemon.catalog, platform.storage, user="editor-bob")
-    request = daemon.catalog.request_caption_ocr(VIDEO, caption_ids=captions, requested_by="editor-bob")
-    # The run reads captions.db under the server's lock, then OCRs with the lock released.
-    wait_for(lambda: daemon.catalog.lock_holder(VIDEO, "captions") == "captionacc-server", 240,
-             f"the run to read captions.db\n{daemon.log_tail()}", every_s=0.005)
-    wait_for(lambda: daemon.catalog.lock_holder(VIDEO, "captions") is None, 60, "the read to end", every_s=0.005)
-    editor.edit(VIDEO, lambda e: e.type_text(target, "Good night, everyone"))
+    merged = []
+    # The edit must land between the run's read and its publish. Polling the lock can miss the short
+    # read window on a busy machine (the edit then lands after the publish), so try up to three times;
+    # the edit survives every time, and at least once it was made during the run and merged.
+    for attempt in range(3):
+        text = f"Good night, everyone ({attempt + 1})"
+        request = daemon.catalog.request_caption_ocr(VIDEO, caption_ids=captions, requested_by="editor-bob")
+        # The run reads captions.db under the server's lock, then OCRs with the lock released.
+        wait_for(lambda: daemon.catalog.lock_holder(VIDEO, "captions") == "captionacc-server", 240,
+                 f"the run to read captions.db\n{daemon.log_tail()}", every_s=0.005)
+        wait_for(lambda: daemon.catalog.lock_holder(VIDEO, "captions") is None, 60, "the read to end", every_s=0.005)
+        editor.edit(VIDEO, lambda e: e.type_text(target, text))
 
-    _, run = finished_request(daemon, request["id"])
-    rows, _ = table(platform)
-    assert next(r for r in rows if r["id"] == target)["text"] == "Good night, everyone"
-    materialization = daemon.instance.get_latest_materialization_event(dg.AssetKey("captions_db"))
-    assert materialization.run_id == run.run_id
-    assert materialization.asset_materialization.metadata["merged_with_edits_made_meanwhile"].value is True
-    assert all(r["caption_ocr_status"] == "completed" for r in rows if r["id"] in captions)
+        _, run = finished_request(daemon, request["id"])
+        rows, _ = table(platform)
+        assert next(r for r in rows if r["id"] == target)["text"] == text
+        assert all(r["caption_ocr_status"] == "completed" for r in rows if r["id"] in captions)
+        materialization = daemon.instance.get_latest_materialization_event(dg.AssetKey("captions_db"))
+        assert materialization.run_id == run.run_id
+        merged.append(materialization.asset_materialization.metadata["merged_with_edits_made_meanwhile"].value)
+        if merged[-1]:
+            break
+    assert merged[-1] is True, merged
 
 
 def other_weights(tmp_path) -> str:
