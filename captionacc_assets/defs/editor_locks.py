@@ -50,6 +50,13 @@ class EditorLockHeld(InputError):
     """A person kept the lock for longer than the job waits; their message says who and what to do."""
 
 
+def held_too_long(database_name: str, video_id: str, holder: str, waited_s: float) -> str:
+    """What a person reads when a server job gave up waiting for their lock: who, and what to do."""
+    return (f"the {database_name} database of video {video_id!r} has been locked by {holder!r} in the editor "
+            f"for over {waited_s:.0f} s; ask them to finish or release it (it expires 30 min after their last "
+            f"activity), then re-run this stage")
+
+
 @contextmanager
 def editor_lock(
     catalog: CatalogResource, video_id: str, database_name: str, log: Callable[[str], None],
@@ -63,11 +70,7 @@ def editor_lock(
         holder = catalog.lock_holder(video_id, database_name) or "someone"
         delay = next(delays, None)
         if delay is None:
-            raise EditorLockHeld(
-                f"the {database_name} database of video {video_id!r} has been locked by {holder!r} in the editor "
-                f"for over {waited:.0f} s; ask them to finish or release it (it expires 30 min after their last "
-                f"activity), then re-run this stage"
-            )
+            raise EditorLockHeld(held_too_long(database_name, video_id, holder, waited))
         log(f"the {database_name} database of video {video_id} is locked by {holder!r} in the editor; "
             f"retrying in {delay:.0f} s (waited {waited:.0f} s)")
         sleep(delay)
@@ -102,9 +105,7 @@ def wait_for_person_outside_pool(
     delays = list(policy.delays())
     attempt = context.retry_number
     if attempt >= len(delays):
-        message = (f"the {database_name} database of video {video_id!r} has been locked by {holder!r} in the editor "
-                   f"for over {policy.max_wait_s:.0f} s; ask them to finish or release it (it expires 30 min after "
-                   f"their last activity), then re-run this stage")
+        message = held_too_long(database_name, video_id, holder, policy.max_wait_s)
         catalog.set_stage_status(video_id, STAGE_OF_DATABASE[database_name], "error", message)
         raise dg.Failure(description=message, allow_retries=False)
     context.log.info(

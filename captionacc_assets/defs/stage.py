@@ -11,7 +11,7 @@ from typing import Iterator
 
 import dagster as dg
 
-from captionacc_assets.core.errors import EnvironmentFault, InputError
+from captionacc_assets.core.errors import EnvironmentFault, InputError, SupersededVersionError
 from captionacc_assets.core.keys import VideoKeys, validate_key
 from captionacc_assets.defs.run_liveness import PROCESS_TAG, scratch_prefix, this_process_tag
 from captionacc_assets.defs.run_tags import missing_video_tags
@@ -96,6 +96,8 @@ def recorded_stage(
         yield
     except dg.Failure:
         raise  # already a deliberate, explained stop (e.g. a superseded approval); not this stage's error
+    except SupersededVersionError as error:  # a newer approval's run publishes and sets this stage
+        raise dg.Failure(description=str(error), allow_retries=False) from error
     except InputError as error:
         catalog.set_stage_status(video_id, stage, "error", str(error))
         raise dg.Failure(description=str(error), allow_retries=False, metadata={ERROR_KIND: "input"}) from error

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from captionacc_assets.core.dbs.captions_db import read_captions_db, validate_partition
 from captionacc_assets.core.pictures import caption_timeline
-from captionacc_assets.core.errors import InputError, SupersededVersionError
+from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import validate_key
 from captionacc_assets.defs.assets.approval import current_run_tags, run_cropped_frames_version
+from captionacc_assets.defs.assets.captions_check import COVERAGE_CHECK, captions_cover_timeline
 from captionacc_assets.defs.assets.requested_ocr import materialize_requested_ocr
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
@@ -26,7 +26,7 @@ from captionacc_assets.resources.compute import ComputeResource
     partitions_def=videos_partitions, group_name="captions", deps=["caption_frame_extents"],
     pool="modal_gpu", kinds={"sqlite"}, output_required=False,
     check_specs=[video_check_spec(
-        "captions_cover_timeline", asset="captions_db",
+        COVERAGE_CHECK, asset="captions_db",
         description="The published captions cover [0, n) in order, with inclusive ends and no overlaps",
     )],
 )
@@ -48,20 +48,14 @@ def captions_db(
         extents_key = pinned_extents_key(context, keys, version, compute)
         with editor_lock(catalog, row["id"], "captions", progress_logger(context)):
             result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
-        coverage_error = published_coverage_error(storage, keys, result.frame_count, work)
+        coverage = captions_cover_timeline(storage, keys, result.frame_count, work)
         reach("captions.before_commit")
-        try:  # the commit point: only if no newer approval arrived meanwhile
-            catalog.activate_version(row["id"], version, require_newest=True)
-        except SupersededVersionError as error:
-            raise dg.Failure(description=str(error), allow_retries=False) from error
+        catalog.activate_version(row["id"], version, require_newest=True)  # the commit point, unless superseded
         catalog.set_stage_status(row["id"], "boundaries", "annotate")
     timeline = caption_timeline(
         [(c["start_frame_index"], c["end_frame_index"]) for c in result.captions], result.frame_count
     )
-    yield dg.MaterializeResult(check_results=[dg.AssetCheckResult(
-        check_name="captions_cover_timeline", passed=coverage_error is None,
-        metadata={"problem": coverage_error or "none"},
-    )], metadata={
+    yield dg.MaterializeResult(check_results=[coverage], metadata={
         **video_identity(row), "timeline": dg.MetadataValue.md(timeline), "captions": captions_preview(result.captions),
         "key": result.captions_db_key, "caption_count": result.caption_count,
         "gap_count": result.gap_count, "frame_count": result.frame_count,
@@ -79,16 +73,6 @@ def pinned_extents_key(context: dg.AssetExecutionContext, keys, version: int, co
     if not key.startswith(keys.caption_frame_extents_prefix + f"v{version}_"):
         raise InputError(f"run tag {EXTENTS_KEY_TAG}={key!r} is not an extents database of version {version}")
     return key
-
-
-def published_coverage_error(storage, keys, frame_count: int, work) -> str | None:
-    """Read the published captions.db back and check it partitions the timeline."""
-    rows = read_captions_db(storage.get_file(keys.captions_db, work / "published-captions.db.gz"))
-    try:
-        validate_partition(rows, frame_count)
-    except ValueError as error:
-        return str(error)
-    return None
 
 
 @dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"},

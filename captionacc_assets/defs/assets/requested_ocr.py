@@ -16,6 +16,7 @@ from functools import partial
 import dagster as dg
 
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.defs.assets.captions_check import captions_cover_timeline
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.run_tags import requested_ocr_ids
 from captionacc_assets.defs.sensors.dead_runs import RETRY_OF_TAG
@@ -88,15 +89,10 @@ def materialize_requested_ocr(
     if result.rejected:
         catalog.set_stage_status(video_id, "text", "error", "; ".join(result.rejected.values()))
 
-    from captionacc_assets.defs.assets.captions import published_coverage_error  # the asset's own check
-
     with scratch_dir() as work:
-        coverage_error = published_coverage_error(storage, video_keys(catalog.require_video(video_id)),
-                                                  result.frame_count, work)
-    return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
-        check_name="captions_cover_timeline", passed=coverage_error is None,
-        metadata={"problem": coverage_error or "none"},
-    )], metadata={
+        coverage = captions_cover_timeline(storage, video_keys(catalog.require_video(video_id)),
+                                           result.frame_count, work)
+    return dg.MaterializeResult(check_results=[coverage], metadata={
         "mode": "requested OCR", "key": result.captions_db_key, "requests": ids,
         "requested_by": sorted({r["requested_by"] or "unknown" for r in requests}),
         "answered": dg.MetadataValue.json({str(k): v for k, v in result.answered.items()}),
