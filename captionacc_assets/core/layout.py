@@ -45,20 +45,119 @@ _ANCHOR_STD_BAD = 0.12
 _FULL_SUPPORT_FRAMES = 5
 
 
+PLACEMENTS = ("top", "bottom")
+MAX_ZONES = 2
+
+
 @dataclass(frozen=True)
-class LayoutProposal:
+class CaptionZone:
+    """One place where captions are burned in: its crop region, anchor and how sure we are."""
+
     region: Region
-    anchor: str
-    confidence: float
-    vertical_center: float
-    box_height: float
-    line_count: int
-    box_labels: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
+    anchor: str = "center"
+    """left|center|right: which edge of the captions stays put."""
     anchor_position: float = 0.5
     """x of the anchored edge (left edge, centre or right edge) of the sampled captions."""
+    confidence: float = 0.0
+    vertical_center: float = 0.5
+    box_height: float = 0.05
+    line_count: int = 1
+
+    @property
+    def placement(self) -> str:
+        """"top" when the region's vertical centre is in the upper half of the frame, else "bottom"."""
+        return "top" if (self.region.top + self.region.bottom) / 2 < 0.5 else "bottom"
 
     def as_dict(self) -> dict:
-        """JSON-friendly summary (the per-box labels are counted, not listed)."""
+        """JSON-friendly, precise enough to rebuild the region."""
+        return {
+            "region": [float(v) for v in self.region.as_tuple()],
+            "anchor": self.anchor,
+            "anchor_position": float(self.anchor_position),
+            "confidence": float(self.confidence),
+            "vertical_center": float(self.vertical_center),
+            "box_height": float(self.box_height),
+            "line_count": int(self.line_count),
+            "placement": self.placement,
+        }
+
+
+@dataclass(frozen=True, init=False)
+class LayoutProposal:
+    """The proposed layout: one or two caption zones, the main (strongest) one first, and a
+    predicted in/out label for every OCR box ("in" when it lies inside any zone).
+
+    `region`, `anchor`, `confidence`, ... are zone 0's, so single-zone readers keep working.
+    It can still be built the single-zone way: `LayoutProposal(region=..., anchor=..., ...)`.
+    """
+
+    zones: tuple[CaptionZone, ...]
+    box_labels: dict[tuple[int, int], tuple[str, float]] = field(default_factory=dict)
+
+    def __init__(
+        self,
+        zones: Sequence[CaptionZone] | None = None,
+        box_labels: dict[tuple[int, int], tuple[str, float]] | None = None,
+        *,
+        region: Region | None = None,
+        anchor: str = "center",
+        confidence: float = 0.0,
+        vertical_center: float | None = None,
+        box_height: float = 0.05,
+        line_count: int = 1,
+        anchor_position: float = 0.5,
+    ):
+        if zones is None:
+            if region is None:
+                raise TypeError("LayoutProposal needs zones or a region")
+            zones = (CaptionZone(
+                region=region, anchor=anchor, anchor_position=anchor_position, confidence=confidence,
+                vertical_center=(region.top + region.bottom) / 2 if vertical_center is None else vertical_center,
+                box_height=box_height, line_count=line_count,
+            ),)
+        elif region is not None:
+            raise TypeError("LayoutProposal takes zones or a single zone's fields, not both")
+        zones = tuple(zones)
+        if not 1 <= len(zones) <= MAX_ZONES:
+            raise ValueError(f"a layout has 1 or {MAX_ZONES} caption zones, not {len(zones)}")
+        object.__setattr__(self, "zones", zones)
+        object.__setattr__(self, "box_labels", dict(box_labels or {}))
+
+    @property
+    def main(self) -> CaptionZone:
+        return self.zones[0]
+
+    @property
+    def region(self) -> Region:
+        return self.zones[0].region
+
+    @property
+    def anchor(self) -> str:
+        return self.zones[0].anchor
+
+    @property
+    def anchor_position(self) -> float:
+        return self.zones[0].anchor_position
+
+    @property
+    def confidence(self) -> float:
+        return self.zones[0].confidence
+
+    @property
+    def vertical_center(self) -> float:
+        return self.zones[0].vertical_center
+
+    @property
+    def box_height(self) -> float:
+        return self.zones[0].box_height
+
+    @property
+    def line_count(self) -> int:
+        return self.zones[0].line_count
+
+    def as_dict(self) -> dict:
+        """JSON-friendly summary: zone 0's fields as before (the per-box labels are counted, not
+        listed), plus `zones`, each zone's own dict."""
         labels = [label for label, _ in self.box_labels.values()]
         return {
             "region": list(self.region.as_tuple()),
@@ -70,6 +169,7 @@ class LayoutProposal:
             "line_count": int(self.line_count),
             "in_box_count": labels.count("in"),
             "out_box_count": labels.count("out"),
+            "zones": [zone.as_dict() for zone in self.zones],
         }
 
 

@@ -4,6 +4,10 @@ caption region, for the web editor's layout review (SPEC §2, §3).
 The editor writes `boxes.label` (a person's label), may move the crop region
 (`layout_config.crop_*`, bumping `crop_region_version`) and sets
 `preferences.layout_approved`; the server writes the predictions.
+
+Schema 2 adds `caption_zones`: one row per proposed caption zone (1 or 2; zone 0 is the main
+one). `layout_config` still holds zone 0 exactly as schema 1 did, so a reader of schema 1 keeps
+working. `read_proposed_zones` is the one reader of the proposed zones, for both schemas.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from typing import Any
 from captionacc_assets.core.dbs.sqlite_artifact import (
     database_metadata_sql,
     open_gzip_db,
+    read_metadata,
     write_gzip_db,
     write_metadata,
 )
+from captionacc_assets.core.layout import CaptionZone
 from captionacc_assets.core.ocr.engine import OcrBox
+from captionacc_assets.core.region import Region
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_SQL = database_metadata_sql() + """
 CREATE TABLE boxes (
@@ -59,6 +66,22 @@ CREATE TABLE layout_config (
     CHECK (crop_left < crop_right AND crop_top < crop_bottom)
 );
 
+CREATE TABLE caption_zones (
+    zone INTEGER PRIMARY KEY CHECK (zone IN (0, 1)),
+    crop_left REAL NOT NULL DEFAULT 0 CHECK (crop_left BETWEEN 0 AND 1),
+    crop_top REAL NOT NULL DEFAULT 0 CHECK (crop_top BETWEEN 0 AND 1),
+    crop_right REAL NOT NULL DEFAULT 1 CHECK (crop_right BETWEEN 0 AND 1),
+    crop_bottom REAL NOT NULL DEFAULT 1 CHECK (crop_bottom BETWEEN 0 AND 1),
+    anchor_type TEXT NOT NULL DEFAULT 'center' CHECK (anchor_type IN ('left', 'center', 'right')),
+    anchor_position REAL NOT NULL DEFAULT 0.5,
+    vertical_center REAL NOT NULL DEFAULT 0.5,
+    box_height REAL NOT NULL DEFAULT 0,
+    line_count INTEGER NOT NULL DEFAULT 1,
+    confidence REAL NOT NULL DEFAULT 0,
+    placement TEXT NOT NULL DEFAULT 'bottom' CHECK (placement IN ('top', 'bottom')),
+    CHECK (crop_left < crop_right AND crop_top < crop_bottom)
+);
+
 CREATE TABLE preferences (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     layout_approved INTEGER NOT NULL DEFAULT 0 CHECK (layout_approved IN (0, 1))
@@ -73,6 +96,16 @@ def _anchor_position(proposal: Any) -> float:
         return float(position)
     region = proposal.region
     return {"left": region.left, "right": region.right}.get(proposal.anchor, (region.left + region.right) / 2)
+
+
+def _zones_of(proposal: Any) -> list[CaptionZone]:
+    """The proposal's zones, or its single zone when it only has zone 0's fields."""
+    zones = getattr(proposal, "zones", None)
+    if zones:
+        return list(zones)
+    return [CaptionZone(region=proposal.region, anchor=proposal.anchor, anchor_position=_anchor_position(proposal),
+                        confidence=float(proposal.confidence), vertical_center=float(proposal.vertical_center),
+                        box_height=float(proposal.box_height), line_count=int(proposal.line_count))]
 
 
 def write_layout_db(
@@ -95,6 +128,9 @@ def write_layout_db(
     labels = proposal.box_labels or {}
     person_labels = person_labels or {}
     region = proposal.region
+    zones = _zones_of(proposal)
+    if not 1 <= len(zones) <= 2:
+        raise ValueError(f"a layout has 1 or 2 caption zones, not {len(zones)}")
     rows = []
     for frame_index, boxes in frames:
         for box_index, box in enumerate(boxes):
@@ -119,6 +155,14 @@ def write_layout_db(
              proposal.anchor, _anchor_position(proposal), float(proposal.vertical_center),
              float(proposal.box_height), int(proposal.line_count), float(proposal.confidence)),
         )
+        conn.executemany(
+            "INSERT INTO caption_zones (zone, crop_left, crop_top, crop_right, crop_bottom, anchor_type,"
+            " anchor_position, vertical_center, box_height, line_count, confidence, placement)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(number, *zone.region.as_tuple(), zone.anchor, float(zone.anchor_position),
+              float(zone.vertical_center), float(zone.box_height), int(zone.line_count),
+              float(zone.confidence), zone.placement) for number, zone in enumerate(zones)],
+        )
         conn.execute("INSERT INTO preferences (id, layout_approved) VALUES (1, 0)")
 
     write_gzip_db(dest_gz, SCHEMA_SQL, fill)
@@ -136,6 +180,34 @@ def read_layout_config(src_gz: Path) -> dict:
         approved = conn.execute("SELECT layout_approved FROM preferences WHERE id = 1").fetchone()
         config["layout_approved"] = bool(approved[0]) if approved else False
     return config
+
+
+def _zone_from_row(row: sqlite3.Row) -> CaptionZone:
+    return CaptionZone(
+        region=Region.from_row(row), anchor=row["anchor_type"], anchor_position=float(row["anchor_position"]),
+        confidence=float(row["confidence"]), vertical_center=float(row["vertical_center"]),
+        box_height=float(row["box_height"]), line_count=int(row["line_count"]),
+    )
+
+
+def read_proposed_zones(src_gz: Path) -> list[CaptionZone]:
+    """The proposed caption zones of a layout.db.gz, the main one first: from `caption_zones`
+    (schema 2), or the one zone of `layout_config` (schema 1, written before zones existed).
+    A newer schema than this platform writes is refused rather than misread."""
+    with open_gzip_db(src_gz) as conn:
+        version = int(read_metadata(conn).get("schema_version") or 1)
+        if version > SCHEMA_VERSION:
+            raise ValueError(f"{src_gz} has layout.db schema_version {version}, newer than this platform's "
+                             f"{SCHEMA_VERSION}")
+        has_zones = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'caption_zones'").fetchone()
+        rows = conn.execute("SELECT * FROM caption_zones ORDER BY zone").fetchall() if has_zones else []
+        if not rows:
+            row = conn.execute("SELECT * FROM layout_config WHERE id = 1").fetchone()
+            if row is None:
+                raise ValueError(f"{src_gz} has no layout_config row")
+            rows = [row]
+    return [_zone_from_row(row) for row in rows]
 
 
 @dataclass(frozen=True)
