@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.zones import MAX_ZONES
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _EXT = re.compile(r"[a-z0-9]{1,8}")
@@ -74,6 +75,13 @@ def _version(version: int) -> int:
     return version
 
 
+def _zone_suffix(zone: int) -> str:
+    """'' for zone 0 (the single-zone keys, unchanged), `_zone1` for the second zone (SPEC §3, Zones)."""
+    if isinstance(zone, bool) or not isinstance(zone, int) or not 0 <= zone < MAX_ZONES:
+        raise InputError(f"caption zone {zone!r} must be an integer 0..{MAX_ZONES - 1}")
+    return f"_zone{zone}" if zone else ""
+
+
 def _frame_index(index: int) -> int:
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise InputError(f"frame index {index!r} must be an integer >= 0")
@@ -129,19 +137,21 @@ class VideoKeys:
     def layout_db(self) -> str:
         return f"{self.client_prefix}layout.db.gz"
 
-    def cropped_frames_prefix(self, version: int) -> str:
-        return f"{self.client_prefix}cropped_frames_v{_version(version)}/"
+    def cropped_frames_prefix(self, version: int, zone: int = 0) -> str:
+        """`cropped_frames_v{N}/` for zone 0, `cropped_frames_v{N}_zone1/` for the second zone."""
+        return f"{self.client_prefix}cropped_frames_v{_version(version)}{_zone_suffix(zone)}/"
 
     @property
     def caption_frame_extents_prefix(self) -> str:
         return f"{self.server_prefix}caption_frame_extents/"
 
-    def caption_frame_extents_db(self, version: int, model_hash: str) -> str:
-        """One immutable database per (cropped frames version, model): `v{N}_model-{hash8}.db.gz`."""
+    def caption_frame_extents_db(self, version: int, model_hash: str, zone: int = 0) -> str:
+        """One immutable database per (cropped frames version, zone, model): `v{N}_model-{hash8}.db.gz`
+        for zone 0, `v{N}_zone1_model-{hash8}.db.gz` for the second zone."""
         digest = model_hash.lower() if isinstance(model_hash, str) else model_hash
         if not isinstance(digest, str) or not _HEX.fullmatch(digest):
             raise InputError(f"model hash {model_hash!r} must be at least 8 hexadecimal characters")
-        return f"{self.caption_frame_extents_prefix}v{_version(version)}_model-{digest[:8]}.db.gz"
+        return f"{self.caption_frame_extents_prefix}v{_version(version)}{_zone_suffix(zone)}_model-{digest[:8]}.db.gz"
 
     @property
     def captions_db(self) -> str:

@@ -14,7 +14,7 @@ import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import dagster as dg
 import sqlalchemy as sa
@@ -24,7 +24,8 @@ from sqlalchemy.pool import NullPool
 
 from captionacc_assets.core.errors import EnvironmentFault, InputError, LockHeldError, SupersededVersionError
 from captionacc_assets.core.keys import validate_id, validate_key
-from captionacc_assets.core.region import Region
+from captionacc_assets.core.region import SIDES, Region
+from captionacc_assets.core.zones import SECOND_ZONE_COLUMN_PREFIX, zones_to_row
 from captionacc_assets.settings import resolved
 
 TIERS = ("free", "premium", "enterprise")
@@ -34,6 +35,13 @@ VERSION_STATUSES = ("requested", "processing", "active", "archived", "failed")
 DATABASE_NAMES = ("layout", "captions")
 LOCK_TYPES = ("server", "client")
 OCR_REQUEST_STATUSES = ("requested", "processing", "completed", "error")
+SECOND_ZONE_COLUMNS = tuple(f"{SECOND_ZONE_COLUMN_PREFIX}{side}" for side in SIDES)
+SECOND_ZONE_CHECK = (
+    "(crop2_left IS NULL AND crop2_top IS NULL AND crop2_right IS NULL AND crop2_bottom IS NULL) OR "
+    "(crop2_left IS NOT NULL AND crop2_top IS NOT NULL AND crop2_right IS NOT NULL AND crop2_bottom IS NOT NULL "
+    "AND crop2_left >= 0 AND crop2_top >= 0 AND crop2_right <= 1 AND crop2_bottom <= 1 "
+    "AND crop2_left < crop2_right AND crop2_top < crop2_bottom)"
+)
 LOCK_EXPIRY_MINUTES = 30
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -132,6 +140,8 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
         sa.Column("requested_by", sa.Text),
         sa.Column("requested_at", UtcDateTime, nullable=False),
         sa.Column("activated_at", UtcDateTime),
+        # A second caption zone (migrations/003): NULL for a one-zone approval.
+        *[sa.Column(column, sa.Float) for column in SECOND_ZONE_COLUMNS],
         sa.UniqueConstraint("video_id", "version", name="uq_cropped_frames_versions_video_version"),
         _one_of("status", VERSION_STATUSES, "cropped_frames_versions"),
         sa.CheckConstraint("version >= 1", name="ck_cropped_frames_versions_version"),
@@ -140,6 +150,7 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
             "AND crop_left < crop_right AND crop_top < crop_bottom",
             name="ck_cropped_frames_versions_region",
         ),
+        sa.CheckConstraint(SECOND_ZONE_CHECK, name="ck_cropped_frames_versions_second_zone"),
         # At most one active version per video, guarded by the database itself.
         sa.Index(
             "ux_cropped_frames_versions_one_active", "video_id", unique=True,
@@ -307,6 +318,16 @@ class CatalogResource(dg.ConfigurableResource):
             if self.db_schema and conn.dialect.name == "postgresql":
                 conn.execute(sa.schema.CreateSchema(self.db_schema, if_not_exists=True))
             self.tables.metadata.create_all(conn, checkfirst=True)
+            if conn.dialect.name == "sqlite":
+                self._add_second_zone_columns(conn)
+
+    def _add_second_zone_columns(self, conn: Connection) -> None:
+        """An embedded catalog made before zones existed gains their columns (migrations/003 on Postgres)."""
+        present = {c["name"] for c in sa.inspect(conn).get_columns("cropped_frames_versions")}
+        for column in SECOND_ZONE_COLUMNS:
+            if column not in present:  # the check goes on the last column, once all four exist
+                check = f" CHECK ({SECOND_ZONE_CHECK})" if column == SECOND_ZONE_COLUMNS[-1] else ""
+                conn.execute(sa.text(f"ALTER TABLE cropped_frames_versions ADD COLUMN {column} FLOAT{check}"))
 
     def check_schema(self) -> None:
         """Fail at start, saying what to do, when the catalog tables are absent (migration not applied)."""
@@ -314,10 +335,13 @@ class CatalogResource(dg.ConfigurableResource):
             inspector = sa.inspect(conn)
             missing = [t.name for t in self.tables.metadata.sorted_tables
                        if not inspector.has_table(t.name, schema=self.db_schema)]
+            if "cropped_frames_versions" not in missing:
+                present = {c["name"] for c in inspector.get_columns("cropped_frames_versions", schema=self.db_schema)}
+                missing += [f"cropped_frames_versions.{c}" for c in SECOND_ZONE_COLUMNS if c not in present]
         if missing:
             where = f"schema {self.db_schema!r}" if self.db_schema else "the catalog database"
             raise EnvironmentFault(
-                f"catalog tables {missing} are missing from {where}: apply "
+                f"catalog tables or columns {missing} are missing from {where}: apply "
                 "migrations/001_captionacc_schema.sql and each later migrations/0*.sql, in order, with psql (see README, Production)"
             )
 
@@ -452,11 +476,13 @@ class CatalogResource(dg.ConfigurableResource):
             return [_row(r) for r in conn.execute(query)]
 
     # -- cropped frames versions ---------------------------------------------------------------
-    def request_cropped_frames_version(self, video_id: str, region: Region, requested_by: str | None) -> dict:
-        """Record a layout approval: version max+1 of the video, status `requested`."""
+    def request_cropped_frames_version(
+        self, video_id: str, region: Region | Sequence[Region], requested_by: str | None,
+    ) -> dict:
+        """Record a layout approval of one or two caption zones: version max+1 of the video, status
+        `requested`, in one INSERT (a reader never sees half an approval)."""
         validate_id(video_id, "video id")
-        if not isinstance(region, Region):
-            raise InputError(f"crop region {region!r} must be a Region")
+        columns = zones_to_row([region] if isinstance(region, Region) else list(region))
         v, cfv = self.tables.videos, self.tables.cropped_frames_versions
         with self._write() as conn:
             # FOR UPDATE serializes approvals of one video on Postgres; SQLite holds its write lock already.
@@ -466,7 +492,7 @@ class CatalogResource(dg.ConfigurableResource):
             latest = conn.execute(sa.select(sa.func.max(cfv.c.version)).where(cfv.c.video_id == video_id)).scalar()
             version = (latest or 0) + 1
             conn.execute(cfv.insert().values(
-                video_id=video_id, version=version, **region.to_row(), status="requested",
+                video_id=video_id, version=version, **columns, status="requested",
                 requested_by=requested_by, requested_at=utc_now(),
             ))
             return _row(conn.execute(

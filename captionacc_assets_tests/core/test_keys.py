@@ -21,6 +21,13 @@ def test_layout_strings_are_exactly_the_spec():
         KEYS.caption_frame_extents_db(2, "ABCDEF0123456789")
         == "acme/server/videos/v1/caption_frame_extents/v2_model-abcdef01.db.gz"
     )
+    # A second caption zone has its own frames and extents; zone 0 keeps the single-zone keys.
+    assert KEYS.cropped_frames_prefix(3, zone=0) == KEYS.cropped_frames_prefix(3)
+    assert KEYS.cropped_frames_prefix(3, zone=1) == "acme/client/videos/v1/cropped_frames_v3_zone1/"
+    assert (
+        KEYS.caption_frame_extents_db(2, "ABCDEF0123456789", zone=1)
+        == "acme/server/videos/v1/caption_frame_extents/v2_zone1_model-abcdef01.db.gz"
+    )
     assert KEYS.captions_db == "acme/client/videos/v1/captions.db.gz"
     assert [KEYS.export(f) for f in ("srt", "vtt", "json")] == [
         "acme/client/videos/v1/exports/captions.srt",
@@ -61,6 +68,8 @@ def test_video_keys_validate_their_ids():
     lambda: KEYS.cropped_frames_prefix(0), lambda: KEYS.cropped_frames_prefix("1"),
     lambda: KEYS.caption_frame_extents_db(1, "abc"), lambda: KEYS.caption_frame_extents_db(1, "zzzzzzzz"),
     lambda: KEYS.caption_frame_extents_db(0, "abcdef01"), lambda: KEYS.export("txt"),
+    lambda: KEYS.cropped_frames_prefix(1, zone=2), lambda: KEYS.cropped_frames_prefix(1, zone=-1),
+    lambda: KEYS.caption_frame_extents_db(1, "abcdef01", zone=True),
 ])
 def test_bad_key_parts_are_rejected(call):
     with pytest.raises(InputError):

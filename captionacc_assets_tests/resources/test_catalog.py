@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from captionacc_assets.core.errors import InputError, LockHeldError, SupersededVersionError
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets_tests.servers import postgres_server
 
@@ -88,8 +89,9 @@ def test_migration_matches_the_declared_tables(postgres):
     CatalogResource(url=postgres.url(declared_db), db_schema="captionacc").ensure_schema()
     try:
         expected, actual = _describe(declared, "captionacc"), _describe(migrated, "captionacc")
-        assert [m.name for m in MIGRATIONS] == ["001_captionacc_schema.sql", "002_caption_ocr_requests.sql"]
-        assert len(actual["columns"]) == 3 + 18 + 11 + 6 + 11  # tenants, videos, versions, locks, OCR requests
+        assert [m.name for m in MIGRATIONS] == ["001_captionacc_schema.sql", "002_caption_ocr_requests.sql",
+                                             "003_second_caption_zone.sql"]
+        assert len(actual["columns"]) == 3 + 18 + 15 + 6 + 11  # tenants, videos, versions, locks, OCR requests
         assert expected == actual
     finally:
         migrated.dispose()
@@ -265,6 +267,42 @@ def test_versions_number_per_video(catalog):
         catalog.request_cropped_frames_version("zz", REGION, "alice")
 
 
+def test_an_approval_holds_one_or_two_zones_in_one_row(catalog):
+    upload(catalog)
+    top = Region(0.1, 0.02, 0.9, 0.16)
+    one = catalog.request_cropped_frames_version("v1", REGION, "alice")
+    two = catalog.request_cropped_frames_version("v1", [REGION, top], "alice")
+    assert zones_from_row(one) == (REGION,) and one["crop2_left"] is None
+    assert zones_from_row(two) == (REGION, top)
+    assert zones_from_row(catalog.latest_cropped_frames_version("v1")) == (REGION, top)
+    for bad, message in (([REGION, top, Region(0.4, 0.4, 0.6, 0.5)], "at most 2"),
+                         ([REGION, Region(0.1, 0.7, 0.9, 0.9)], "overlap"), ([], "at least one")):
+        with pytest.raises(InputError, match=message):
+            catalog.request_cropped_frames_version("v1", bad, "alice")
+    assert catalog.latest_cropped_frames_version("v1")["version"] == 2  # nothing stored for a bad approval
+    cfv = catalog.tables.cropped_frames_versions
+    with pytest.raises(sa.exc.IntegrityError):  # the database itself refuses half a zone
+        execute(catalog, cfv.update().where(cfv.c.version == 1).values(crop2_left=0.1))
+
+
+def test_an_embedded_catalog_from_before_zones_gains_their_columns(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    old = CatalogResource(url=url)
+    with old.engine().begin() as conn:  # the table as it was before migrations/003
+        table = old.tables.cropped_frames_versions
+        kept = [c.copy() for c in table.columns if not c.name.startswith("crop2_")]
+        legacy = sa.Table(table.name, sa.MetaData(), *kept)
+        old.tables.metadata.create_all(conn, tables=[t for t in old.tables.metadata.sorted_tables
+                                                     if t.name != table.name])
+        legacy.create(conn)
+    upload(old)
+    catalog = CatalogResource(url=url)
+    catalog.ensure_schema()
+    row = catalog.request_cropped_frames_version("v1", [REGION, Region(0.1, 0.0, 0.9, 0.2)], "alice")
+    assert zones_from_row(row)[1] == Region(0.1, 0.0, 0.9, 0.2)
+    catalog.check_schema()
+
+
 def test_concurrent_approvals_get_distinct_versions(catalog):
     upload(catalog)
     versions, barrier = [], threading.Barrier(8)
@@ -420,6 +458,12 @@ def test_a_catalog_without_its_migration_fails_at_start_saying_so(postgres):
     catalog = CatalogResource(url=postgres.url(postgres.create_database("empty")), db_schema="captionacc")
     with pytest.raises(RuntimeError, match="001_captionacc_schema.sql"):
         catalog.check_schema()
+    database = postgres.create_database("before_zones")
+    for migration in MIGRATIONS[:2]:
+        postgres.psql("-f", str(migration), database=database)
+    before_zones = CatalogResource(url=postgres.url(database), db_schema="captionacc")
+    with pytest.raises(RuntimeError, match=r"cropped_frames_versions\.crop2_left.*0\*\.sql"):
+        before_zones.check_schema()
     migrated = CatalogResource(url=postgres.url(migrated_database(postgres)), db_schema="captionacc")
     migrated.check_schema()
     migrated.upsert_tenant("acme", tier="premium")
@@ -460,7 +504,7 @@ def test_a_catalog_missing_a_later_migration_names_the_missing_table(postgres):
     database = postgres.create_database("only_001")
     postgres.psql("-f", str(MIGRATIONS[0]), database=database)
     catalog = CatalogResource(url=postgres.url(database), db_schema="captionacc")
-    with pytest.raises(RuntimeError, match=r"\['caption_ocr_requests'\]"):
+    with pytest.raises(RuntimeError, match=r"\['caption_ocr_requests', 'cropped_frames_versions.crop2_left'"):
         catalog.check_schema()
 
 
