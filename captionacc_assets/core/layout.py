@@ -8,11 +8,21 @@ centre + height), score each row on how many frames it appears in, how much its 
 varies, how consistent its anchor is and where it sits (bottom, then top), take the
 best row, merge an adjacent second line into it, and pad it into a generous crop
 region, since captions not yet seen may be taller or wider than the sampled ones.
+
+Some videos have captions in two places (bilingual releases, dialogue at the bottom and signs
+at the top, cues moved to the top while something is shown at the bottom). A second zone is
+proposed only on the other half of the frame, from a row with its own evidence of captions:
+clearly different texts in at least two sampled frames (a logo or channel bug reads the same
+every time), a caption-like line height, a steady anchor near the top or bottom edge, and
+confident reads (scene clutter reads weakly and at random places). Full frames are sampled
+sparsely, so a second zone may be seen in only two or three of them; a row accepted as a
+second zone is not a rival of the main zone and does not lower its confidence.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Sequence
 
 import numpy as np
@@ -43,6 +53,18 @@ _ANCHOR_STD_GOOD = 0.02
 _ANCHOR_STD_BAD = 0.12
 # This many frames agreeing is enough for full support.
 _FULL_SUPPORT_FRAMES = 5
+# A second zone: its row's centre this near the top or bottom edge (fraction of the height)...
+_SECOND_ZONE_EDGE = 0.35
+# ...its line height a caption's (fraction of the frame height)...
+_SECOND_ZONE_HEIGHT = (0.02, 0.2)
+# ...texts this different (difflib ratio below it) count as two captions, not two reads of one...
+_DIFFERENT_TEXT_RATIO = 0.5
+# ...its anchor at least this steady (stdev of the anchored edge, fraction of the width)...
+_SECOND_ZONE_ANCHOR_STD = 0.06
+# ...and its boxes read at least this confidently on average.
+_SECOND_ZONE_MIN_CONFIDENCE = 0.8
+# Evidence (frames seen + clearly different texts) for full support of a second zone.
+_SECOND_ZONE_FULL_EVIDENCE = 5
 
 
 PLACEMENTS = ("top", "bottom")
@@ -210,6 +232,7 @@ class _Boxes:
         self.cy = (self.top + self.bottom) / 2
         self.h = self.bottom - self.top
         self.text = [normalize_caption_text(b.text) for b in self.boxes]
+        self.conf = np.array([b.confidence for b in self.boxes], dtype=np.float64)
 
     def __len__(self) -> int:
         return len(self.boxes)
@@ -394,13 +417,21 @@ def _region(b: _Boxes, members: np.ndarray, anchor: str, anchor_position: float,
     return Region(max(0.0, left), top, min(1.0, right), bottom)
 
 
-def _label_boxes(b: _Boxes, region: Region, band_members: set[int]) -> dict[tuple[int, int], tuple[str, float]]:
+def _label_boxes(b: _Boxes, regions: Sequence[Region],
+                 band_members: set[int]) -> dict[tuple[int, int], tuple[str, float]]:
+    """"in" for a box at least half inside any zone's region, else "out"; the label's confidence
+    from the region it is most inside (the main zone's on a tie)."""
     labels = {}
     for i, key in enumerate(b.keys):
         w = b.right[i] - b.left[i]
-        ix = max(0.0, min(b.right[i], region.right) - max(b.left[i], region.left))
-        iy = max(0.0, min(b.bottom[i], region.bottom) - max(b.top[i], region.top))
-        inside = (ix * iy) / (w * b.h[i])
+        best = None
+        for candidate in regions:
+            ix = max(0.0, min(b.right[i], candidate.right) - max(b.left[i], candidate.left))
+            iy = max(0.0, min(b.bottom[i], candidate.bottom) - max(b.top[i], candidate.top))
+            share = (ix * iy) / (w * b.h[i])
+            if best is None or share > best[0]:
+                best = (share, candidate)
+        inside, region = best
         if inside >= 0.5:
             confidence = 0.6 + 0.4 * inside if i in band_members else 0.5 + 0.2 * inside
             labels[key] = ("in", round(float(confidence), 3))
@@ -441,8 +472,10 @@ def infer_layout(frames: Sequence[tuple[int, Sequence[OcrBox]]]) -> LayoutPropos
     height = float(np.median(b.h[main.members]))
     region = _region(b, members, main.anchor, main.anchor_position, height)
 
+    second = _second_zone(b, band, region, candidates, frame_count)
+    second_band = second[0] if second else []
     frames_seen = len(set().union(*(r.frames for r in band)))
-    rivals = [r.score for r in candidates if not any(r is x for x in band)]
+    rivals = [r.score for r in candidates if not any(r is x for x in band) and not any(r is x for x in second_band)]
     dominance = 1.0 - 0.5 * (rivals[0] / main.score) ** 2 if rivals else 1.0
     confidence = (
         min(1.0, frames_seen / _FULL_SUPPORT_FRAMES)
@@ -453,13 +486,129 @@ def infer_layout(frames: Sequence[tuple[int, Sequence[OcrBox]]]) -> LayoutPropos
     if frames_seen < 2:
         confidence = min(confidence, 0.3)
 
-    return LayoutProposal(
+    zones = [CaptionZone(
         region=region,
         anchor=main.anchor,
+        anchor_position=float(main.anchor_position),
         confidence=float(np.clip(confidence, 0.0, 1.0)),
         vertical_center=(float(b.top[members].min()) + float(b.bottom[members].max())) / 2,
         box_height=height,
         line_count=_line_count(b, members),
-        box_labels=_label_boxes(b, region, {int(i) for i in members}),
-        anchor_position=float(main.anchor_position),
+    )]
+    in_band = {int(i) for i in members}
+    if second:
+        zones.append(second[1])
+        in_band |= {int(i) for r in second_band for i in r.members}
+    return LayoutProposal(
+        zones=tuple(zones),
+        box_labels=_label_boxes(b, [zone.region for zone in zones], in_band),
     )
+
+
+def _same_text(a: str, b: str) -> bool:
+    """Two reads of one text (a logo read "CA TV" and "CATV", or "CAIV"), not two captions."""
+    a, b = "".join(a.split()).casefold(), "".join(b.split()).casefold()
+    return a == b or SequenceMatcher(None, a, b).ratio() >= _DIFFERENT_TEXT_RATIO
+
+
+def _text_groups(texts: Sequence[str]) -> list[int]:
+    """Sizes of the groups of texts that read as one text (greedy, first text of a group leads it)."""
+    leaders: list[str] = []
+    sizes: list[int] = []
+    for text in texts:
+        for k, leader in enumerate(leaders):
+            if _same_text(leader, text):
+                sizes[k] += 1
+                break
+        else:
+            leaders.append(text)
+            sizes.append(1)
+    return sizes
+
+
+def _second_zone_evidence(b: _Boxes, row: _Row) -> int | None:
+    """Frames seen + clearly different texts of a row that reads as a second caption zone, or None.
+
+    Captions change: at least two clearly different texts, and no text in more than half of the
+    frames (more than two) the row is seen in; a logo or channel bug reads the same every time.
+    """
+    extents = b.per_frame_extents(row.members)
+    texts = [e[2] for e in extents.values()]
+    n = len(texts)
+    if n < 2 or not _SECOND_ZONE_HEIGHT[0] <= row.height <= _SECOND_ZONE_HEIGHT[1]:
+        return None
+    if not (row.center <= _SECOND_ZONE_EDGE or row.center >= 1 - _SECOND_ZONE_EDGE):
+        return None
+    if row.anchor_std > _SECOND_ZONE_ANCHOR_STD:
+        return None
+    if float(np.mean(b.conf[row.members])) < _SECOND_ZONE_MIN_CONFIDENCE:
+        return None
+    if np.mean([len("".join(t.split())) for t in texts]) < 2:
+        return None  # single letters: shapes of the picture read as text
+    groups = _text_groups(texts)
+    if len(groups) < 2 or max(groups) > max(2, n // 2):
+        return None
+    return n + len(groups)
+
+
+def _second_zone(b: _Boxes, band: list[_Row], main_region: Region, candidates: list[_Row],
+                 frame_count: int) -> tuple[list[_Row], CaptionZone] | None:
+    """The best row on the other half of the frame that reads as a caption zone of its own, with
+    the lines merged into it, as (its rows, its zone); None when no row has the evidence."""
+    main_top = main_region.top
+    main_bottom = main_region.bottom
+    main_is_top = (main_top + main_bottom) / 2 < 0.5
+    qualified = []
+    for row in candidates:
+        if any(row is r for r in band) or (row.center < 0.5) == main_is_top:
+            continue
+        row_top, row_bottom = float(b.top[row.members].min()), float(b.bottom[row.members].max())
+        if row_bottom > main_top and row_top < main_bottom:
+            continue  # overlaps the main zone's region: its rows, not another zone
+        evidence = _second_zone_evidence(b, row)
+        if evidence is not None:
+            qualified.append((row, evidence))
+    if not qualified:
+        return None
+    row, evidence = max(qualified, key=lambda item: item[0].score)
+    others = [r for r in candidates if not any(r is x for x in band)]
+    zone_band = _merge_adjacent_lines(b, [row], [r for r in others if not _overlaps(b, r, main_region)])
+    members = np.concatenate([r.members for r in zone_band])
+    height = float(np.median(b.h[row.members]))
+    region = _region(b, members, row.anchor, row.anchor_position, height)
+    region = _clear_of(region, main_region, main_is_top)
+    if region is None:
+        return None
+    rivals = [r.score for r, _ in qualified if not any(r is x for x in zone_band)]
+    dominance = 1.0 - 0.5 * (rivals[0] / row.score) ** 2 if rivals and row.score > 0 else 1.0
+    confidence = (
+        min(1.0, evidence / _SECOND_ZONE_FULL_EVIDENCE)
+        * _consistency(row.anchor_std)
+        * (0.5 + 0.5 * min(1.0, row.variety / 0.5))
+        * max(0.0, dominance)
+    )
+    zone = CaptionZone(
+        region=region, anchor=row.anchor, anchor_position=float(row.anchor_position),
+        confidence=float(np.clip(confidence, 0.0, 1.0)),
+        vertical_center=(float(b.top[members].min()) + float(b.bottom[members].max())) / 2,
+        box_height=height, line_count=_line_count(b, members),
+    )
+    return zone_band, zone
+
+
+def _overlaps(b: _Boxes, row: _Row, region: Region) -> bool:
+    row_top, row_bottom = float(b.top[row.members].min()), float(b.bottom[row.members].max())
+    return row_bottom > region.top and row_top < region.bottom
+
+
+def _clear_of(region: Region, main: Region, main_is_top: bool) -> Region | None:
+    """The second zone's region cut back so it does not overlap the main zone's (crops of one
+    version never overlap); None if nothing is left."""
+    gap = 0.005
+    if main_is_top:
+        top, bottom = max(region.top, main.bottom + gap), region.bottom
+    else:
+        top, bottom = region.top, min(region.bottom, main.top - gap)
+    if bottom - top < 0.01:
+        return None
+    return Region(region.left, top, region.right, bottom)
