@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from captionacc_assets.core.dbs.captions_db import CaptionRow, validate_partition
+from captionacc_assets.core.dbs.captions_db import CaptionRow, rows_by_zone, validate_partition
 
 
 def is_peoples(row: CaptionRow) -> bool:
@@ -62,8 +62,23 @@ def _merge_gaps(rows: list[tuple[CaptionRow, bool]]) -> list[CaptionRow]:
 
 
 def keep_peoples_captions(previous: Sequence[CaptionRow], predicted: Sequence[CaptionRow], n: int) -> MergedCaptions:
-    """`predicted` (a partition of [0, n)) with every person's row of `previous` laid over it."""
+    """`predicted` (each zone a partition of [0, n)) with every person's row of `previous` laid
+    over it, zone by zone. A zone the new prediction lacks keeps its people's rows, with gaps around."""
     validate_partition(predicted, n)
+    new_zones, old_zones = rows_by_zone(predicted), rows_by_zone(previous)
+    rows: list[CaptionRow] = []
+    totals = [0, 0, 0, 0]
+    for zone in sorted(set(new_zones) | {z for z, old in old_zones.items() if any(map(is_peoples, old))}):
+        zone_predicted = new_zones.get(zone) or [CaptionRow(0, n - 1, "gap", zone=zone)]
+        merged = _keep_in_zone(old_zones.get(zone, []), zone_predicted, n)
+        rows += [replace(row, zone=zone) for row in merged.rows]
+        totals = [a + b for a, b in zip(totals, (merged.kept_confirmed, merged.kept_typed,
+                                                 merged.clipped_predictions, merged.dropped_predictions))]
+    validate_partition(rows, n)
+    return MergedCaptions(rows, *totals)
+
+
+def _keep_in_zone(previous: Sequence[CaptionRow], predicted: Sequence[CaptionRow], n: int) -> MergedCaptions:
     people = [
         replace(row, end_frame_index=min(row.end_frame_index, n - 1))
         for row in sorted(previous, key=lambda r: r.start_frame_index)
@@ -78,6 +93,5 @@ def keep_peoples_captions(previous: Sequence[CaptionRow], predicted: Sequence[Ca
         cursor = person.end_frame_index + 1
     rows += [(r, False) for r in _fill(predicted, cursor, n - 1, counts)]
     result = _merge_gaps(rows)
-    validate_partition(result, n)
     confirmed = sum(1 for row in people if row.state == "confirmed")
     return MergedCaptions(result, confirmed, len(people) - confirmed, counts["clipped"], counts["dropped"])

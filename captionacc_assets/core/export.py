@@ -2,6 +2,9 @@
 
 A caption's frames are inclusive, so it runs from `start / 10` s to `(end + 1) / 10` s.
 All three formats take their times from `caption_times`, so they cannot disagree.
+The zones of a two-zone video are merged in time order; a cue of a top zone is placed at
+the top where the format can say so (SRT `{\an8}`, which common players honour; WebVTT
+`line:0`). JSON carries every cue's zone. A one-zone video's cues carry no placement.
 """
 
 from __future__ import annotations
@@ -18,25 +21,34 @@ from captionacc_assets.core.index_space import INDEX_RATE_HZ
 _MS_PER_INDEX = 1000 // INDEX_RATE_HZ
 
 
+SRT_TOP = "{\\an8}"
+VTT_TOP = " line:0"
+
+
 @dataclass(frozen=True)
 class TimedCaption:
     start_frame_index: int
     end_frame_index: int  # inclusive
     text: str
+    zone: int = 0
+    placement: str = ""  # "top" | "bottom" for a video of two zones; "" for one zone
 
 
-def captions_for_export(rows: Iterable) -> list[TimedCaption]:
-    """Non-gap rows with text, in time order. A person's `text` wins over `caption_ocr`;
-    a person's empty text means "no caption here" and drops the row."""
+def captions_for_export(rows: Iterable, placements: dict[int, str] | None = None) -> list[TimedCaption]:
+    """Non-gap rows with text, all zones merged in time order. A person's `text` wins over
+    `caption_ocr`; a person's empty text means "no caption here" and drops the row.
+    `placements` (zone -> top|bottom) is given for a video of two zones."""
     captions = []
     for row in rows:
         if row.state == "gap":
             continue
         text = row.text if getattr(row, "text", None) is not None else row.caption_ocr
         text = _clean_lines(text or "")
+        zone = getattr(row, "zone", 0)
         if text:
-            captions.append(TimedCaption(row.start_frame_index, row.end_frame_index, text))
-    return sorted(captions, key=lambda c: (c.start_frame_index, c.end_frame_index))
+            captions.append(TimedCaption(row.start_frame_index, row.end_frame_index, text, zone,
+                                         (placements or {}).get(zone, "")))
+    return sorted(captions, key=lambda c: (c.start_frame_index, c.end_frame_index, c.zone))
 
 
 def _clean_lines(text: str) -> str:
@@ -57,7 +69,8 @@ def to_srt(captions: Sequence[TimedCaption]) -> str:
     subtitles = []
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
-        subtitles.append(srt.Subtitle(index=index, start=start, end=end, content=caption.text))
+        content = SRT_TOP + caption.text if caption.placement == "top" else caption.text
+        subtitles.append(srt.Subtitle(index=index, start=start, end=end, content=content))
     return srt.compose(subtitles, reindex=False)
 
 
@@ -81,14 +94,16 @@ def to_vtt(captions: Sequence[TimedCaption], *, made_from: dict | None = None) -
         blocks.append("NOTE made from " + ", ".join(f"{k}={v}" for k, v in made_from.items()) + "\n")
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
-        blocks.append(f"{index}\n{_vtt_timestamp(start)} --> {_vtt_timestamp(end)}\n{_vtt_escape(caption.text)}\n")
+        settings = VTT_TOP if caption.placement == "top" else ""
+        blocks.append(f"{index}\n{_vtt_timestamp(start)} --> {_vtt_timestamp(end)}{settings}\n"
+                      f"{_vtt_escape(caption.text)}\n")
     return "\n".join(blocks)
 
 
 def to_json(captions: Sequence[TimedCaption], *, video_id: str | None = None, made_from: dict | None = None) -> str:
     """`{"video_id", "frame_rate_hz", "made_from", "captions": [{index, start_frame_index,
-    end_frame_index, start_seconds, end_seconds, text}]}`; `made_from` names the cropped
-    frames version and extents database the captions came from."""
+    end_frame_index, start_seconds, end_seconds, text, zone[, placement]}]}`; `made_from` names
+    the cropped frames version and extents databases the captions came from."""
     items = []
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
@@ -99,6 +114,8 @@ def to_json(captions: Sequence[TimedCaption], *, video_id: str | None = None, ma
             "start_seconds": start.total_seconds(),
             "end_seconds": end.total_seconds(),
             "text": caption.text,
+            "zone": caption.zone,
+            **({"placement": caption.placement} if caption.placement else {}),
         })
     payload = {"video_id": video_id, "frame_rate_hz": INDEX_RATE_HZ, "made_from": made_from or {}, "captions": items}
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"

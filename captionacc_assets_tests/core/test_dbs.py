@@ -16,6 +16,7 @@ from captionacc_assets.core.dbs.captions_db import (
 from captionacc_assets.core.dbs.extents_db import EXTENTS_LABELS, read_extents_db, write_extents_db
 from captionacc_assets.core.dbs.layout_db import read_layout_config, write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import read_raw_ocr_db, write_raw_ocr_db
+from captionacc_assets.core.dbs.stored_captions import read_stored_captions
 from captionacc_assets.core.dbs.sqlite_artifact import (
     assert_not_null_columns_have_defaults,
     open_gzip_db,
@@ -296,3 +297,37 @@ def test_open_gzip_db_rejects_files_that_are_not_gzipped_sqlite(tmp_path):
     with pytest.raises(ValueError, match="not a gzip'd SQLite"):
         with open_gzip_db(not_sqlite):
             pass
+
+
+def test_captions_db_holds_each_zone_s_own_partition_and_reads_a_schema_2_file_as_zone_0(tmp_path):
+    n = 30
+    rows = [CaptionRow(0, 9, "predicted", caption_ocr="bottom"), CaptionRow(10, 29, "gap"),
+            CaptionRow(0, 4, "gap", zone=1), CaptionRow(5, 24, "predicted", caption_ocr="top", zone=1),
+            CaptionRow(25, 29, "gap", zone=1)]
+    zones = (captions_db.ZoneProvenance(0, "bottom", (0.1, 0.8, 0.9, 0.95), "k0"),
+             captions_db.ZoneProvenance(1, "top", (0.1, 0.02, 0.9, 0.15), "k1"))
+    path = tmp_path / "captions.db.gz"
+    write_captions_db(path, rows, frame_count=n, provenance=captions_db.CaptionsProvenance(2, "k0", zones))
+    assert read_captions_db(path) == rows
+    made_from = captions_db.read_captions_provenance(path)
+    assert made_from.zones == zones and made_from.placements() == {0: "bottom", 1: "top"}
+    with pytest.raises(ValueError, match=r"zone 1: indices \[25, 29\] are not covered"):
+        validate_partition(rows[:-1], n)
+    with pytest.raises(ValueError, match="zone 2"):
+        validate_partition(rows + [CaptionRow(0, 29, "gap", zone=2)], n)
+    # A schema 2 file (no zone column, no zones metadata), as published before zones existed.
+    old = tmp_path / "old.db.gz"
+    schema_2 = captions_db.SCHEMA_SQL.replace(
+        "    zone INTEGER NOT NULL DEFAULT 0 CHECK (zone IN (0, 1)),\n", "").replace(
+        ", zones TEXT NOT NULL DEFAULT '[]'", "")
+    assert "zone" not in schema_2
+
+    def fill(conn):
+        conn.execute("INSERT INTO database_metadata (id, schema_version, frame_count, cropped_frames_version,"
+                     " caption_frame_extents_key) VALUES (1, 2, 10, 1, 'key')")
+        conn.execute("INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state,"
+                     " caption_ocr) VALUES (0, 9, 'predicted', 'old')")
+    write_gzip_db(old, schema_2, fill)
+    assert read_captions_db(old) == [CaptionRow(0, 9, "predicted", caption_ocr="old")]
+    assert captions_db.read_captions_provenance(old).placements() == {0: "bottom"}
+    assert read_stored_captions(old).rows[0].zone == 0

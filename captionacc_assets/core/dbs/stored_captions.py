@@ -15,7 +15,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from captionacc_assets.core.dbs.captions_db import SCHEMA_VERSION, CaptionRow, validate_partition
+from captionacc_assets.core.dbs.captions_db import (
+    SCHEMA_VERSION, CaptionRow, row_from_record, select_rows_sql, validate_partition,
+)
 from captionacc_assets.core.dbs.sqlite_artifact import edit_gzip_db, open_gzip_db, read_metadata
 from captionacc_assets.core.errors import InputError
 
@@ -36,7 +38,7 @@ class StoredCaption:
 
 @dataclass(frozen=True)
 class StoredCaptions:
-    captions: list[StoredCaption]  # by start frame
+    captions: list[StoredCaption]  # by zone, then start frame
     metadata: dict
     frame_count: int
     sha256: str  # of the stored .db.gz bytes: what "unchanged since read" means
@@ -83,26 +85,15 @@ def read_stored_captions(src_gz: Path, what: str = "captions.db") -> StoredCapti
                     f"{what} has schema_version {version}, newer than the {SCHEMA_VERSION} this platform "
                     f"writes: upgrade the platform (a newer editor wrote it); nothing was changed"
                 )
-            records = conn.execute(
-                "SELECT id, start_frame_index, end_frame_index, caption_frame_extents_state,"
-                " caption_frame_extents_confidence, caption_ocr, caption_ocr_confidence, caption_ocr_status,"
-                " caption_ocr_error, text FROM captions ORDER BY start_frame_index, end_frame_index, id"
-            ).fetchall()
+            records = conn.execute(select_rows_sql(conn)).fetchall()
+            captions = [StoredCaption(r["id"], row_from_record(r)) for r in records]
     except sqlite3.DatabaseError as error:
         raise InputError(f"{what} is corrupt ({error}): restore it from a backup; nothing was changed") from None
     except ValueError as error:
         if isinstance(error, InputError):
             raise
         raise InputError(f"{what} is corrupt ({error}): restore it from a backup; nothing was changed") from None
-    captions = [
-        StoredCaption(r["id"], CaptionRow(
-            start_frame_index=r["start_frame_index"], end_frame_index=r["end_frame_index"],
-            state=r["caption_frame_extents_state"], confidence=r["caption_frame_extents_confidence"] or 0.0,
-            caption_ocr=r["caption_ocr"], caption_ocr_confidence=r["caption_ocr_confidence"],
-            caption_ocr_status=r["caption_ocr_status"], caption_ocr_error=r["caption_ocr_error"], text=r["text"],
-        ))
-        for r in records
-    ]
+
     frame_count = int(metadata.get("frame_count") or 0)
     try:
         validate_partition([c.row for c in captions], frame_count)
