@@ -12,7 +12,8 @@ by one character. Two videos have no captions at all, one of them with on-screen
 that is not a caption (a corner logo and a sign): the right answer for both is nothing.
 
 Sizes: "ci" (3 small videos, about 30 s in all), "full" (32 videos, over 10 minutes),
-or any number of full-style videos.
+"zones" (8 videos with captions in two places, or a static text at the top that is not
+captions), or any number of full-style videos.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import numpy as np
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.synthetic import backgrounds, captions_render, generate, libass_render, video_spec
+from captionacc_assets.core.index_space import full_frame_indices
+from captionacc_assets.jobs.extract_frames_and_ocr import MIN_LAYOUT_FRAMES
 from captionacc_assets.synthetic.captions_render import OUTLINE_WIDTH, font_size_px
 from captionacc_assets.synthetic.fonts import load_font
 from captionacc_assets.synthetic.generate import write_truth_srt, write_video
@@ -37,7 +40,8 @@ from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
 FULL_SIZE = 32
 CI_SIZE = 3
-NAMED_SIZES = {"ci": CI_SIZE, "full": FULL_SIZE}
+ZONES_SIZE = 8
+NAMED_SIZES = {"ci": CI_SIZE, "full": FULL_SIZE, "zones": ZONES_SIZE}
 
 # ----------------------------------------------------------------------------- phrases
 # Short, everyday subtitle lines. Lengths are kept so one line fits a 16:9 frame at the
@@ -151,8 +155,12 @@ class EvalItem:
 
     @property
     def spec_hash(self) -> str:
-        """Changes when the spec, the renderer or their code changes (so stale files are remade)."""
-        return hashlib.sha256(repr(self.spec).encode() + self.renderer.encode() + _generator_fingerprint()).hexdigest()
+        """Changes when the spec, the renderer or their code changes (so stale files are remade).
+        A second zone's cues and style are not in the spec's repr (so single-zone specs hash as
+        they always did); they are added here when there are any."""
+        second = repr((self.spec.second_cues, self.spec.second_style)) if self.spec.second_cues else ""
+        return hashlib.sha256(repr(self.spec).encode() + second.encode() + self.renderer.encode()
+                              + _generator_fingerprint()).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -371,6 +379,90 @@ def _ci_set(seed: int) -> list[EvalItem]:
     ]
 
 
+# ------------------------------------------------------------------------------ zones
+
+# (kind, language, second language, font, second font, size, second size, colour, second colour, style,
+#  background, (width, height), fps, duration s). "netflix": bottom captions and about a third of the
+# cues moved to the top (never at the same time); "bilingual": two languages at once, top and bottom,
+# in different fonts and sizes; "title": bottom captions only, with a static programme title and a
+# logo at the top (the right answer is one zone).
+ZONE_CASES = (
+    ("netflix", "zh", "zh", "cjk_sans", "cjk_sans", "medium", "medium", "white", "white", "outline",
+     "moving", (1280, 720), 30, 30),
+    ("netflix", "en", "en", "latin_sans", "latin_sans", "large", "large", "yellow", "yellow", "shadow",
+     "footage", (960, 540), 25, 32),
+    ("netflix", "ja", "ja", "cjk_serif", "cjk_serif", "medium", "medium", "white", "white", "box",
+     "cuts", (854, 480), 24, 30),
+    ("bilingual", "zh", "en", "cjk_sans", "latin_serif", "large", "small", "white", "yellow", "outline",
+     "textured", (1280, 720), 30, 26),
+    ("bilingual", "en", "es", "latin_sans", "cjk_sans", "medium", "small", "yellow", "white", "outline",
+     "moving", (854, 480), 30, 24),
+    ("bilingual", "ja", "en", "cjk_brush", "latin_sans", "large", "medium", "white", "white", "shadow",
+     "footage", (960, 540), 30, 24),
+    ("title", "zh", None, "cjk_serif", None, "medium", None, "white", None, "outline",
+     "cuts", (1280, 720), 25, 24),
+    ("title", "en", None, "latin_serif", None, "large", None, "yellow", None, "box",
+     "moving", (854, 480), 30, 24),
+)
+
+
+def sampled_cue_count(cues: tuple[Cue, ...], duration_s: float) -> int:
+    """How many different cues the full-frame samples of a video this long show (initial
+    processing samples at 0.1 Hz, densified to at least MIN_LAYOUT_FRAMES for short videos)."""
+    n = int(math.ceil(duration_s * 10 - 1e-6))
+    times = [i / 10 for i in full_frame_indices(n, MIN_LAYOUT_FRAMES)]
+    return sum(1 for cue in cues if any(cue.visible_at(t) for t in times))
+
+
+def _netflix_split(cues: tuple[Cue, ...], duration_s: float) -> tuple[tuple[Cue, ...], tuple[Cue, ...]]:
+    """(bottom cues, top cues): every third cue goes to the top. Of the three ways to pick them,
+    the first whose top cues show in at least two full-frame samples, so layout inference has
+    the evidence a second zone needs (one sighting of a changing text is not enough, by design)."""
+    for offset in (1, 2, 0):
+        top = tuple(cue for k, cue in enumerate(cues) if k % 3 == offset)
+        if sampled_cue_count(top, duration_s) >= 2:
+            break
+    bottom = tuple(cue for cue in cues if cue not in top)
+    return bottom, top
+
+
+def _zones_item(index: int, seed: int, case: tuple) -> EvalItem:
+    (kind, language, second_language, font, second_font, size, second_size, colour, second_colour, style_name,
+     background, (width, height), fps, duration_s) = case
+    rng = np.random.default_rng([seed, index, 0x2015])
+    style = CaptionStyle(font=font, size_ratio=SIZES[size], color=COLOURS[colour], style=style_name,
+                         placement="bottom")
+    cues = make_cues(rng, language=language, timing="normal", lines=1, duration_s=float(duration_s),
+                     style=style, width=width, height=height)
+    second_style, second_cues, distractors = None, (), ()
+    if kind == "netflix":
+        cues, second_cues = _netflix_split(cues, float(duration_s))
+        second_style = dataclasses.replace(style, placement="top")
+    elif kind == "bilingual":
+        second_style = CaptionStyle(font=second_font, size_ratio=SIZES[second_size], color=COLOURS[second_colour],
+                                    style=style_name, placement="top")
+        texts = _TextSource(rng, second_language, second_style, width, height)
+        second_cues = tuple(Cue(cue.start_s, cue.end_s, texts.take()) for cue in cues)
+    else:
+        distractors = ("title", "logo")
+    spec = VideoSpec(width=width, height=height, fps=float(fps), duration_s=float(duration_s),
+                     background=background, cues=cues, style=style, distractors=distractors,
+                     seed=seed * 1000 + 900 + index, second_cues=second_cues, second_style=second_style)
+    conditions = {
+        "zones": kind, "true_zones": str(spec.zone_count), "language": language, "font": font,
+        "style": style_name, "background": background, "resolution": f"{width}x{height}", "fps": f"{fps:g}",
+        "captions": "yes",
+    }
+    if second_cues:
+        conditions.update(second_language=second_language, second_font=second_font or font)
+    languages = f"{language}+{second_language}" if kind == "bilingual" else language
+    return EvalItem(f"z{index:02d}-{kind}-{languages}-{background}-{height}p", spec, conditions)
+
+
+def _zones_set(seed: int) -> list[EvalItem]:
+    return [_zones_item(i, seed, case) for i, case in enumerate(ZONE_CASES)]
+
+
 def build_eval_set(size: int | str, seed: int = 0, renderer: str = "generator") -> list[EvalItem]:
     """The benchmark videos for a size ("ci", "full" or a count), the same for the same seed.
 
@@ -381,14 +473,16 @@ def build_eval_set(size: int | str, seed: int = 0, renderer: str = "generator") 
         raise InputError(f"renderer {renderer!r} is not one of {', '.join(RENDERERS)}")
     if isinstance(size, str):
         if size not in NAMED_SIZES and not size.isdigit():
-            raise InputError(f"eval set size {size!r}: use ci, full or a number of videos")
-        if size != "ci":
+            raise InputError(f"eval set size {size!r}: use ci, full, zones or a number of videos")
+        if size not in ("ci", "zones"):
             size = NAMED_SIZES.get(size) or int(size)
-    if size != "ci" and not 1 <= size <= 500:
+    if size not in ("ci", "zones") and not 1 <= size <= 500:
         raise InputError(f"eval set size must be 1..500 videos, got {size}")
+    named = {"ci": _ci_set, "zones": _zones_set}
     if renderer == "generator":
-        return _ci_set(seed) if size == "ci" else _full_style_set(size, seed)
-    items = _ci_set(seed + LIBASS_SEED) if size == "ci" else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS)
+        return named[size](seed) if size in named else _full_style_set(size, seed)
+    items = (named[size](seed + LIBASS_SEED) if size in named
+             else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS))
     rng = np.random.default_rng([seed, 0x1A55])
     crfs = _balanced(rng, LIBASS_CRFS, len(items))
     return [

@@ -39,6 +39,9 @@ _ENCODERS = {"h264": ("libx264", {"preset": "superfast"})}
 
 LOGO_TEXT = "CA TV"
 SIGN_TEXT = "出口 EXIT"
+TITLE_TEXT = "STAR NEWS 24"
+TOP_ZONE_TAG = "{\\an8}"
+"""Put before the text of each top-zone cue of a two-zone video's truth SRT (as the exports do)."""
 
 
 def _distractor_layers(spec: VideoSpec) -> list[TextLayer]:
@@ -50,6 +53,15 @@ def _distractor_layers(spec: VideoSpec) -> list[TextLayer]:
         layers.append(render_text_layer(
             (SIGN_TEXT,), font="cjk_sans", size=max(8, round(0.05 * h)), colour=(245, 245, 235),
             style="box", centres=((0.22 * w, 0.42 * h),), frame_size=(w, h), box_colour=(0, 105, 62),
+        ))
+    if "title" in spec.distractors:
+        # A static programme title on the side away from the captions, as large as a caption:
+        # it recurs in every frame, but its text never changes.
+        size = max(8, round(0.05 * h))
+        y = 0.92 * h if spec.style.placement == "top" else 0.08 * h
+        layers.append(render_text_layer(
+            (TITLE_TEXT,), font="latin_sans_bold", size=size, colour=(250, 250, 250),
+            style="outline", centres=((0.5 * w, y),), frame_size=(w, h),
         ))
     if "logo" in spec.distractors:
         size = max(8, round(0.045 * h))
@@ -70,6 +82,9 @@ class _Renderer:
         self.background = Background(spec.width, spec.height, spec.background, spec.seed)
         self.distractors = _distractor_layers(spec)
         self.captions = {cue: caption_layer(cue.text, spec.style, spec.width, spec.height) for cue in spec.cues}
+        second = spec.second_zone_style
+        self.second_captions = {cue: caption_layer(cue.text, second, spec.width, spec.height)
+                                for cue in spec.second_cues}
 
     def frame(self, t: float) -> np.ndarray:
         spec = self.spec
@@ -79,6 +94,9 @@ class _Renderer:
         cue = spec.cue_at(t)
         if cue is not None:
             composite(image, self.captions[cue], cue_opacity(cue, t, spec.style.fade_s, spec.fps))
+        if spec.second_cues and (cue := spec.second_cue_at(t)) is not None:
+            composite(image, self.second_captions[cue],
+                      cue_opacity(cue, t, spec.second_zone_style.fade_s, spec.fps))
         return image
 
 
@@ -160,13 +178,23 @@ def write_video(spec: VideoSpec, path: Path) -> Path:
     return path
 
 
+def truth_cues(spec: VideoSpec) -> list[tuple[Cue, str]]:
+    """Every cue with its zone's placement ("top" or "bottom"), in time order (main zone first on a tie)."""
+    cues = [(cue, spec.style.placement) for cue in spec.cues]
+    cues += [(cue, spec.second_zone_style.placement) for cue in spec.second_cues]
+    return sorted(cues, key=lambda item: item[0].start_s)
+
+
 def write_truth_srt(spec: VideoSpec, path: Path) -> Path:
-    """The ground truth as SRT: one subtitle per cue, in time order, text as rendered."""
+    """The ground truth as SRT: one subtitle per cue, in time order, text as rendered. In a
+    two-zone video each top-zone cue's text starts with `{\\an8}`, as the exports mark it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    two_zones = spec.zone_count == 2
     subtitles = [
-        srt.Subtitle(index=i, start=timedelta(seconds=cue.start_s), end=timedelta(seconds=cue.end_s), content=cue.text)
-        for i, cue in enumerate(sorted(spec.cues, key=lambda c: c.start_s), start=1)
+        srt.Subtitle(index=i, start=timedelta(seconds=cue.start_s), end=timedelta(seconds=cue.end_s),
+                     content=(TOP_ZONE_TAG if two_zones and placement == "top" else "") + cue.text)
+        for i, (cue, placement) in enumerate(truth_cues(spec), start=1)
     ]
     path.write_text(srt.compose(subtitles), encoding="utf-8")
     return path

@@ -23,7 +23,7 @@ import pysubs2
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.synthetic.generate import write_video
-from captionacc_assets.synthetic.video_spec import VideoSpec
+from captionacc_assets.synthetic.video_spec import CaptionStyle, VideoSpec
 
 # Fontconfig family names of the generator's font keys (the same Debian font packages).
 FONT_FAMILIES = {
@@ -34,14 +34,10 @@ FONT_FAMILIES = {
 PICTURE_CRF = 8  # the caption-less picture, before libass draws on it and the final encode
 
 
-def ass_script(spec: VideoSpec) -> pysubs2.SSAFile:
-    """The spec's cues as an ASS script in the video's pixel space, styled like the spec."""
-    style = spec.style
-    subs = pysubs2.SSAFile()
-    subs.info.update({"PlayResX": str(spec.width), "PlayResY": str(spec.height), "ScaledBorderAndShadow": "yes"})
+def _ass_style(style: CaptionStyle, spec: VideoSpec) -> pysubs2.SSAStyle:
     px = style.size_ratio * spec.height
     outline = max(1.0, px / 14)
-    ass_style = pysubs2.SSAStyle(
+    return pysubs2.SSAStyle(
         fontname=FONT_FAMILIES[style.font], fontsize=px, primarycolor=pysubs2.Color(*style.color),
         outlinecolor=pysubs2.Color(0, 0, 0), backcolor=pysubs2.Color(0, 0, 0, 96 if style.style == "shadow" else 40),
         bold=style.font == "latin_sans_bold",
@@ -51,11 +47,27 @@ def ass_script(spec: VideoSpec) -> pysubs2.SSAFile:
         alignment=pysubs2.Alignment.TOP_CENTER if style.placement == "top" else pysubs2.Alignment.BOTTOM_CENTER,
         marginv=int(round(0.06 * spec.height)),
     )
-    subs.styles["Default"] = ass_style
+
+
+def _events(cues, style: CaptionStyle, style_name: str) -> list[pysubs2.SSAEvent]:
     fade = f"{{\\fad({int(style.fade_s * 1000)},{int(style.fade_s * 1000)})}}" if style.fade_s else ""
-    for cue in spec.cues:
-        subs.append(pysubs2.SSAEvent(start=int(round(cue.start_s * 1000)), end=int(round(cue.end_s * 1000)),
-                                     text=fade + cue.text.replace("\n", "\\N")))
+    return [pysubs2.SSAEvent(start=int(round(cue.start_s * 1000)), end=int(round(cue.end_s * 1000)),
+                             text=fade + cue.text.replace("\n", "\\N"), style=style_name)
+            for cue in cues]
+
+
+def ass_script(spec: VideoSpec) -> pysubs2.SSAFile:
+    """The spec's cues as an ASS script in the video's pixel space, styled like the spec (a second
+    zone's cues in a style of their own, "Second")."""
+    subs = pysubs2.SSAFile()
+    subs.info.update({"PlayResX": str(spec.width), "PlayResY": str(spec.height), "ScaledBorderAndShadow": "yes"})
+    subs.styles["Default"] = _ass_style(spec.style, spec)
+    for event in _events(spec.cues, spec.style, "Default"):
+        subs.append(event)
+    if spec.second_cues:
+        subs.styles["Second"] = _ass_style(spec.second_zone_style, spec)
+        for event in _events(spec.second_cues, spec.second_zone_style, "Second"):
+            subs.append(event)
     return subs
 
 
@@ -67,7 +79,7 @@ def write_libass_video(spec: VideoSpec, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="captionacc-libass-") as work:
-        picture = write_video(dataclasses.replace(spec, cues=(), crf=PICTURE_CRF), Path(work) / "picture.mp4")
+        picture = write_video(dataclasses.replace(spec, cues=(), second_cues=(), crf=PICTURE_CRF), Path(work) / "picture.mp4")
         script = Path(work) / "captions.ass"
         ass_script(spec).save(str(script))
         partial = path.with_name(f".{path.name}.partial.mp4")

@@ -7,6 +7,7 @@ bad spec fails when it is made, with a message that says what to change.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from captionacc_assets.synthetic.fonts import FONTS
 CAPTION_STYLES = ("outline", "shadow", "box")
 PLACEMENTS = ("bottom", "top")
 BACKGROUNDS = ("moving", "cuts", "textured", "flat", "footage")
-DISTRACTORS = ("logo", "sign")
+DISTRACTORS = ("logo", "sign", "title")
 CODECS = ("h264",)
 
 # Times are compared with this slack so that k / fps lands on the intended side of a
@@ -74,10 +75,28 @@ class CaptionStyle:
             raise InputError(f"fade_s must be >= 0 seconds, got {self.fade_s}")
 
 
+def _check_timeline(cues: tuple[Cue, ...], duration_s: float, what: str) -> None:
+    if not isinstance(cues, tuple) or not all(isinstance(c, Cue) for c in cues):
+        raise InputError(f"{what} must be a tuple of Cue (a tuple keeps the spec hashable)")
+    ordered = sorted(cues, key=lambda c: c.start_s)
+    for before, after in zip(ordered, ordered[1:]):
+        if after.start_s < before.end_s - TIME_EPSILON:
+            raise InputError(f"{what} overlap: {before.text!r} ends at {before.end_s} after {after.text!r} "
+                             f"starts at {after.start_s}")
+    for cue in cues:
+        if cue.end_s > duration_s + TIME_EPSILON:
+            raise InputError(f"cue {cue.text!r} ends at {cue.end_s} s, after the video's {duration_s} s")
+
+
 @dataclass(frozen=True)
 class VideoSpec:
     """A whole synthetic video. Frame k is the picture at t = k / fps; the video has
-    round(duration_s * fps) frames."""
+    round(duration_s * fps) frames.
+
+    `second_cues` are captions of a second zone, drawn with `second_style` (by default the
+    main style at the other placement); they may overlap the main cues in time (bilingual
+    captions) but not each other. A spec without them is the single-zone video it always was
+    (the two fields are left out of its repr, so its hash is unchanged)."""
 
     width: int = 1280
     height: int = 720
@@ -90,6 +109,8 @@ class VideoSpec:
     seed: int = 0
     codec: str = "h264"
     crf: int = 23
+    second_cues: tuple[Cue, ...] = field(default=(), repr=False)
+    second_style: CaptionStyle | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.width < 16 or self.height < 16 or self.width % 2 or self.height % 2:
@@ -102,15 +123,13 @@ class VideoSpec:
             raise InputError(f"{self.duration_s} s at {self.fps} fps has no frames: lengthen the video")
         if self.background not in BACKGROUNDS:
             raise InputError(f"background {self.background!r} is not one of {', '.join(BACKGROUNDS)}")
-        if not isinstance(self.cues, tuple) or not all(isinstance(c, Cue) for c in self.cues):
-            raise InputError("cues must be a tuple of Cue (a tuple keeps the spec hashable)")
-        ordered = sorted(self.cues, key=lambda c: c.start_s)
-        for before, after in zip(ordered, ordered[1:]):
-            if after.start_s < before.end_s - TIME_EPSILON:
-                raise InputError(f"cues overlap: {before.text!r} ends at {before.end_s} after {after.text!r} starts at {after.start_s}")
-        for cue in self.cues:
-            if cue.end_s > self.duration_s + TIME_EPSILON:
-                raise InputError(f"cue {cue.text!r} ends at {cue.end_s} s, after the video's {self.duration_s} s")
+        _check_timeline(self.cues, self.duration_s, "cues")
+        _check_timeline(self.second_cues, self.duration_s, "second_cues")
+        if self.second_style is not None and not isinstance(self.second_style, CaptionStyle):
+            raise InputError("second_style must be a CaptionStyle (or None: the main style at the other placement)")
+        if self.second_cues and self.second_zone_style.placement == self.style.placement:
+            raise InputError(f"the second zone must be at the other placement than the captions' "
+                             f"{self.style.placement!r}: give second_style another placement")
         if not isinstance(self.distractors, tuple) or any(d not in DISTRACTORS for d in self.distractors):
             raise InputError(f"distractors must be a tuple drawn from {', '.join(DISTRACTORS)}, got {self.distractors!r}")
         if self.codec not in CODECS:
@@ -131,3 +150,23 @@ class VideoSpec:
             if cue.visible_at(t):
                 return cue
         return None
+
+    def second_cue_at(self, t: float) -> Cue | None:
+        """The second zone's cue visible at time t, if any."""
+        for cue in self.second_cues:
+            if cue.visible_at(t):
+                return cue
+        return None
+
+    @property
+    def second_zone_style(self) -> CaptionStyle:
+        """How the second zone's cues are drawn: `second_style`, or the main style at the other placement."""
+        if self.second_style is not None:
+            return self.second_style
+        other = "top" if self.style.placement == "bottom" else "bottom"
+        return dataclasses.replace(self.style, placement=other)
+
+    @property
+    def zone_count(self) -> int:
+        """2 when the spec has second-zone cues, else 1."""
+        return 2 if self.second_cues else 1

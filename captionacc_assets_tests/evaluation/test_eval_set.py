@@ -128,7 +128,7 @@ def test_ci_set_is_small():
 
 
 def test_bad_sizes_are_refused():
-    with pytest.raises(InputError, match="ci, full or a number"):
+    with pytest.raises(InputError, match="ci, full, zones or a number"):
         build_eval_set("huge", 0)
     with pytest.raises(InputError, match="1..500"):
         build_eval_set(0, 0)
