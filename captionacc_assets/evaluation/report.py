@@ -44,6 +44,7 @@ def markdown_report(report: dict) -> str:
            f"{', '.join(report.get('unapproved_layouts', [])) or 'none'}.\n"]
     out.append("\n### Overall\n\n" + _header("set") + f"| all videos | {_cells(report['summary'])} |\n")
     out.append(f"\nF1 {report['summary']['f1']:.3f}.\n")
+    out.append(zones_markdown(report))
     out.append("\n### By condition\n\nEach row pools the videos with that value.\n\n"
                + _header("condition", "value", "videos"))
     groups = report["by_condition"]
@@ -54,4 +55,32 @@ def markdown_report(report: dict) -> str:
     for video in videos:
         error = (video.get("error") or "").replace("|", "/")[:60]
         out.append(f"| {video['name']} | {error} | {_cells(video['score'])} |\n")
+    return "".join(out)
+
+
+def zones_markdown(report: dict) -> str:
+    """Zone detection (true vs proposed zones per video) and the per-zone scores of the videos
+    whose truth has two zones; one line when no video has or was given two zones."""
+    zones = report.get("zones")
+    if not zones:
+        return ""
+    out = [f"\n### Zones\n\n{zones['count_ok']} / {zones['videos']} videos got the right number of caption zones "
+           f"(proposed with confidence at or above the approval threshold), {zones['placements_ok']} the right "
+           f"placements; two-zone videos found {zones['two_zones_found']} / {zones['two_zone_videos']}; "
+           f"false second zones {zones['false_second_zones']}.\n"]
+    videos = [v for v in report["videos"] if "zones" in v]
+    if not any(v["zones"]["true_zones"] == 2 or v["zones"]["proposed_zones"] == 2 for v in videos):
+        return "".join(out)
+    if zones.get("per_zone"):
+        out.append("\nPer zone, pooled over the videos whose truth has two zones:\n\n" + _header("zone"))
+        for zone, score in zones["per_zone"].items():
+            out.append(f"| {zone} | {_cells(score)} |\n")
+    out.append("\n| video | true zones | proposed zones (confidence) | approved | count | placements |\n"
+               "|---|---|---|---|---|---|\n")
+    for video in videos:
+        d = video["zones"]
+        proposed = ", ".join(f"{z['placement']} {z['confidence']:.2f}" for z in video.get("proposed_zones") or [])
+        approved = ", ".join(d.get("approved_zones") or []) or "-"
+        out.append(f"| {video['name']} | {', '.join(d['true_placements']) or 'none'} | {proposed or '-'} | "
+                   f"{approved} | {'ok' if d['count_ok'] else 'WRONG'} | {'ok' if d['placements_ok'] else 'WRONG'} |\n")
     return "".join(out)

@@ -6,6 +6,11 @@ Each video goes through the same path a user's does with `captionacc process` (u
 scored against the truth; a layout left unapproved means no captions. A video the pipeline fails on is
 recorded with its error and scored as if nothing was found, so one failure shows up in
 the numbers instead of stopping the run.
+
+Zones: every video's proposed zones are read from its published layout.db
+(`read_proposed_zones`) and compared with the truth's (how many, and where); a video whose
+truth has two zones is scored zone by zone (`scorer.score_zones`), and the zones are pooled
+over the set as well.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from captionacc_assets.core.dbs.layout_db import read_proposed_zones
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.zones import placement, zones_from_row
 from captionacc_assets.settings import approve_confidence_threshold, local_paths
 from captionacc_assets.evaluation.eval_set import NAMED_SIZES, RENDERERS, EvalItem, build_eval_set, write_eval_set
 from captionacc_assets.evaluation.options import FLOORS
 from captionacc_assets.evaluation.report import format_cell, markdown_report
-from captionacc_assets.evaluation.scorer import Score, combine, parse_captions, score
+from captionacc_assets.evaluation.scorer import ZONES, Score, combine, parse_captions, score_zones, zone_count
 
 EVAL_TENANT = "eval"
 # Conditions shown in the per-video table (all of them go into the JSON and the breakdown).
@@ -61,12 +69,15 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         layout = platform.proposed_layout(video_id)
         facts["layout_confidence"] = layout.get("confidence")
         facts["layout_region"] = [round(v, 4) for v in layout["region"]]
+        facts["proposed_zones"] = _proposed_zones(platform, video_id)
         # As `captionacc process --approve auto` does: a layout below the confidence
         # threshold is not approved, so the video gets no captions.
         facts["approved"] = layout["confidence"] >= approve_confidence_threshold()
         if not facts["approved"]:
             return "", facts
         platform.approve(video_id, None, requested_by="eval")
+        version = platform.catalog.latest_cropped_frames_version(video_id)
+        facts["approved_zones"] = [placement(region) for region in zones_from_row(version)] if version else []
         approved = platform.approved_processing(video_id)
         facts["approved_seconds"] = approved.seconds
         if not approved.success:
@@ -78,6 +89,39 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         return "", facts
     finally:
         facts["seconds"] = round(time.perf_counter() - started, 2)
+
+
+def _proposed_zones(platform, video_id: str) -> list[dict]:
+    """The zones the published layout.db proposes: placement, confidence, region."""
+    with tempfile.TemporaryDirectory(prefix="captionacc-eval-") as work:
+        path = platform.storage.get_file(platform.keys(video_id).layout_db, Path(work) / "layout.db.gz")
+        zones = read_proposed_zones(path)
+    return [{"placement": z.placement, "confidence": round(z.confidence, 4),
+             "region": [round(v, 4) for v in z.region.as_tuple()]} for z in zones]
+
+
+def true_placements(item: EvalItem) -> list[str]:
+    """Where the truth's caption zones are (none for a video without captions), main zone first."""
+    spec = item.spec
+    zones = [spec.style.placement] if spec.cues else []
+    return zones + ([spec.second_zone_style.placement] if spec.second_cues else [])
+
+
+def zone_detection(item: EvalItem, facts: dict) -> dict:
+    """True vs proposed zones of one video: counts, placements and whether they agree. A video with
+    no captions is right with a proposal whose confidence is below the approval threshold (nothing
+    is approved); zones under the threshold do not count as proposed."""
+    threshold = approve_confidence_threshold()
+    proposed = [z for z in facts.get("proposed_zones") or [] if z["confidence"] >= threshold]
+    truth = true_placements(item)
+    return {
+        "true_zones": len(truth), "true_placements": truth,
+        "proposed_zones": len(proposed), "proposed_placements": [z["placement"] for z in proposed],
+        "proposed_confidences": [z["confidence"] for z in facts.get("proposed_zones") or []],
+        "approved_zones": facts.get("approved_zones"),
+        "count_ok": len(proposed) == len(truth),
+        "placements_ok": sorted(z["placement"] for z in proposed) == sorted(truth),
+    }
 
 
 def _score_cells(s: Score) -> str:
@@ -135,7 +179,7 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
 
     home = out_dir / ("home" if renderer == "generator" else f"home-{renderer}")  # kept for inspection
     shutil.rmtree(home, ignore_errors=True)
-    results, scores = [], []
+    results, scores, zone_scores = [], [], []
     with _captionacc_home(home):
         platform = LocalPlatform.open()
         try:
@@ -148,14 +192,20 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
                 except Exception as error:  # an unparseable export is a failure of this video
                     facts["error"] = f"export did not parse: {error}"
                     predicted = []
-                s = score(truth, predicted)
+                approved_zones = facts.get("approved_zones") or []
+                # A one-zone export tags nothing: its cues are in the one zone that was approved.
+                untagged = approved_zones[0] if len(approved_zones) == 1 else "bottom"
+                s, per_zone = score_zones(truth, predicted, untagged_zone=untagged)
                 scores.append(s)
                 results.append({
                     "name": item.name, "conditions": item.conditions, "duration_s": item.spec.duration_s,
-                    **facts, "score": s.as_dict(),
-                    "truth": [[c.start_s, c.end_s, c.text] for c in truth],
-                    "predicted": [[c.start_s, c.end_s, c.text] for c in predicted],
+                    **facts, "score": s.as_dict(), "zones": zone_detection(item, facts),
+                    "zone_scores": {zone: z.as_dict() for zone, z in per_zone.items()} if zone_count(truth) > 1 else {},
+                    "truth": [[c.start_s, c.end_s, c.text, c.zone] for c in truth],
+                    "predicted": [[c.start_s, c.end_s, c.text, c.zone] for c in predicted],
                 })
+                if zone_count(truth) > 1:
+                    zone_scores.append(per_zone)
                 conditions = " ".join(item.conditions.get(k, "") for k in TABLE_CONDITIONS if k in item.conditions)
                 say(f"{item.name:<34} {conditions[:52]:<52} {_score_cells(s)} {facts['seconds']:>6.1f}"
                     + (f"  ERROR {facts['error']}" if facts["error"] else "")
@@ -169,8 +219,20 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
     failures = floors_met(summary)
     process_seconds = sum(r["seconds"] for r in results)
     video_seconds = sum(i.spec.duration_s for i in items)
+    detection = [r["zones"] for r in results]
+    zones_report = {
+        "videos": len(detection),
+        "count_ok": sum(d["count_ok"] for d in detection),
+        "placements_ok": sum(d["placements_ok"] for d in detection),
+        "two_zone_videos": sum(d["true_zones"] == 2 for d in detection),
+        "two_zones_found": sum(d["true_zones"] == 2 and d["count_ok"] and d["placements_ok"] for d in detection),
+        "false_second_zones": sum(d["true_zones"] < 2 and d["proposed_zones"] == 2 for d in detection),
+        # Pooled over the videos whose truth has two zones, zone by zone.
+        "per_zone": {zone: combine([z[zone] for z in zone_scores]).as_dict() for zone in ZONES} if zone_scores else {},
+    }
     report = {
-        "size": size, "seed": seed, "renderer": renderer, "videos": results, "summary": summary, "by_condition": {
+        "size": size, "seed": seed, "renderer": renderer, "videos": results, "summary": summary,
+        "zones": zones_report, "by_condition": {
             key: {value: {"videos": n, **s.as_dict()} for value, (n, s) in values.items()}
             for key, values in groups.items()
         },
@@ -185,6 +247,12 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
         f"end error median {format_cell(summary['end_error_ms_median'], '.0f')} ms; {report['errors']} pipeline errors; "
         f"processing {process_seconds:.0f} s for {video_seconds:.0f} s of video "
         f"({process_seconds / max(len(items), 1):.1f} s per video), generation {generate_seconds:.0f} s")
+    say(f"zones: {zones_report['count_ok']}/{zones_report['videos']} videos with the right number of zones, "
+        f"{zones_report['placements_ok']} with the right placements; two-zone videos found "
+        f"{zones_report['two_zones_found']}/{zones_report['two_zone_videos']}; false second zones "
+        f"{zones_report['false_second_zones']}")
+    for zone, zone_summary in zones_report["per_zone"].items():
+        say(f"  {zone + ' zone (two-zone videos)':<85} {_score_cells(Score(**_score_fields(zone_summary)))}")
     say(f"\nby condition (pooled over the videos with each value):\n{'condition':<34} {'n':>3} {SCORE_HEADER}")
     for key, values in groups.items():
         for value, (n, s) in values.items():
@@ -197,12 +265,17 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
     return report
 
 
+def _score_fields(summary: dict) -> dict:
+    """A Score's constructor arguments from its `as_dict()` (for printing a pooled row again)."""
+    return {k: v for k, v in summary.items() if k in Score.__dataclass_fields__}
+
+
 def _size(value: str) -> int | str:
     if value in NAMED_SIZES:
         return value
     if value.isdigit() and int(value) >= 1:
         return int(value)
-    raise InputError(f"--size {value!r}: use ci, full or a number of videos")
+    raise InputError(f"--size {value!r}: use ci, full, zones or a number of videos")
 
 
 SUITE_COLUMNS = (

@@ -7,6 +7,13 @@ straddles two true cues, which would understate recall. Text is compared after N
 normalization (so full-width "，" equals ","), with whitespace collapsed, so a line
 break is one space.
 
+Zones: in a video with captions in two places, a cue's zone is read from its ASS override
+tags (`{\\an8}` at the start of the text, as the exports and the truth files mark top-zone
+cues; `{\\an7}`..`{\\an9}` and the legacy `{\\a5}`..`{\\a7}` are "top", any other
+alignment "bottom") or from a WebVTT `line:` setting; the tags are removed from the text. When
+the truth has two zones, cues are matched within each zone and the zones pooled; a video whose
+truth has one zone is matched as one timeline, whatever its cues' placement.
+
 Pure Python (no dagster, no scipy): the overlap graph of two timelines splits into small
 connected components, and each component is solved exactly with a Hungarian assignment.
 """
@@ -14,6 +21,7 @@ connected components, and each component is solved exactly with a Hungarian assi
 from __future__ import annotations
 
 import html
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,16 +30,51 @@ import numpy as np
 import srt
 import webvtt
 
-__all__ = ["ScoredCue", "Score", "parse_captions", "normalize_text", "edit_distance", "cer", "match", "score", "combine"]
+__all__ = ["ScoredCue", "Score", "parse_captions", "normalize_text", "edit_distance", "cer", "match", "score",
+           "combine", "split_zone_tags", "score_zones", "ZONES"]
+
+ZONES = ("bottom", "top")
 
 
 @dataclass(frozen=True)
 class ScoredCue:
-    """One caption as shown: [start_s, end_s) and its text."""
+    """One caption as shown: [start_s, end_s), its text and, when its file says, its zone
+    ("top" or "bottom"; None when untagged)."""
 
     start_s: float
     end_s: float
     text: str
+    zone: str | None = field(default=None, compare=False)
+    """Not part of equality: two cues with the same times and text are the same caption."""
+
+
+# An ASS override block: "{\\an8}", "{\\i1\\b1}" ...
+_OVERRIDE_BLOCK = re.compile(r"\{\\[^}]*\}")
+_ALIGNMENT = re.compile(r"\\(an|a)(\d+)")
+
+
+def split_zone_tags(text: str) -> tuple[str, str | None]:
+    """(text without ASS override blocks, the zone its alignment tag names or None):
+    `\\an7`-`\\an9` (numpad) or legacy `\\a5`-`\\a7` are "top", other alignments "bottom"."""
+    zone = None
+    for block in _OVERRIDE_BLOCK.findall(text):
+        for kind, number in _ALIGNMENT.findall(block):
+            value = int(number)
+            top = value in (7, 8, 9) if kind == "an" else value in (5, 6, 7)
+            zone = "top" if top else "bottom"
+    return _OVERRIDE_BLOCK.sub("", text).strip(), zone
+
+
+def _vtt_zone(settings: str | None) -> str | None:
+    """The zone a WebVTT `line:` cue setting puts a cue in: a line number from the top (>= 0) or a
+    percentage under 50 % is "top"; from the bottom (< 0) or 50 % and more "bottom"."""
+    match_ = re.search(r"(?:^|\s)line:(-?[\d.]+)(%?)", str(settings or ""))
+    if not match_:
+        return None
+    value, percent = float(match_.group(1)), match_.group(2)
+    if percent:
+        return "top" if value < 50 else "bottom"
+    return "top" if value >= 0 else "bottom"
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -40,11 +83,12 @@ def _parse_vtt(text: str) -> list[ScoredCue]:
     """WebVTT cues via webvtt-py: its `text` drops cue tags (<v>, <i>, ...); character
     references (&amp; ...) are decoded here."""
     document = webvtt.WebVTT.from_string(text)
-    return [
-        ScoredCue(cue.start_time.in_milliseconds() / 1000, cue.end_time.in_milliseconds() / 1000,
-                  html.unescape(cue.text).strip())
-        for cue in document.captions
-    ]
+    cues = []
+    for cue in document.captions:
+        body, tag_zone = split_zone_tags(html.unescape(cue.text))
+        cues.append(ScoredCue(cue.start_time.in_milliseconds() / 1000, cue.end_time.in_milliseconds() / 1000,
+                              body, _vtt_zone(getattr(cue, "settings", None)) or tag_zone))
+    return cues
 
 
 def parse_captions(text: str) -> list[ScoredCue]:
@@ -54,7 +98,7 @@ def parse_captions(text: str) -> list[ScoredCue]:
         cues = _parse_vtt(text.lstrip())
     else:
         cues = [
-            ScoredCue(sub.start.total_seconds(), sub.end.total_seconds(), sub.content.strip())
+            ScoredCue(sub.start.total_seconds(), sub.end.total_seconds(), *split_zone_tags(sub.content.strip()))
             for sub in srt.parse(text)
         ]
     return sorted(cues, key=lambda c: (c.start_s, c.end_s))
@@ -322,6 +366,32 @@ def score(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> Score:
                        start_errors, end_errors, edits_no_punct=edits_np, reference_chars_no_punct=chars_np,
                        one_char_changes=len(changes),
                        one_char_changes_found=sum(1 for k in changes if {k - 1, k} <= matched_truth))
+
+
+def zone_count(cues: Sequence[ScoredCue]) -> int:
+    """How many zones a file's cues name (untagged cues are the bottom zone)."""
+    return len({cue.zone or "bottom" for cue in cues}) if cues else 0
+
+
+def score_zones(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue], *,
+                untagged_zone: str = "bottom") -> tuple[Score, dict[str, Score]]:
+    """(the pooled score, the score per zone) of one video.
+
+    A truth with one zone is scored as one timeline (its per-zone dict has that one zone), as
+    `score` does. A truth with two zones is matched within each zone: a true cue's zone is its
+    tag's ("bottom" untagged), a predicted cue's its tag's or `untagged_zone` (the placement of
+    the one zone a pipeline that found one zone captioned: its export tags nothing).
+    """
+    if zone_count(truth) <= 1:
+        zone = (truth[0].zone or "bottom") if truth else "bottom"
+        pooled = score(truth, predicted)
+        return pooled, {zone: pooled}
+    per_zone = {}
+    for zone in ZONES:
+        true_cues = [c for c in truth if (c.zone or "bottom") == zone]
+        predicted_cues = [c for c in predicted if (c.zone or untagged_zone) == zone]
+        per_zone[zone] = score(true_cues, predicted_cues)
+    return combine(list(per_zone.values())), per_zone
 
 
 def combine(scores: Sequence[Score]) -> Score:
