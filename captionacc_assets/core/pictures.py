@@ -1,5 +1,6 @@
 """Small pictures for people reviewing a video in the Dagster UI: the proposed caption region on a
-frame that shows a caption, a close-up of that region, and a caption timeline with a time axis.
+frame that shows a caption (each zone labelled when a video has two), a close-up of that region,
+and a caption timeline with a time axis.
 
 The UI renders a markdown metadata value inline only when it is under 1,000 characters
 (longer ones hide behind "[Show Markdown]"), and every materialization event carries its
@@ -19,6 +20,8 @@ from captionacc_assets.core.region import Region
 
 INLINE_LIMIT = 990  # the UI's inline limit is < 1,000 characters of markdown
 REGION_COLOUR = (255, 40, 40)
+# Zone 1 red (as a single region always was), zone 2 blue.
+ZONE_COLOURS = (REGION_COLOUR, (40, 150, 255))
 # Encodings tried in order, per width: WebP is about half the size of JPEG at the same look.
 _QUALITIES = (60, 45, 32, 22, 14, 8)
 _FRAME_WIDTHS = (224, 200, 176, 160, 144, 128, 112, 96, 80, 64)
@@ -69,6 +72,44 @@ def region_on_frame(frame: np.ndarray, region: Region, alt: str = "proposed capt
         return image
 
     return fit_inline(render, _FRAME_WIDTHS, alt)
+
+
+def zone_label(number: int, placement: str, confidence: float) -> str:
+    """What a zone is called under the picture: "zone 1 bottom 0.93" (zones counted from 1)."""
+    return f"zone {number} {placement} {confidence:.2f}"
+
+
+ZONE_COLOUR_NAMES = ("red", "blue")
+
+
+def zones_on_frame(frame: np.ndarray, zones: Sequence, alt: str = "proposed caption zones") -> str:
+    """Inline markdown: the whole frame, scaled down, with each zone's region outlined in its own
+    colour (zone 1 red, zone 2 blue) and tagged with its number, then one line naming each zone:
+    "zone 1 bottom 0.93 (red) · zone 2 top 0.71 (blue)". `zones` are `CaptionZone`s (anything with
+    `region`, `placement` and `confidence`), the main one first.
+
+    The full labels are text beside the picture rather than drawn into it: at the few hundred
+    bytes an inline picture may weigh, drawn words take a third of them and are still unreadable,
+    while the number in each outline stays legible."""
+    legend = " · ".join(
+        f"{zone_label(number, zone.placement, zone.confidence)} ({ZONE_COLOUR_NAMES[(number - 1) % 2]})"
+        for number, zone in enumerate(zones, start=1))
+
+    def render(width: int) -> Image.Image:
+        image = _scaled(frame, width)
+        draw = ImageDraw.Draw(image)
+        for number, zone in enumerate(zones, start=1):
+            colour = ZONE_COLOURS[(number - 1) % len(ZONE_COLOURS)]
+            x0, y0, x1, y1 = zone.region.to_pixels(image.width, image.height)
+            draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=colour, width=2)
+            left, top, right, bottom = draw.textbbox((0, 0), str(number), font=_font())
+            tx, ty = x0 + 3, y0 + 3 if y1 - y0 >= bottom - top + 6 else max(0, y0 - (bottom - top) - 4)
+            draw.rectangle((tx - 1, ty - 1, tx + right - left + 1, ty + bottom - top + 1), fill=colour)
+            draw.text((tx - left, ty - top), str(number), fill=(255, 255, 255), font=_font())
+        return image
+
+    text = f"\n\n{legend}"
+    return fit_inline(render, _FRAME_WIDTHS, alt, limit=INLINE_LIMIT - len(text)) + text
 
 
 def region_closeup(frame: np.ndarray, region: Region, alt: str = "caption region close-up") -> str:

@@ -3,7 +3,8 @@
 import dagster as dg
 
 from captionacc_assets.core.full_frames import decode_jpeg
-from captionacc_assets.core.pictures import region_closeup, region_on_frame
+from captionacc_assets.core.layout import CaptionZone
+from captionacc_assets.core.pictures import region_closeup, region_on_frame, zones_on_frame
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import probe_video
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
@@ -76,9 +77,15 @@ def extract_frames_and_ocr(
         "key": keys.raw_ocr_db, "ocr_box_count": result.ocr_box_count,
         "frames_without_text": result.frames_without_text,
     })
+    zones = [CaptionZone(region=Region(*z["region"]), confidence=z["confidence"]) for z in layout.get("zones", [])]
+    picture = zones_on_frame(frame, zones) if len(zones) > 1 else region_on_frame(frame, region)
     yield dg.MaterializeResult(asset_key="layout_db", metadata={
-        **video_identity(row), "proposed_region": dg.MetadataValue.md(region_on_frame(frame, region)),
+        **video_identity(row), "proposed_region": dg.MetadataValue.md(picture),
         "caption_region": dg.MetadataValue.md(region_closeup(frame, region)),
+        **({"caption_region_zone_2": dg.MetadataValue.md(region_closeup(frame, zones[1].region))}
+           if len(zones) > 1 else {}),
+        "zones": dg.MetadataValue.json([{"placement": z.placement, "confidence": round(z.confidence, 4),
+                                         "region": [round(v, 4) for v in z.region.as_tuple()]} for z in zones]),
         "preview_frame": f"{result.preview_frame_index / 10:.1f} s",
         "key": keys.layout_db, "region": [round(v, 4) for v in layout["region"]],
         "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
