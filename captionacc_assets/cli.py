@@ -10,6 +10,7 @@ from pathlib import Path
 
 from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.evaluation.options import add_eval_arguments
 from captionacc_assets.extents_training.options import add_train_arguments
 from captionacc_assets.settings import DEFAULT_TENANT, approve_confidence_threshold, environment_fault, unit_interval
@@ -192,9 +193,10 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
             return row
 
     layout = platform.proposed_layout(video_id)
-    region = tuple(round(v, 3) for v in layout["region"])
-    print(f"  proposed caption region {region} anchor={layout['anchor_type']} "
-          f"confidence={layout['confidence']:.2f}")
+    for number, zone in enumerate(layout["zones"]):
+        which = "caption region" if len(layout["zones"]) == 1 else f"zone {number} ({zone.placement})"
+        print(f"  proposed {which} {tuple(round(v, 3) for v in zone.region.as_tuple())} anchor={zone.anchor} "
+              f"confidence={zone.confidence:.2f}")
     if platform.catalog.latest_cropped_frames_version(video_id) is None:
         if args.approve == "auto" and layout["confidence"] < threshold:
             print(f"layout confidence {layout['confidence']:.2f} is below {threshold:.2f}: not approving.\n"
@@ -202,7 +204,8 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
                   f"or rerun with --approve always.", file=sys.stderr)
             row.update(code=3, result=f"not approved: confidence {layout['confidence']:.2f} < {threshold:.2f}")
             return row
-        platform.approve(video_id, None, requested_by=f"cli:{args.approve}")
+        platform.approve(video_id, None, requested_by=f"cli:{args.approve}",
+                         second_zone_min_confidence=threshold if args.approve == "auto" else None)
     if platform.captions_committed(video_id):
         print("  approved processing    already published")
         row["result"] = "already published"
@@ -288,10 +291,10 @@ def upload_video(args) -> int:
 def approve_layout(args) -> int:
     from captionacc_assets.platform import LocalPlatform
 
-    region = Region.parse(args.crop) if args.crop is not None else None
-    version = LocalPlatform.open().approve(args.video_id, region, requested_by=args.by)
-    print(f"approved version {version['version']} of {args.video_id}: crop "
-          f"{Region.from_row(version).as_tuple()}")
+    regions = [Region.parse(crop) for crop in args.crop] if args.crop else None
+    version = LocalPlatform.open().approve(args.video_id, regions, requested_by=args.by)
+    crops = " and ".join(str(region.as_tuple()) for region in zones_from_row(version))
+    print(f"approved version {version['version']} of {args.video_id}: crop {crops}")
     return 0
 
 
@@ -343,7 +346,7 @@ def _print_video_status(platform, row: dict) -> None:
     lines += [(f"{stage} error", message) for stage in STAGES if (message := _error_details(row, stage))]
     current = row["current_cropped_frames_version"]
     for version in _versions(catalog, row["id"]):
-        crop = tuple(round(v, 3) for v in Region.from_row(version).as_tuple())
+        crop = " + ".join(str(tuple(round(v, 3) for v in region.as_tuple())) for region in zones_from_row(version))
         lines.append((f"version {version['version']}", f"{version['status']}{' (current)' if version['version'] == current else ''}"
                       f"  crop {crop}  by {version['requested_by'] or '-'} at {_when(version['requested_at'])}"))
     if not _versions(catalog, row["id"]):
@@ -470,7 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("approve", help="approve a video's layout (the proposed one, or --crop)")
     p.add_argument("video_id")
-    p.add_argument("--crop", help="normalized l,t,r,b (top-left origin)")
+    p.add_argument("--crop", action="append",
+                   help="normalized l,t,r,b (top-left origin); give it twice for two caption zones "
+                        "(e.g. dialogue at the bottom and signs at the top)")
     p.add_argument("--by", default="cli", help="who approves (recorded in the lineage)")
     p.set_defaults(func=approve_layout)
 

@@ -162,10 +162,11 @@ class CaptionFrameExtents:
 
     @modal.method()
     def crop_and_infer_caption_frame_extents(
-        self, storage: dict, tenant: str, video: str, video_key: str, region: list[float], version: int,
+        self, storage: dict, tenant: str, video: str, video_key: str, zones: list[list[float]], version: int,
         extents_model: str,
     ) -> dict:
-        """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` for one approved region."""
+        """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` of every caption zone of
+        one approval (`zones`: one or two `[l, t, r, b]`), from one decode."""
         from captionacc_assets.core.region import Region
         from captionacc_assets.jobs import crop_and_infer_caption_frame_extents as job
         from captionacc_assets.jobs.engines import pair_classifier
@@ -173,7 +174,7 @@ class CaptionFrameExtents:
         keys = _keys(tenant, video, video_key)
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
             result = job.crop_and_infer_caption_frame_extents(
-                _store(storage), keys, video_key, region=Region(*region), version=int(version),
+                _store(storage), keys, video_key, zones=[Region(*zone) for zone in zones], version=int(version),
                 classifier=pair_classifier(extents_model), work_dir=Path(work),
             )
         return result.as_dict()
@@ -183,28 +184,29 @@ class CaptionFrameExtents:
 class CaptionOcr(_OcrEngines):
     @modal.method()
     def caption_ocr(
-        self, storage: dict, tenant: str, video: str, version: int, extents_key: str = "",
-        ocr_engine: str = "rapidocr", spans: list[list[int]] | None = None,
+        self, storage: dict, tenant: str, video: str, version: int, zones: list[dict] | None = None,
+        ocr_engine: str = "rapidocr", spans: list[list[int]] | None = None, zone: int = 0,
     ) -> dict:
-        """Job 3: OCR of each caption's median frame, into `captions_db`.
+        """Job 3: OCR of each caption's median frame, into `captions_db`, for every caption zone
+        (`zones`: each zone's index, placement, region and extents database key).
 
         With `spans` (inclusive `[start, end]` frame indices, a person's request): it downloads the
-        chunks that hold those spans' frames from `cropped_frames_v{version}`, takes each span's
+        chunks that hold those spans' frames from `cropped_frames_v{version}` of `zone`, takes each span's
         per-pixel median, OCRs it and returns the text and confidence per span; it writes nothing
         (the caller merges the answers into captions.db under the editor lock).
         """
         from captionacc_assets.jobs import caption_ocr as job
         from captionacc_assets.jobs import requested_caption_ocr as requested
 
-        keys = _keys(tenant, video, *([extents_key] if extents_key else []))
+        keys = _keys(tenant, video, *(z["caption_frame_extents_key"] for z in zones or []))
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
             if spans is not None:
                 return requested.read_spans(
                     _store(storage), keys, version=int(version), spans=[(int(s), int(e)) for s, e in spans],
-                    engine=self.engine(ocr_engine), work_dir=Path(work),
+                    engine=self.engine(ocr_engine), work_dir=Path(work), zone=int(zone),
                 ).as_dict()
             result = job.caption_ocr(
-                _store(storage), keys, version=int(version), extents_key=extents_key,
+                _store(storage), keys, version=int(version), zones=zones or [],
                 engine=self.engine(ocr_engine), work_dir=Path(work), video_id=video,
             )
         return result.as_dict()

@@ -12,12 +12,14 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from captionacc_assets.core.dbs.layout_db import read_layout_config
+from captionacc_assets.core.dbs.layout_db import read_proposed_zones
+from captionacc_assets.core.layout import CaptionZone
 from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.keys import VideoKeys, validate_id
 from captionacc_assets.core.region import Region
@@ -194,21 +196,36 @@ class LocalPlatform:
                 f"`captionacc upload` and `captionacc approve` there, or point CAPTIONACC_HOME elsewhere"
             )
 
-    def approve(self, video_id: str, region: Region | None, requested_by: str) -> dict:
-        """Record a layout approval: the given region, or the proposed one from layout.db."""
-        self.catalog.require_video(video_id)
-        if region is None:
-            region = Region(*self.proposed_layout(video_id)["region"])
-        return self.catalog.request_cropped_frames_version(video_id, region, requested_by)
+    def approve(self, video_id: str, regions: Region | Sequence[Region] | None, requested_by: str,
+                second_zone_min_confidence: float | None = None) -> dict:
+        """Record a layout approval: the given crop region(s), or the proposed zones from layout.db.
 
-    def proposed_layout(self, video_id: str) -> dict:
+        Of the proposed zones, a second one is approved only when its own confidence is at least
+        `second_zone_min_confidence` (when given: the auto-approval threshold)."""
+        self.catalog.require_video(video_id)
+        if regions is None:
+            zones = self.proposed_zones(video_id)
+            regions = [zones[0].region] + [
+                zone.region for zone in zones[1:]
+                if second_zone_min_confidence is None or zone.confidence >= second_zone_min_confidence
+            ]
+        return self.catalog.request_cropped_frames_version(video_id, regions, requested_by)
+
+    def proposed_zones(self, video_id: str) -> list[CaptionZone]:
+        """The caption zones layout inference proposed, the main one first (the one reader of layout.db's proposal)."""
         keys = self.keys(video_id)
         if not self.storage.exists(keys.layout_db):
             raise InputError(f"video {video_id!r} has no layout.db yet: run its initial processing first")
         with tempfile.TemporaryDirectory(prefix=scratch_prefix()) as work:
-            config = read_layout_config(self.storage.get_file(keys.layout_db, Path(work) / "layout.db.gz"))
-        config["region"] = Region.from_row(config).as_tuple()
-        return config
+            return read_proposed_zones(self.storage.get_file(keys.layout_db, Path(work) / "layout.db.gz"))
+
+    def proposed_layout(self, video_id: str) -> dict:
+        """The main proposed zone as a dict (`region`, `anchor_type`, `confidence`, ...), plus `zones`."""
+        zones = self.proposed_zones(video_id)
+        main = zones[0]
+        return {"region": main.region.as_tuple(), "anchor_type": main.anchor, "confidence": main.confidence,
+                "anchor_position": main.anchor_position, "vertical_center": main.vertical_center,
+                "box_height": main.box_height, "line_count": main.line_count, "zones": zones}
 
     def run_tags(self, video_id: str, trigger: str) -> dict[str, str]:
         row = self.catalog.require_video(video_id)

@@ -133,10 +133,10 @@ def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
     job = modal_app.CaptionOcr()
     with pytest.raises(InputError, match="outside tenant"):  # the call fails after enter, before any IO
         job.caption_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1", version=1,
-                              extents_key="acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz")
+                              zones=[{"zone": 0, "placement": "bottom", "region": [0, 0.7, 1, 1], "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz"}])
     with pytest.raises(InputError, match="outside tenant"):
         job.caption_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1", version=1,
-                              extents_key="acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz")
+                              zones=[{"zone": 0, "placement": "bottom", "region": [0, 0.7, 1, 1], "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz"}])
     assert built == [("rapidocr", {})]  # at enter, once for two calls on the same container
     frames = modal_app.FrameOcr()
     with pytest.raises(InputError, match="outside tenant"):
@@ -154,14 +154,15 @@ def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     assert set(extract["keys_written"]) >= {KEYS.layout_db, KEYS.raw_ocr_db}
 
     crop = modal_app.local_function("crop_and_infer_caption_frame_extents").local(
-        storage=location, tenant="acme", video="clip1", video_key=uploaded, region=[0.0, 0.7, 1.0, 1.0],
+        storage=location, tenant="acme", video="clip1", video_key=uploaded, zones=[[0.0, 0.7, 1.0, 1.0]],
         version=1, extents_model="baseline")
     assert store.exists(crop["caption_frame_extents_key"])
     assert store.exists(KEYS.cropped_frames_prefix(1) + "manifest.json")
 
     captions = modal_app.local_function("caption_ocr").local(
         storage=location, tenant="acme", video="clip1", version=1,
-        extents_key=crop["caption_frame_extents_key"], ocr_engine="rapidocr")
+        zones=[{"zone": 0, "placement": "bottom", "region": [0.0, 0.7, 1.0, 1.0],
+                "caption_frame_extents_key": crop["caption_frame_extents_key"]}], ocr_engine="rapidocr")
     assert [c["text"] for c in captions["captions"] if c.get("text")] == ["Good night"]
     assert store.content_type(KEYS.captions_db) == "application/gzip"
 
@@ -214,7 +215,7 @@ def test_modal_compute_needs_s3_storage(tmp_path):
     compute = ComputeResource(mode="modal", modal_call="local")
     with pytest.raises(ValueError, match="storage must be S3"):
         compute.crop_and_infer_caption_frame_extents(
-            LocalStorageResource(root=str(tmp_path)), KEYS, KEYS.video_file("mp4"), Region(0, 0.7, 1, 1), 1, tmp_path)
+            LocalStorageResource(root=str(tmp_path)), KEYS, KEYS.video_file("mp4"), [Region(0, 0.7, 1, 1)], 1, tmp_path)
     with pytest.raises(ValueError, match="CAPTIONACC_COMPUTE"):
         ComputeResource(mode="lambda").check()
 
@@ -226,7 +227,7 @@ def test_a_function_refuses_keys_of_another_tenant_and_missing_credentials(store
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(MissingSettingError, match="AWS_SECRET_ACCESS_KEY"):
         modal_app.local_function("caption_ocr").local(storage=store.location, tenant="acme", video="clip1", version=1,
-                                    extents_key="acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
+                                    zones=[{"zone": 0, "placement": "bottom", "region": [0, 0.7, 1, 1], "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz"}],
                                     ocr_engine="rapidocr")
 
 

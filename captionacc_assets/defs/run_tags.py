@@ -13,7 +13,7 @@ PRIORITY_TAG = "dagster/priority"
 PARTITION_TAG = "dagster/partition"
 BACKFILL_TAG = "dagster/backfill"
 VERSION_TAG = "captionacc/cropped_frames_version"
-EXTENTS_KEY_TAG = "captionacc/caption_frame_extents_key"  # pinned by the crop step for the captions step
+EXTENTS_KEY_TAG = "captionacc/caption_frame_extents_key"  # pinned by the crop step for the captions step (zone 0, then zone 1, comma-separated)
 OCR_REQUESTS_TAG = "captionacc/caption_ocr_requests"  # ids of the caption OCR requests a run answers
 FILE_NAME_TAG = "file_name"
 # "held" while a person holds the database the run's job writes: dagster.yaml lets no such run start,
@@ -59,6 +59,15 @@ def missing_video_tags(tags, tenant: str, tier: str, file_name: str | None = Non
     if tags.get(PRIORITY_TAG):
         wanted.pop(PRIORITY_TAG), wanted.pop("priority")
     return {key: value for key, value in wanted.items() if key not in tags}
+
+
+def join_extents_keys(keys: list[str]) -> str:
+    """The extents databases of a run's zones, zone 0 first, as one tag value (one key for one zone)."""
+    return ",".join(keys)
+
+
+def split_extents_keys(value: str) -> list[str]:
+    return [key for key in value.split(",") if key]
 
 
 def run_version(tags) -> int | None:

@@ -12,6 +12,8 @@ from urllib.parse import quote
 import dagster as dg
 
 from captionacc_assets.core.pictures import INLINE_LIMIT
+from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import placement
 from captionacc_assets.defs.jobs import APPROVAL_SELECTION, INITIAL_SELECTION
 from captionacc_assets.defs.run_tags import PARTITION_TAG
 
@@ -108,3 +110,13 @@ def _cell(value) -> str:
 
 def _clip(markdown: str) -> str:
     return markdown if len(markdown) < INLINE_LIMIT else markdown[:INLINE_LIMIT - 2] + "…"
+
+
+def zones_table(zones, *fields: str) -> dg.MetadataValue:
+    """One row per caption zone: where it sits and what the step made for it."""
+    lines = ["| zone | placement | region | " + " | ".join(fields) + " |", "|---" * (3 + len(fields)) + "|"]
+    for z in zones:
+        region = Region(*z.region)
+        cells = [str(getattr(z, name)) for name in fields]
+        lines.append(f"| {z.zone} | {placement(region)} | {[round(v, 3) for v in z.region]} | " + " | ".join(cells) + " |")
+    return dg.MetadataValue.md("\n".join(lines))

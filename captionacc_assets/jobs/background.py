@@ -38,3 +38,44 @@ class BackgroundSink:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+
+class BackgroundConsumer:
+    """Run `consume(items)` on a worker thread over the items `put` here, in order.
+
+    For a second caption zone: one decode feeds both zones' classifiers, the second one
+    consuming its crops beside the first. `result()` ends the items and returns its value.
+    """
+
+    def __init__(self, consume: Callable, max_pending: int = 16):
+        self._queue: queue.Queue = queue.Queue(max_pending)
+        self._value = None
+        self._error: BaseException | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, args=(consume,), daemon=True)
+        self._thread.start()
+
+    def _items(self):
+        while (item := self._queue.get()) is not _DONE:
+            yield item
+        self._ended = True
+
+    def _run(self, consume: Callable) -> None:
+        try:
+            self._value = consume(self._items())
+        except BaseException as error:  # surfaced to the producer in put()/result()
+            self._error = error
+            while not self._ended and self._queue.get() is not _DONE:  # drain: the producer never blocks
+                pass
+
+    def put(self, item) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def result(self):
+        self._queue.put(_DONE)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

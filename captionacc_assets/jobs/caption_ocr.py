@@ -1,18 +1,18 @@
 """Job 3: decode pair predictions into caption spans and read each caption's median frame.
 
-Produces `captions.db`: a complete partition of the 10 Hz timeline into captions
-(state `predicted`, OCR text in `caption_ocr`) and `gap` rows.
+Produces `captions.db`: per caption zone, a complete partition of the 10 Hz timeline into
+captions (state `predicted`, OCR text in `caption_ocr`) and `gap` rows.
 """
 
-import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from captionacc_assets.core.caption_assembly import SpanText, assemble_caption_rows, frames_for_median
 from captionacc_assets.core.caption_text import median_frame, read_caption_text
-from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames
+from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames, read_manifest
 from captionacc_assets.core.confirmed_captions import keep_peoples_captions
-from captionacc_assets.core.dbs.captions_db import CaptionsProvenance, write_captions_db
+from captionacc_assets.core.dbs.captions_db import CaptionsProvenance, ZoneProvenance, write_captions_db
 from captionacc_assets.core.dbs.extents_db import read_extents_db
 from captionacc_assets.core.dbs.stored_captions import read_stored_captions
 from captionacc_assets.core.extents.baseline import PairPredictions
@@ -82,43 +82,38 @@ def caption_ocr(
     keys: VideoKeys,
     *,
     version: int,
-    extents_key: str,
+    zones: Sequence[ZoneProvenance],
     engine: OcrEngine,
     work_dir: Path,
     video_id: str = "",
     progress: Progress = no_progress,
 ) -> CaptionOcrResult:
+    """captions.db of every zone: each zone's spans from its extents database, each span's
+    text from the median of its frames in that zone's cropped frames; one timeline per zone."""
     timings = Timings()
     work_dir.mkdir(parents=True, exist_ok=True)
-    prefix = keys.cropped_frames_prefix(version)
-    with timings.measure("decode_extents"):
-        extents_path = store.get_file(extents_key, work_dir / "extents.db.gz")
-        forward, backward, _meta = read_extents_db(extents_path)
-        manifest = json.loads(store.get_bytes(prefix + MANIFEST_NAME))
-        n = manifest["frame_count"]
-        if len(forward) != max(n - 1, 0):
-            raise ValueError(f"{extents_key} has {len(forward)} pairs but the frames have {n} indices")
-        spans = decode_captions(PairPredictions(forward=forward, backward=backward))
-
-    caption_spans = [s for s in spans if s.state == "predicted"]
-    wanted = {s.start: frames_for_median(s) for s in caption_spans}
-    chunks_dir = work_dir / "chunks"
-    with timings.measure("download_chunks"):
-        _fetch_chunks(store, prefix, manifest, {i for v in wanted.values() for i in v}, chunks_dir)
-
-    texts = _read_span_texts(chunks_dir, manifest, wanted, engine, timings, progress)
+    zones = tuple(ZoneProvenance(**{**z, "region": tuple(z["region"])}) if isinstance(z, dict) else z for z in zones)
+    if not zones or [z.zone for z in zones] != list(range(len(zones))):
+        raise ValueError(f"zones {[z.zone for z in zones]} must be 0, 1, ... in order")
+    n, predicted = None, []
+    for zone in zones:
+        zone_n, rows = _zone_rows(store, keys, version, zone, engine, work_dir / f"zone{zone.zone}", timings, progress)
+        if n is not None and zone_n != n:
+            raise ValueError(f"zone {zone.zone} has {zone_n} frames, zone 0 has {n}")
+        n = zone_n
+        predicted += [replace(row, zone=zone.zone) for row in rows]
     # A person's confirmed captions and typed text in the published captions.db stay; predictions fill between.
-    merged = keep_peoples_captions(_published_rows(store, keys, work_dir), assemble_caption_rows(spans, texts, n), n)
+    merged = keep_peoples_captions(_published_rows(store, keys, work_dir), predicted, n)
     rows = merged.rows
     captions_path = work_dir / "captions.db.gz"
     write_captions_db(captions_path, rows, frame_count=n, video_id=video_id,
-                      provenance=CaptionsProvenance(version, extents_key))
+                      provenance=CaptionsProvenance(version, zones[0].caption_frame_extents_key, zones))
     with timings.measure("publish"):
         store.put_file(keys.captions_db, captions_path, GZIP)
 
     captions = [
         {"start_frame_index": r.start_frame_index, "end_frame_index": r.end_frame_index,
-         "text": r.caption_ocr, "confidence": round(r.confidence, 3)}
+         "text": r.caption_ocr, "confidence": round(r.confidence, 3), "zone": r.zone}
         for r in rows if r.state != "gap"
     ]
     return CaptionOcrResult(
@@ -131,6 +126,30 @@ def caption_ocr(
         kept_confirmed=merged.kept_confirmed,
         kept_typed=merged.kept_typed,
     )
+
+
+def _zone_rows(store: ObjectStore, keys: VideoKeys, version: int, zone: ZoneProvenance, engine: OcrEngine,
+               work_dir: Path, timings: Timings, progress: Progress) -> tuple[int, list]:
+    """(n, the zone's predicted rows partitioning [0, n)) from its extents and cropped frames."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    prefix = keys.cropped_frames_prefix(version, zone=zone.zone)
+    with timings.measure("decode_extents"):
+        extents_path = store.get_file(zone.caption_frame_extents_key, work_dir / "extents.db.gz")
+        forward, backward, _meta = read_extents_db(extents_path)
+        manifest = read_manifest(store.get_file(prefix + MANIFEST_NAME, work_dir / MANIFEST_NAME))
+        n = manifest["frame_count"]
+        if len(forward) != max(n - 1, 0):
+            raise ValueError(f"{zone.caption_frame_extents_key} has {len(forward)} pairs but the frames have {n} indices")
+        spans = decode_captions(PairPredictions(forward=forward, backward=backward))
+
+    caption_spans = [s for s in spans if s.state == "predicted"]
+    wanted = {s.start: frames_for_median(s) for s in caption_spans}
+    chunks_dir = work_dir / "chunks"
+    with timings.measure("download_chunks"):
+        _fetch_chunks(store, prefix, manifest, {i for v in wanted.values() for i in v}, chunks_dir)
+
+    texts = _read_span_texts(chunks_dir, manifest, wanted, engine, timings, progress)
+    return n, assemble_caption_rows(spans, texts, n)
 
 
 def _published_rows(store: ObjectStore, keys: VideoKeys, work_dir: Path) -> list:

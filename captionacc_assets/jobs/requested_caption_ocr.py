@@ -18,7 +18,6 @@ requests for one video:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from captionacc_assets.core.caption_assembly import frames_for_median
 from captionacc_assets.core.caption_text import normalize_caption_text
-from captionacc_assets.core.chunks import MANIFEST_NAME
+from captionacc_assets.core.chunks import MANIFEST_NAME, read_manifest
 from captionacc_assets.core.dbs.stored_captions import (
     CaptionOcr,
     StoredCaptions,
@@ -43,6 +42,7 @@ from captionacc_assets.jobs.object_store import GZIP, ObjectStore
 from captionacc_assets.jobs.progress import Progress, Timings, no_progress
 
 Span = tuple[int, int]
+ZoneSpan = tuple[int, Span]  # (caption zone, inclusive span)
 PUBLISH_ATTEMPTS = 3
 
 
@@ -62,22 +62,23 @@ class SpanOcrResult:
 
 def read_spans(
     store: ObjectStore, keys: VideoKeys, *, version: int, spans: list[Span], engine: OcrEngine,
-    work_dir: Path, progress: Progress = no_progress,
+    work_dir: Path, progress: Progress = no_progress, zone: int = 0,
 ) -> SpanOcrResult:
-    """OCR of the median of each inclusive span's frames, from `cropped_frames_v{version}`.
+    """OCR of the median of each inclusive span's frames, from `cropped_frames_v{version}` (of `zone`).
 
     The spans must not overlap (they are rows of one partition). Only the chunks that hold
     their median frames are downloaded and decoded.
     """
     timings = Timings()
     work_dir.mkdir(parents=True, exist_ok=True)
-    prefix = keys.cropped_frames_prefix(version)
+    prefix = keys.cropped_frames_prefix(version, zone=zone)
     ordered = sorted({(int(s), int(e)) for s, e in spans})
     with timings.measure("manifest"):
         try:
-            manifest = json.loads(store.get_bytes(prefix + MANIFEST_NAME))
+            manifest = read_manifest(store.get_file(prefix + MANIFEST_NAME, work_dir / MANIFEST_NAME))
         except FileNotFoundError:
-            raise InputError(f"video {keys.video!r} has no cropped frames version {version}: "
+            where = f"zone {zone} of " if zone else ""
+            raise InputError(f"video {keys.video!r} has no cropped frames for {where}version {version}: "
                              f"approve its layout and let the captions run first") from None
     n = manifest["frame_count"]
     for (start, end), after in zip(ordered, ordered[1:] + [None]):
@@ -126,19 +127,22 @@ class RequestedOcrResult:
     timings: dict = field(default_factory=dict)
 
 
-def _resolve(request: OcrRequest, stored: StoredCaptions) -> dict[int, Span]:
-    """The caption ids and spans a request names; `InputError` saying what does not exist."""
+def _resolve(request: OcrRequest, stored: StoredCaptions) -> dict[int, ZoneSpan]:
+    """The caption ids a request names, with their zone and span; `InputError` saying what does not
+    exist. A frame span names the row of that exact span in each zone that has one."""
     by_id = stored.by_id()
-    by_span = {c.span: c.id for c in stored.captions}
+    by_span: dict[Span, list[int]] = {}
+    for c in stored.captions:
+        by_span.setdefault(c.span, []).append(c.id)
     n = stored.frame_count
-    targets: dict[int, Span] = {}
+    targets: dict[int, ZoneSpan] = {}
     for caption_id in request.caption_ids or []:
         if caption_id not in by_id:
             ids = sorted(by_id)
             where = f"its ids are {ids[0]}..{ids[-1]}" if ids else "it has no rows"
             raise InputError(f"request {request.id}: caption id {caption_id} does not exist in captions.db "
                              f"({where}); reload the editor and ask again")
-        targets[caption_id] = by_id[caption_id].span
+        targets[caption_id] = (by_id[caption_id].row.zone, by_id[caption_id].span)
     for start, end in request.frame_spans or []:
         if not 0 <= start <= end < n:
             raise InputError(f"request {request.id}: frame span [{start}, {end}] is outside the video's "
@@ -146,7 +150,8 @@ def _resolve(request: OcrRequest, stored: StoredCaptions) -> dict[int, Span]:
         if (start, end) not in by_span:
             raise InputError(f"request {request.id}: no caption spans exactly [{start}, {end}]; move its "
                              f"boundaries there first, or ask by caption id")
-        targets[by_span[(start, end)]] = (start, end)
+        for caption_id in by_span[(start, end)]:
+            targets[caption_id] = (by_id[caption_id].row.zone, (start, end))
     return targets
 
 
@@ -160,13 +165,13 @@ def _fetch(store: ObjectStore, keys: VideoKeys, dest: Path) -> Path:
 
 def answer_requests(
     store: ObjectStore, keys: VideoKeys, requests: list[OcrRequest], *,
-    hold_lock: Callable[[], AbstractContextManager], read: Callable[[list[Span]], SpanOcrResult],
+    hold_lock: Callable[[], AbstractContextManager], read: Callable[[int, list[Span]], SpanOcrResult],
     work_dir: Path, progress: Progress = no_progress,
 ) -> RequestedOcrResult:
     """Answer `requests` into the published captions.db (see the module docstring).
 
-    `hold_lock()` holds the `captions` editor lock for a block; `read(spans)` OCRs spans
-    (in-process or on Modal). Raises `InputError` when captions.db is missing, corrupt or of a
+    `hold_lock()` holds the `captions` editor lock for a block; `read(zone, spans)` OCRs spans of
+    one caption zone's cropped frames (in-process or on Modal), one call per zone asked for. Raises `InputError` when captions.db is missing, corrupt or of a
     newer schema, or when every request is rejected; nothing is written then.
     """
     timings = Timings()
@@ -174,7 +179,7 @@ def answer_requests(
     what = f"captions.db of video {keys.video!r}"
     with timings.measure("read"), hold_lock():
         stored = read_stored_captions(_fetch(store, keys, work_dir / "read.db.gz"), what)
-    targets: dict[int, Span] = {}
+    targets: dict[int, ZoneSpan] = {}
     accepted, rejected = [], {}
     for request in requests:
         try:
@@ -189,7 +194,11 @@ def answer_requests(
     progress(f"caption OCR of {len(targets)} caption(s) requested by {len(accepted)} request(s)")
 
     with timings.measure("ocr"):
-        texts = read(sorted(set(targets.values()))).texts()
+        texts = {
+            (zone, span): text
+            for zone in sorted({z for z, _ in targets.values()})
+            for span, text in read(zone, sorted({s for z, s in targets.values() if z == zone})).texts().items()
+        }
 
     with timings.measure("publish"), hold_lock():
         base, merged = stored, False
@@ -198,9 +207,10 @@ def answer_requests(
             if file_sha256(current_path) != base.sha256:
                 base, merged = read_stored_captions(current_path, what), True
                 progress(f"{what} changed while the OCR ran (an edit meanwhile): merging into it")
-            now = {c.id: c.span for c in base.captions}
-            answers = {cid: CaptionOcr(*texts[span]) for cid, span in targets.items() if now.get(cid) == span}
-            moved = {cid: now.get(cid) for cid, span in targets.items() if now.get(cid) != span}
+            now = {c.id: (c.row.zone, c.span) for c in base.captions}
+            answers = {cid: CaptionOcr(*texts[target]) for cid, target in targets.items() if now.get(cid) == target}
+            moved = {cid: (now[cid][1] if cid in now else None) for cid, target in targets.items()
+                     if now.get(cid) != target}
             out = work_dir / f"publish-{attempt}.db.gz"
             if answers:
                 write_caption_ocr(current_path, out, answers)
@@ -214,7 +224,8 @@ def answer_requests(
             raise RuntimeError(f"{what} kept changing during {PUBLISH_ATTEMPTS} publish attempts "
                                f"although the server holds its editor lock")
     return RequestedOcrResult(
-        answered={cid: {"span": list(targets[cid]), "text": a.caption_ocr, "confidence": a.caption_ocr_confidence}
+        answered={cid: {"span": list(targets[cid][1]), "zone": targets[cid][0], "text": a.caption_ocr,
+                        "confidence": a.caption_ocr_confidence}
                   for cid, a in answers.items()},
         accepted=accepted, rejected=rejected, moved=moved, merged=merged, frame_count=stored.frame_count,
         captions_db_key=keys.captions_db, sha256_read=stored.sha256,

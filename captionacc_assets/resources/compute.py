@@ -6,10 +6,13 @@ Modal functions' own bodies in this process through `.local()`: the production w
 end, without a Modal account (tests, debugging).
 """
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 
 import dagster as dg
 
+from captionacc_assets.core.dbs.captions_db import ZoneProvenance
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.jobs.caption_ocr import CaptionOcrResult, caption_ocr
@@ -86,44 +89,46 @@ class ComputeResource(dg.ConfigurableResource):
         )
 
     def crop_and_infer_caption_frame_extents(
-        self, store: ObjectStore, keys: VideoKeys, video_key: str, region: Region,
+        self, store: ObjectStore, keys: VideoKeys, video_key: str, zones: Sequence[Region],
         version: int, work_dir: Path, progress: Progress = no_progress,
     ) -> CropInferResult:
+        """Every caption zone of the version in one call (one decode), never one call per zone or frame."""
         if self.check().mode == "modal":
             return CropInferResult(**self._modal(
                 "crop_and_infer_caption_frame_extents", store, progress, tenant=keys.tenant, video=keys.video,
-                video_key=video_key, region=[region.left, region.top, region.right, region.bottom],
+                video_key=video_key, zones=[list(region.as_tuple()) for region in zones],
                 version=version, extents_model=self.extents_model,
             ))
         return crop_and_infer_caption_frame_extents(
-            store, keys, video_key, region=region, version=version,
+            store, keys, video_key, zones=zones, version=version,
             classifier=pair_classifier(self.extents_model), work_dir=work_dir, progress=progress,
         )
 
     def caption_ocr(
-        self, store: ObjectStore, keys: VideoKeys, version: int, extents_key: str,
+        self, store: ObjectStore, keys: VideoKeys, version: int, zones: Sequence[ZoneProvenance],
         work_dir: Path, progress: Progress = no_progress,
     ) -> CaptionOcrResult:
         if self.check().mode == "modal":
             return CaptionOcrResult(**self._modal(
                 "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video,
-                version=version, extents_key=extents_key, ocr_engine=self.ocr_engine,
+                version=version, zones=[asdict(zone) for zone in zones], ocr_engine=self.ocr_engine,
             ))
         return caption_ocr(
-            store, keys, version=version, extents_key=extents_key,
+            store, keys, version=version, zones=zones,
             engine=ocr_engine(self.ocr_engine), work_dir=work_dir,
             video_id=keys.video, progress=progress,
         )
 
     def caption_ocr_spans(
         self, store: ObjectStore, keys: VideoKeys, version: int, spans: list[tuple[int, int]],
-        work_dir: Path, progress: Progress = no_progress,
+        work_dir: Path, progress: Progress = no_progress, zone: int = 0,
     ) -> SpanOcrResult:
-        """Job 3 for a person's request: text and confidence of each span's median frame (writes nothing)."""
+        """Job 3 for a person's request: text and confidence of each span's median frame in one
+        caption zone's cropped frames (writes nothing)."""
         if self.check().mode == "modal":
             return SpanOcrResult(**self._modal(
                 "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video, version=version,
-                ocr_engine=self.ocr_engine, spans=[[int(s), int(e)] for s, e in spans],
+                ocr_engine=self.ocr_engine, spans=[[int(s), int(e)] for s, e in spans], zone=zone,
             ))
         return read_spans(store, keys, version=version, spans=spans, engine=ocr_engine(self.ocr_engine),
-                          work_dir=work_dir, progress=progress)
+                          work_dir=work_dir, progress=progress, zone=zone)

@@ -11,6 +11,7 @@ from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobO
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.defs.sensors.approvals import approval_tick
 from captionacc_assets.defs.sensors.auto_approvals import auto_approval_tick, parse_policy
 from captionacc_assets.defs.sensors.deletions import deletion_tick
@@ -235,6 +236,21 @@ def test_auto_approval_follows_the_tenant_policy_once(catalog, instance):
     assert auto_approval_tick(catalog, instance, cursor, policy) == ([], cursor)
     layout_event(instance, "sure", 0.95)  # re-processed later: it already has an approval
     assert auto_approval_tick(catalog, instance, cursor, policy)[0] == []
+
+
+def test_auto_approval_approves_a_second_zone_only_when_it_is_sure_of_it_too(catalog, instance):
+    instance.add_dynamic_partitions("videos", ["two", "weak-second"])
+    top = {"region": [0.1, 0.02, 0.9, 0.15], "confidence": 0.9}
+    for video_id, second in (("two", top), ("weak-second", {**top, "confidence": 0.4})):
+        upload(catalog, video_id, "acme")
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            asset_key="layout_db", partition=video_id, metadata={
+                "region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.95,
+                "zones": [{"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.95}, second]},
+        ))
+    approvals, _ = auto_approval_tick(catalog, instance, None, parse_policy("acme=0.8"))
+    assert [len(zones_from_row(a)) for a in approvals] == [2, 1]
+    assert zones_from_row(approvals[0])[1] == Region(0.1, 0.02, 0.9, 0.15)
 
 
 def test_auto_approval_policy_is_validated():

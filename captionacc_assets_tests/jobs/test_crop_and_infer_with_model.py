@@ -24,7 +24,7 @@ def test_crop_and_infer_with_the_model_records_its_hash_and_finds_the_cues(tmp_p
     classifier = pair_classifier("model")
 
     result = crop_and_infer_caption_frame_extents(
-        store, keys, "tenant1/uploads/in.mp4", region=Region(0.05, 0.78, 0.95, 0.98), version=1,
+        store, keys, "tenant1/uploads/in.mp4", zones=[Region(0.05, 0.78, 0.95, 0.98)], version=1,
         classifier=classifier, work_dir=tmp_path / "work")
 
     assert result.model_hash == classifier.model_hash

@@ -38,10 +38,10 @@ def published(tmp_path_factory):
     store = LocalStorageResource(root=str(root / "bucket"))
     store.put_file(KEYS.video_file("mp4"), write_video(SPEC, root / "clip.mp4"))
     crop = crop_and_infer_caption_frame_extents(
-        store, KEYS, KEYS.video_file("mp4"), region=Region(0.0, 0.7, 1.0, 1.0), version=1,
+        store, KEYS, KEYS.video_file("mp4"), zones=[Region(0.0, 0.7, 1.0, 1.0)], version=1,
         classifier=pair_classifier("model"), work_dir=root / "crop")
     engine = ocr_engine("rapidocr")
-    caption_ocr(store, KEYS, version=1, extents_key=crop.caption_frame_extents_key, engine=engine,
+    caption_ocr(store, KEYS, version=1, zones=crop.zone_provenance(), engine=engine,
                 work_dir=root / "ocr", video_id=KEYS.video)
     catalog = CatalogResource(url=f"sqlite:///{root / 'catalog.sqlite'}")
     catalog.ensure_schema()
@@ -65,7 +65,7 @@ def caption_ids(store):
 
 def answer(store, catalog, engine, work, requests, read=None):
     lock = partial(editor_lock, catalog, KEYS.video, "captions", lambda _: None)
-    read = read or (lambda spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans"))
+    read = read or (lambda zone, spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans"))
     return answer_requests(store, KEYS, requests, hold_lock=lock, read=read, work_dir=work / "answer")
 
 
@@ -110,7 +110,7 @@ def test_an_edit_made_while_the_ocr_runs_survives_it(video):
     editor = EditorStandIn(catalog, store, user="editor-bob")
     seen = {}
 
-    def read_while_a_person_edits(spans):
+    def read_while_a_person_edits(zone, spans):
         seen["lock"] = catalog.lock_holder(KEYS.video, "captions")  # the server does not hold it while reading
         editor.edit(KEYS.video, lambda e: e.type_text(ids["Hello world"], "Hello, world!"))
         return read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans")
@@ -130,7 +130,7 @@ def test_a_caption_moved_while_its_ocr_ran_gets_no_stale_text(video):
     k = ids["Good night"]
     editor = EditorStandIn(catalog, store)
 
-    def read_while_the_caption_moves(spans):
+    def read_while_the_caption_moves(zone, spans):
         editor.edit(KEYS.video, lambda e: e.move_end(k, 40))
         return read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans")
 
@@ -195,7 +195,7 @@ def test_the_server_lock_is_held_while_reading_and_publishing(video):
 
     lock = partial(editor_lock, catalog, KEYS.video, "captions", lambda _: None)
     answer_requests(WatchedStore(), KEYS, [OcrRequest(1, caption_ids=[ids["Good night"]])], hold_lock=lock,
-                    read=lambda spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine,
+                    read=lambda zone, spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine,
                                                   work_dir=work / "spans"),
                     work_dir=work / "answer")
     assert holders and set(holders) == {SERVER_HOLDER}

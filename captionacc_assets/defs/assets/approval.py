@@ -9,6 +9,7 @@ import dagster as dg
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import VERSION_TAG, run_version
 from captionacc_assets.defs.stage import approved_video_to_process, recorded_stage, video_identity
@@ -71,6 +72,9 @@ def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource)
     yield dg.MaterializeResult(metadata={
         **video_identity(row), "version": version["version"],
         "crop_region": [round(v, 3) for v in Region.from_row(version).as_tuple()],
+        "zone_count": len(zones_from_row(version)),
+        **({"zone_1_crop_region": [round(v, 3) for v in zones_from_row(version)[1].as_tuple()]}
+           if len(zones_from_row(version)) > 1 else {}),
         "requested_by": version["requested_by"] or "",
         "requested_at": str(version["requested_at"]),
     })

@@ -5,17 +5,19 @@ import dagster as dg
 from captionacc_assets.core.pictures import caption_timeline
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.fault_points import reach
+from captionacc_assets.core.dbs.captions_db import ZoneProvenance
 from captionacc_assets.core.keys import validate_key
+from captionacc_assets.core.zones import placement, zones_from_row
 from captionacc_assets.defs.assets.approval import current_run_tags, run_cropped_frames_version
 from captionacc_assets.defs.assets.captions_check import COVERAGE_CHECK, captions_cover_timeline
 from captionacc_assets.defs.assets.requested_ocr import materialize_requested_ocr
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
-from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, requested_ocr_ids, run_version
+from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, requested_ocr_ids, run_version, split_extents_keys
 from captionacc_assets.defs.stage import (
     approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_identity, video_keys,
 )
-from captionacc_assets.defs.ui_metadata import captions_preview, seconds_table, text_preview
+from captionacc_assets.defs.ui_metadata import captions_preview, seconds_table, text_preview, zones_table
 from captionacc_assets.jobs.caption_exports import export_captions
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
@@ -42,12 +44,13 @@ def captions_db(
     row = approved_video_to_process(context, catalog)
     if row is None:
         return  # deleted, or no approved layout yet: skipped, not failed
-    version = run_cropped_frames_version(context, catalog, row["id"])["version"]
+    version_row = run_cropped_frames_version(context, catalog, row["id"])
+    version = version_row["version"]
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
         keys = video_keys(row)
-        extents_key = pinned_extents_key(context, keys, version, compute)
+        zones = pinned_zones(context, keys, version_row, compute)
         with editor_lock(catalog, row["id"], "captions", progress_logger(context)):
-            result = compute.caption_ocr(storage, keys, version, extents_key, work, progress_logger(context))
+            result = compute.caption_ocr(storage, keys, version, zones, work, progress_logger(context))
         coverage = captions_cover_timeline(storage, keys, result.frame_count, work)
         reach("captions.before_commit")
         catalog.activate_version(row["id"], version, require_newest=True)  # the commit point, unless superseded
@@ -60,19 +63,38 @@ def captions_db(
         "key": result.captions_db_key, "caption_count": result.caption_count,
         "gap_count": result.gap_count, "frame_count": result.frame_count,
         "confirmed_captions_kept": result.kept_confirmed, "typed_captions_kept": result.kept_typed,
-        "cropped_frames_version": version, "timings_s": seconds_table(result.timings),
+        "cropped_frames_version": version, "zone_count": len(zones),
+        "zones": zones_table(zones, "caption_frame_extents_key"), "timings_s": seconds_table(result.timings),
+        **per_zone_counts(result.captions, len(zones)),
     })
 
 
-def pinned_extents_key(context: dg.AssetExecutionContext, keys, version: int, compute: ComputeResource) -> str:
-    """The extents database the crop step of this run wrote; for a captions-only run, the model's."""
-    key = current_run_tags(context).get(EXTENTS_KEY_TAG)
-    if not key:
-        return keys.caption_frame_extents_db(version, compute.model_hash)
-    validate_key(key, keys.tenant)
-    if not key.startswith(keys.caption_frame_extents_prefix + f"v{version}_"):
-        raise InputError(f"run tag {EXTENTS_KEY_TAG}={key!r} is not an extents database of version {version}")
-    return key
+def per_zone_counts(captions: list[dict], zone_count: int) -> dict:
+    """`zone_1_caption_count` ... for a video of two zones (a single-zone video's metadata is as before)."""
+    if zone_count < 2:
+        return {}
+    return {f"zone_{zone}_caption_count": sum(1 for c in captions if c.get("zone", 0) == zone)
+            for zone in range(zone_count)}
+
+
+def pinned_zones(context: dg.AssetExecutionContext, keys, version: dict, compute: ComputeResource) -> list[ZoneProvenance]:
+    """Each zone of the version with the extents database the crop step of this run wrote for it;
+    for a captions-only run, the model's."""
+    regions = zones_from_row(version)
+    number = version["version"]
+    tagged = split_extents_keys(current_run_tags(context).get(EXTENTS_KEY_TAG) or "")
+    if not tagged:
+        tagged = [keys.caption_frame_extents_db(number, compute.model_hash, zone=z) for z in range(len(regions))]
+    if len(tagged) != len(regions):
+        raise InputError(f"run tag {EXTENTS_KEY_TAG} names {len(tagged)} extents databases but version {number} "
+                         f"has {len(regions)} caption zones")
+    for zone, key in enumerate(tagged):
+        validate_key(key, keys.tenant)
+        expected = keys.caption_frame_extents_prefix + f"v{number}" + (f"_zone{zone}_" if zone else "_model-")
+        if not key.startswith(expected):
+            raise InputError(f"run tag {EXTENTS_KEY_TAG}={key!r} is not an extents database of version {number}, zone {zone}")
+    return [ZoneProvenance(zone, placement(region), region.as_tuple(), key)
+            for zone, (region, key) in enumerate(zip(regions, tagged))]
 
 
 @dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"},

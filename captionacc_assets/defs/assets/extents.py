@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.defs.assets.approval import run_cropped_frames_version
 from captionacc_assets.defs.partitions import videos_partitions
-from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG
+from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, join_extents_keys
 from captionacc_assets.defs.stage import approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_keys
-from captionacc_assets.defs.ui_metadata import counts_table, seconds_table
+from captionacc_assets.defs.ui_metadata import counts_table, seconds_table, zones_table
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
@@ -34,19 +34,22 @@ def crop_and_infer_caption_frame_extents(
         keys = video_keys(row)
         try:
             result = compute.crop_and_infer_caption_frame_extents(
-                storage, keys, row["storage_key"], Region.from_row(version),
+                storage, keys, row["storage_key"], zones_from_row(version),
                 version["version"], work, progress_logger(context),
             )
         except Exception:
             catalog.set_version_status(row["id"], version["version"], "failed")
             raise
-    context.instance.add_run_tags(context.run_id, {EXTENTS_KEY_TAG: result.caption_frame_extents_key})
+    context.instance.add_run_tags(context.run_id, {EXTENTS_KEY_TAG: join_extents_keys(result.extents_keys)})
     yield dg.MaterializeResult(asset_key="cropped_frames", metadata={
         "prefix": result.cropped_frames_prefix, "version": result.version,
         "frame_count": result.frame_count, "chunk_count": result.chunk_count,
+        "zone_count": len(result.zones), "zones": zones_table(result.zones, "cropped_frames_prefix", "chunk_count"),
         "timings_s": seconds_table(result.timings),
     })
     yield dg.MaterializeResult(asset_key="caption_frame_extents", metadata={
         "key": result.caption_frame_extents_key, "model_hash": result.model_hash,
         "pair_count": max(result.frame_count - 1, 0), "label_counts": counts_table(result.label_counts, "label"),
+        "zone_count": len(result.zones), "zones": zones_table(result.zones, "caption_frame_extents_key"),
     })
+

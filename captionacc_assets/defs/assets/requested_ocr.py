@@ -43,7 +43,8 @@ def answer_claimed(
         return answer_requests(
             storage, keys, [OcrRequest.from_row(r) for r in requests],
             hold_lock=partial(editor_lock, catalog, video_id, "captions", log),
-            read=lambda spans: compute.caption_ocr_spans(storage, keys, version, spans, work / "spans", log),
+            read=lambda zone, spans: compute.caption_ocr_spans(
+                storage, keys, version, spans, work / f"spans-zone{zone}", log, zone=zone),
             work_dir=work, progress=log,
         )
 

@@ -2,7 +2,8 @@
 
 `CAPTIONACC_AUTO_APPROVE` names the tenants and their thresholds, e.g. `acme=0.8,beta=0.6`
 (`*=0.9` for every tenant); unset, nobody is auto-approved. The sensor reads each new
-`layout_db` materialization (its proposed region and confidence) and, for a video with no
+`layout_db` materialization (its proposed region and confidence, and a second caption zone,
+approved too when its own confidence clears the threshold) and, for a video with no
 approval yet, writes the same `requested` row a person's approval would; the
 `layout_approvals` sensor takes it from there, and the lineage says it was the policy.
 """
@@ -38,6 +39,13 @@ def threshold_for(policy: dict[str, float], tenant: str) -> float | None:
     return policy.get(tenant, policy.get("*"))
 
 
+def proposed_regions(metadata: dict, threshold: float) -> list[Region]:
+    """The main proposed zone, and a second one when its own confidence clears the threshold too."""
+    zones = metadata["zones"].value if "zones" in metadata else []
+    second = [Region(*z["region"]) for z in zones[1:2] if float(z["confidence"]) >= threshold]
+    return [Region(*metadata["region"].value), *second]
+
+
 def auto_approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None,
                        policy: dict[str, float]) -> tuple[list[dict], str | None]:
     """Approve what the policy allows among layout_db events after the cursor; (approvals, new cursor)."""
@@ -59,7 +67,7 @@ def auto_approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, c
         if confidence < threshold or catalog.latest_cropped_frames_version(video_id) is not None:
             continue
         approvals.append(catalog.request_cropped_frames_version(
-            video_id, Region(*metadata["region"].value),
+            video_id, proposed_regions(metadata, threshold),
             requested_by=f"auto-approval (confidence {confidence:.2f} >= {threshold:.2f})",
         ))
     return approvals, str(records[-1].storage_id)
