@@ -31,8 +31,9 @@ class CaptionsEdit:
         self.conn = conn
         self.conn.row_factory = sqlite3.Row
 
-    def rows(self) -> list[sqlite3.Row]:
-        return self.conn.execute("SELECT * FROM captions ORDER BY start_frame_index").fetchall()
+    def rows(self, zone: int = 0) -> list[sqlite3.Row]:
+        """One caption zone's rows (each zone is its own timeline), by start."""
+        return self.conn.execute("SELECT * FROM captions WHERE zone = ? ORDER BY start_frame_index", (zone,)).fetchall()
 
     def row(self, caption_id: int) -> sqlite3.Row:
         found = self.conn.execute("SELECT * FROM captions WHERE id = ?", (caption_id,)).fetchone()
@@ -46,12 +47,12 @@ class CaptionsEdit:
                           (*values.values(), caption_id))
 
     def move_end(self, caption_id: int, new_end: int) -> None:
-        """Move the inclusive end of a caption; the rows after it give way or a gap fills the hole."""
+        """Move the inclusive end of a caption; the rows after it in its zone give way or a gap fills the hole."""
         row = self.row(caption_id)
         start, end = row["start_frame_index"], row["end_frame_index"]
         if new_end < start:
             raise ValueError(f"caption {caption_id} would end at {new_end}, before its start {start}")
-        after = [r for r in self.rows() if r["start_frame_index"] > end]
+        after = [r for r in self.rows(row["zone"]) if r["start_frame_index"] > end]
         if new_end > end:
             for other in after:
                 if other["end_frame_index"] <= new_end:  # wholly covered: deleted
@@ -65,9 +66,9 @@ class CaptionsEdit:
                 self._touch(following["id"], start_frame_index=new_end + 1)
             else:
                 self.conn.execute(
-                    "INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state)"
-                    " VALUES (?, ?, 'gap')",
-                    (new_end + 1, end))
+                    "INSERT INTO captions (zone, start_frame_index, end_frame_index, caption_frame_extents_state)"
+                    " VALUES (?, ?, ?, 'gap')",
+                    (row["zone"], new_end + 1, end))
         self._touch(caption_id, end_frame_index=new_end)
         self.conn.execute(f"UPDATE captions SET caption_frame_extents_updated_at = {NOW} WHERE id = ?", (caption_id,))
 
