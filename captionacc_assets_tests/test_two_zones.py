@@ -14,7 +14,9 @@ import pytest
 import srt
 
 from captionacc_assets.cli import main
+from captionacc_assets.core.dbs import captions_db
 from captionacc_assets.core.dbs.captions_db import read_captions_db, read_captions_provenance, validate_partition
+from captionacc_assets.core.dbs.sqlite_artifact import open_gzip_db, write_gzip_db
 from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.definitions import ALL_ASSETS
 from captionacc_assets.defs.jobs import REQUESTED_OCR_SELECTION
@@ -129,3 +131,55 @@ def test_a_bad_two_zone_approval_is_refused_and_stores_nothing(processed, capsys
     code = main(["approve", video_id, *[arg for crop in crops for arg in ("--crop", crop)]])
     assert code == 2 and message in capsys.readouterr().err
     assert platform.catalog.latest_cropped_frames_version(video_id)["version"] == before
+
+
+ONE_ZONE = VideoSpec(width=640, height=360, fps=25.0, duration_s=5.0, background="textured", seed=3,
+                     cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")))
+
+
+def _as_schema_2(src, dest) -> None:
+    """A captions.db as this platform wrote it before zones existed (schema 2: no zone column)."""
+    schema_2 = captions_db.SCHEMA_SQL.replace(
+        "    zone INTEGER NOT NULL DEFAULT 0 CHECK (zone IN (0, 1)),\n", "").replace(
+        ", zones TEXT NOT NULL DEFAULT '[]'", "")
+    with open_gzip_db(src) as old:
+        meta = dict(old.execute("SELECT video_id, frame_count, cropped_frames_version, caption_frame_extents_key"
+                                " FROM database_metadata").fetchone())
+        rows = [dict(r) for r in old.execute("SELECT * FROM captions ORDER BY start_frame_index")]
+
+    def fill(conn):
+        conn.execute("INSERT INTO database_metadata (id, schema_version, video_id, frame_count, cropped_frames_version,"
+                     " caption_frame_extents_key) VALUES (1, 2, :video_id, :frame_count, :cropped_frames_version,"
+                     " :caption_frame_extents_key)", meta)
+        for row in rows:
+            row.pop("zone")
+            conn.execute(f"INSERT INTO captions ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                         tuple(row.values()))
+    write_gzip_db(dest, schema_2, fill)
+
+
+def test_a_video_processed_before_zones_still_reads_exports_and_backfills(tmp_path_factory, tmp_path):
+    with processed_video(tmp_path_factory.mktemp("before-zones") / "home", ONE_ZONE) as (platform, video_id, _):
+        keys = platform.keys(video_id)
+        rows, _ = stored_captions_table(platform.storage, keys.captions_db)
+        first = next(r for r in rows if r["caption_frame_extents_state"] != "gap")
+        EditorStandIn(platform.catalog, platform.storage).edit(
+            video_id, lambda e: (e.confirm(first["id"]), e.type_text(first["id"], "你好，世界！")))
+        legacy = tmp_path / "legacy.db.gz"
+        _as_schema_2(platform.storage.get_file(keys.captions_db, tmp_path / "now.db.gz"), legacy)
+        platform.storage.put_file(keys.captions_db, legacy)
+        before = _srt(platform, video_id)
+
+        exports = platform.materialize(video_id, ["caption_exports"], trigger="ui")
+        assert exports.success, exports.error
+        assert [(c.start, c.end, c.content) for c in _srt(platform, video_id)] == [
+            (c.start, c.end, "你好，世界！" if i == 0 else c.content) for i, c in enumerate(before)]
+
+        backfill = platform.approved_processing(video_id, trigger="backfill")
+        assert backfill.success, backfill.error
+        after = read_captions_db(platform.storage.get_file(keys.captions_db, tmp_path / "after.db.gz"))
+        assert {r.zone for r in after} == {0}
+        mine = [r for r in after if r.text == "你好，世界！"]
+        assert [(r.start_frame_index, r.end_frame_index, r.state) for r in mine] == [
+            (first["start_frame_index"], first["end_frame_index"], "confirmed")]
+        assert "{" not in platform.storage.get_bytes(keys.export("srt")).decode("utf-8")
