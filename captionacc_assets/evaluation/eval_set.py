@@ -455,7 +455,7 @@ def _zones_item(index: int, seed: int, case: tuple) -> EvalItem:
     }
     if second_cues:
         conditions.update(second_language=second_language, second_font=second_font or font)
-    languages = f"{language}+{second_language}" if kind == "bilingual" else language
+    languages = f"{language}-{second_language}" if kind == "bilingual" else language
     return EvalItem(f"z{index:02d}-{kind}-{languages}-{background}-{height}p", spec, conditions)
 
 
