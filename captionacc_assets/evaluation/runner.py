@@ -8,7 +8,7 @@ recorded with its error and scored as if nothing was found, so one failure shows
 the numbers instead of stopping the run.
 
 Zones: every video's proposed zones are read from its published layout.db
-(`read_proposed_zones`) and compared with the truth's (how many, and where); a video whose
+(`platform.proposed_zones`, i.e. `read_proposed_zones`) and compared with the truth's (how many, and where); a video whose
 truth has two zones is scored zone by zone (`scorer.score_zones`), and the zones are pooled
 over the set as well.
 """
@@ -19,13 +19,11 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from captionacc_assets.core.dbs.layout_db import read_proposed_zones
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.zones import placement, zones_from_row
 from captionacc_assets.settings import approve_confidence_threshold, local_paths
@@ -69,13 +67,17 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         layout = platform.proposed_layout(video_id)
         facts["layout_confidence"] = layout.get("confidence")
         facts["layout_region"] = [round(v, 4) for v in layout["region"]]
-        facts["proposed_zones"] = _proposed_zones(platform, video_id)
+        facts["proposed_zones"] = [
+            {"placement": z.placement, "confidence": round(z.confidence, 4),
+             "region": [round(v, 4) for v in z.region.as_tuple()]} for z in platform.proposed_zones(video_id)]
         # As `captionacc process --approve auto` does: a layout below the confidence
         # threshold is not approved, so the video gets no captions.
-        facts["approved"] = layout["confidence"] >= approve_confidence_threshold()
+        threshold = approve_confidence_threshold()
+        facts["approved"] = layout["confidence"] >= threshold
         if not facts["approved"]:
             return "", facts
-        platform.approve(video_id, None, requested_by="eval")
+        # A second zone too only when its own confidence clears the threshold, as `--approve auto` does.
+        platform.approve(video_id, None, requested_by="eval", second_zone_min_confidence=threshold)
         version = platform.catalog.latest_cropped_frames_version(video_id)
         facts["approved_zones"] = [placement(region) for region in zones_from_row(version)] if version else []
         approved = platform.approved_processing(video_id)
@@ -89,15 +91,6 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         return "", facts
     finally:
         facts["seconds"] = round(time.perf_counter() - started, 2)
-
-
-def _proposed_zones(platform, video_id: str) -> list[dict]:
-    """The zones the published layout.db proposes: placement, confidence, region."""
-    with tempfile.TemporaryDirectory(prefix="captionacc-eval-") as work:
-        path = platform.storage.get_file(platform.keys(video_id).layout_db, Path(work) / "layout.db.gz")
-        zones = read_proposed_zones(path)
-    return [{"placement": z.placement, "confidence": round(z.confidence, 4),
-             "region": [round(v, 4) for v in z.region.as_tuple()]} for z in zones]
 
 
 def true_placements(item: EvalItem) -> list[str]:
