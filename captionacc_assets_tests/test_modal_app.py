@@ -15,7 +15,7 @@ from captionacc_assets import modal_app
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
-from captionacc_assets.resources.compute import ComputeResource
+from captionacc_assets.resources.compute import ModalCompute, compute_resource
 from captionacc_assets.resources.s3_storage import S3StorageResource
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.settings import MissingSettingError
@@ -175,7 +175,7 @@ def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     assert [(s["start"], s["end"], s["text"]) for s in answer["spans"]] == [(*span, "Good night"), (0, 1, "")]
     assert answer["spans"][0]["confidence"] > 0.5 and answer["frame_count"] == 30
     assert store.get_bytes(KEYS.captions_db) == published
-    through_compute = ComputeResource(mode="modal", modal_call="local").caption_ocr_spans(
+    through_compute = ModalCompute(modal_call="local").caption_ocr_spans(
         store, KEYS, 1, [tuple(span)], tmp_path)
     assert [s["text"] for s in through_compute.spans] == ["Good night"]
 
@@ -202,7 +202,7 @@ def test_remote_calls_go_to_the_deployed_app_with_keys_not_bytes(store, uploaded
             return Method
 
     monkeypatch.setattr(modal.Cls, "from_name", staticmethod(lambda app, name: Deployed(app, name)))
-    compute = ComputeResource(mode="modal", modal_app="captionacc-staging")
+    compute = ModalCompute(modal_app="captionacc-staging")
     result = compute.extract_frames_and_ocr(store, KEYS, uploaded, tmp_path)
     assert result.layout and result.keys_written
     (app, cls_name, name, kwargs), = calls
@@ -212,12 +212,14 @@ def test_remote_calls_go_to_the_deployed_app_with_keys_not_bytes(store, uploaded
 
 
 def test_modal_compute_needs_s3_storage(tmp_path):
-    compute = ComputeResource(mode="modal", modal_call="local")
+    compute = ModalCompute(modal_call="local")
     with pytest.raises(ValueError, match="storage must be S3"):
         compute.crop_and_infer_caption_frame_extents(
             LocalStorageResource(root=str(tmp_path)), KEYS, KEYS.video_file("mp4"), [Region(0, 0.7, 1, 1)], 1, tmp_path)
     with pytest.raises(ValueError, match="CAPTIONACC_COMPUTE"):
-        ComputeResource(mode="lambda").check()
+        compute_resource("lambda")
+    with pytest.raises(ValueError, match="CAPTIONACC_MODAL_CALL"):
+        compute_resource("modal", modal_call="carrier-pigeon")
 
 
 def test_a_function_refuses_keys_of_another_tenant_and_missing_credentials(store, uploaded, monkeypatch):

@@ -217,5 +217,5 @@ def test_the_code_location_loads_with_production_resources(runs, monkeypatch, tm
     defs = build_definitions(resources)
     dg.Definitions.validate_loadable(defs)
     assert type(resources["storage"]).__name__ == "S3StorageResource"
-    assert (resources["compute"].mode, resources["catalog"].db_schema) == ("modal", "captionacc")
+    assert (type(resources["compute"]).__name__, resources["catalog"].db_schema) == ("ModalCompute", "captionacc")
     assert resources["catalog"].get_video("nope") is None  # it reaches the migrated Postgres catalog

@@ -1,11 +1,14 @@
 """Where the three compute jobs run: in this process (embedded default) or on Modal (production).
 
-Both modes run the same job code. On Modal a job gets storage keys and the bucket's location,
-never bytes, and returns its typed result as a dict, rebuilt here. `modal_call="local"` runs the
-Modal functions' own bodies in this process through `.local()`: the production wiring, end to
-end, without a Modal account (tests, debugging).
+One interface, `ComputeResource`, with one resource class per place, chosen by configuration
+(`resources/profile.py`, `CAPTIONACC_COMPUTE`), in the style of `HNClient` in Dagster's
+project_fully_featured. Both run the same job code. On Modal a job gets storage keys and the
+bucket's location, never bytes, and returns its typed result as a dict, rebuilt here.
+`modal_call="local"` runs the Modal functions' own bodies in this process through `.local()`:
+the production wiring, end to end, without a Modal account (tests, debugging).
 """
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -30,28 +33,84 @@ MODES = ("in_process", "modal")
 MODAL_CALLS = ("remote", "local")
 
 
-class ComputeResource(dg.ConfigurableResource):
-    """Runs the compute jobs: `mode="in_process"` calls them directly, `mode="modal"` calls the Modal App."""
+class ComputeResource(dg.ConfigurableResource, ABC):
+    """The three compute jobs (and job 3 for a person's request), wherever they run."""
 
-    mode: str = "in_process"
     ocr_engine: str = "rapidocr"
     extents_model: str = "model"      # trained pair model; "baseline" is the non-learned one (docs/extents_model.md)
-    modal_app: str = "captionacc"
-    modal_call: str = "remote"
-
-    def check(self) -> "ComputeResource":
-        """Fail at start on a mode or call that does not exist."""
-        if self.mode not in MODES:
-            raise ValueError(f"compute mode {self.mode!r} is not one of {', '.join(MODES)} (CAPTIONACC_COMPUTE)")
-        if self.modal_call not in MODAL_CALLS:
-            raise ValueError(f"Modal call {self.modal_call!r} is not one of {', '.join(MODAL_CALLS)} (CAPTIONACC_MODAL_CALL)")
-        return self
 
     @property
     def model_hash(self) -> str:
         return pair_classifier(self.extents_model).model_hash
 
-    # -- Modal ---------------------------------------------------------------------------------
+    @abstractmethod
+    def extract_frames_and_ocr(
+        self, store: ObjectStore, keys: VideoKeys, video_key: str, work_dir: Path,
+        progress: Progress = no_progress,
+    ) -> ExtractResult: ...
+
+    @abstractmethod
+    def crop_and_infer_caption_frame_extents(
+        self, store: ObjectStore, keys: VideoKeys, video_key: str, zones: Sequence[Region],
+        version: int, work_dir: Path, progress: Progress = no_progress,
+    ) -> CropInferResult:
+        """Every caption zone of the version in one call (one decode), never one call per zone or frame."""
+
+    @abstractmethod
+    def caption_ocr(
+        self, store: ObjectStore, keys: VideoKeys, version: int, zones: Sequence[ZoneProvenance],
+        work_dir: Path, progress: Progress = no_progress,
+    ) -> CaptionOcrResult: ...
+
+    @abstractmethod
+    def caption_ocr_spans(
+        self, store: ObjectStore, keys: VideoKeys, version: int, spans: list[tuple[int, int]],
+        work_dir: Path, progress: Progress = no_progress, zone: int = 0,
+    ) -> SpanOcrResult:
+        """Job 3 for a person's request: text and confidence of each span's median frame in one
+        caption zone's cropped frames (writes nothing)."""
+
+
+class InProcessCompute(ComputeResource):
+    """The embedded default: the jobs run in the run's own process, models loaded once per process."""
+
+    def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress):
+        return extract_frames_and_ocr(
+            store, keys, video_key, engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
+            work_dir=work_dir, progress=progress,
+        )
+
+    def crop_and_infer_caption_frame_extents(self, store, keys, video_key, zones, version, work_dir,
+                                             progress=no_progress):
+        return crop_and_infer_caption_frame_extents(
+            store, keys, video_key, zones=zones, version=version,
+            classifier=pair_classifier(self.extents_model), work_dir=work_dir, progress=progress,
+        )
+
+    def caption_ocr(self, store, keys, version, zones, work_dir, progress=no_progress):
+        return caption_ocr(
+            store, keys, version=version, zones=zones,
+            engine=ocr_engine(self.ocr_engine), work_dir=work_dir,
+            video_id=keys.video, progress=progress,
+        )
+
+    def caption_ocr_spans(self, store, keys, version, spans, work_dir, progress=no_progress, zone=0):
+        return read_spans(store, keys, version=version, spans=spans, engine=ocr_engine(self.ocr_engine),
+                          work_dir=work_dir, progress=progress, zone=zone)
+
+
+class ModalCompute(ComputeResource):
+    """Production: each job is one call of a function of the deployed Modal App `modal_app`."""
+
+    modal_app: str = "captionacc"
+    modal_call: str = "remote"
+
+    def check(self) -> "ModalCompute":
+        """Fail at start on a call kind that does not exist."""
+        if self.modal_call not in MODAL_CALLS:
+            raise ValueError(f"Modal call {self.modal_call!r} is not one of {', '.join(MODAL_CALLS)} (CAPTIONACC_MODAL_CALL)")
+        return self
+
     def _modal(self, name: str, store: ObjectStore, progress: Progress, **kwargs) -> dict:
         location = getattr(store, "location", None)
         if not isinstance(location, dict):
@@ -59,7 +118,6 @@ class ComputeResource(dg.ConfigurableResource):
                 f"Modal compute reads and writes the bucket itself, so storage must be S3 "
                 f"(CAPTIONACC_PROFILE=production), not {type(store).__name__}"
             )
-        self.check()
         progress(f"{name}: calling Modal function {self.modal_app}.{name} ({self.modal_call})")
         from captionacc_assets import modal_app
 
@@ -73,62 +131,37 @@ class ComputeResource(dg.ConfigurableResource):
         progress(f"{name}: Modal function finished")
         return result
 
-    # -- the three jobs ------------------------------------------------------------------------
-    def extract_frames_and_ocr(
-        self, store: ObjectStore, keys: VideoKeys, video_key: str, work_dir: Path,
-        progress: Progress = no_progress,
-    ) -> ExtractResult:
-        if self.check().mode == "modal":
-            return ExtractResult(**self._modal(
-                "extract_frames_and_ocr", store, progress, tenant=keys.tenant, video=keys.video,
-                video_key=video_key, ocr_engine=self.ocr_engine,
-            ))
-        return extract_frames_and_ocr(
-            store, keys, video_key, engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
-            work_dir=work_dir, progress=progress,
-        )
+    def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress):
+        return ExtractResult(**self._modal(
+            "extract_frames_and_ocr", store, progress, tenant=keys.tenant, video=keys.video,
+            video_key=video_key, ocr_engine=self.ocr_engine,
+        ))
 
-    def crop_and_infer_caption_frame_extents(
-        self, store: ObjectStore, keys: VideoKeys, video_key: str, zones: Sequence[Region],
-        version: int, work_dir: Path, progress: Progress = no_progress,
-    ) -> CropInferResult:
-        """Every caption zone of the version in one call (one decode), never one call per zone or frame."""
-        if self.check().mode == "modal":
-            return CropInferResult(**self._modal(
-                "crop_and_infer_caption_frame_extents", store, progress, tenant=keys.tenant, video=keys.video,
-                video_key=video_key, zones=[list(region.as_tuple()) for region in zones],
-                version=version, extents_model=self.extents_model,
-            ))
-        return crop_and_infer_caption_frame_extents(
-            store, keys, video_key, zones=zones, version=version,
-            classifier=pair_classifier(self.extents_model), work_dir=work_dir, progress=progress,
-        )
+    def crop_and_infer_caption_frame_extents(self, store, keys, video_key, zones, version, work_dir,
+                                             progress=no_progress):
+        return CropInferResult(**self._modal(
+            "crop_and_infer_caption_frame_extents", store, progress, tenant=keys.tenant, video=keys.video,
+            video_key=video_key, zones=[list(region.as_tuple()) for region in zones],
+            version=version, extents_model=self.extents_model,
+        ))
 
-    def caption_ocr(
-        self, store: ObjectStore, keys: VideoKeys, version: int, zones: Sequence[ZoneProvenance],
-        work_dir: Path, progress: Progress = no_progress,
-    ) -> CaptionOcrResult:
-        if self.check().mode == "modal":
-            return CaptionOcrResult(**self._modal(
-                "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video,
-                version=version, zones=[asdict(zone) for zone in zones], ocr_engine=self.ocr_engine,
-            ))
-        return caption_ocr(
-            store, keys, version=version, zones=zones,
-            engine=ocr_engine(self.ocr_engine), work_dir=work_dir,
-            video_id=keys.video, progress=progress,
-        )
+    def caption_ocr(self, store, keys, version, zones, work_dir, progress=no_progress):
+        return CaptionOcrResult(**self._modal(
+            "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video,
+            version=version, zones=[asdict(zone) for zone in zones], ocr_engine=self.ocr_engine,
+        ))
 
-    def caption_ocr_spans(
-        self, store: ObjectStore, keys: VideoKeys, version: int, spans: list[tuple[int, int]],
-        work_dir: Path, progress: Progress = no_progress, zone: int = 0,
-    ) -> SpanOcrResult:
-        """Job 3 for a person's request: text and confidence of each span's median frame in one
-        caption zone's cropped frames (writes nothing)."""
-        if self.check().mode == "modal":
-            return SpanOcrResult(**self._modal(
-                "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video, version=version,
-                ocr_engine=self.ocr_engine, spans=[[int(s), int(e)] for s, e in spans], zone=zone,
-            ))
-        return read_spans(store, keys, version=version, spans=spans, engine=ocr_engine(self.ocr_engine),
-                          work_dir=work_dir, progress=progress, zone=zone)
+    def caption_ocr_spans(self, store, keys, version, spans, work_dir, progress=no_progress, zone=0):
+        return SpanOcrResult(**self._modal(
+            "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video, version=version,
+            ocr_engine=self.ocr_engine, spans=[[int(s), int(e)] for s, e in spans], zone=zone,
+        ))
+
+
+def compute_resource(mode: str, **config) -> ComputeResource:
+    """The compute resource for `mode` (CAPTIONACC_COMPUTE): `in_process` or `modal`."""
+    if mode == "in_process":
+        return InProcessCompute(**{k: v for k, v in config.items() if k in ("ocr_engine", "extents_model")})
+    if mode == "modal":
+        return ModalCompute(**config).check()
+    raise ValueError(f"compute mode {mode!r} is not one of {', '.join(MODES)} (CAPTIONACC_COMPUTE)")

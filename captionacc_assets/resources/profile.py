@@ -13,7 +13,7 @@ import os
 import dagster as dg
 
 from captionacc_assets.resources.catalog import CatalogResource
-from captionacc_assets.resources.compute import ComputeResource
+from captionacc_assets.resources.compute import ModalCompute, compute_resource
 from captionacc_assets.resources.s3_storage import S3StorageResource
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.settings import local_paths, optional_env, profile, require_env
@@ -46,7 +46,7 @@ def local_resources() -> dict:
     return {
         "catalog": catalog,
         "storage": LocalStorageResource(root=str(paths.storage_root)),
-        "compute": ComputeResource(**_engines()).check(),
+        "compute": compute_resource("in_process", **_engines()),
     }
 
 
@@ -55,18 +55,18 @@ def production_resources() -> dict:
     require_env(CATALOG_URL_VAR, "the catalog's Postgres URL, postgresql+psycopg://USER:PASSWORD@HOST:5432/postgres")
     catalog = CatalogResource(url=dg.EnvVar(CATALOG_URL_VAR), db_schema=optional_env(CATALOG_SCHEMA_VAR, "captionacc"))
     storage = S3StorageResource.from_env()
-    compute = ComputeResource(
-        mode=optional_env(COMPUTE_VAR, "modal"),
+    compute = compute_resource(
+        optional_env(COMPUTE_VAR, "modal"),
         modal_app=optional_env(MODAL_APP_VAR, "captionacc"),
         modal_call=optional_env(MODAL_CALL_VAR, "remote"),
         **_engines(),
-    ).check()
-    if compute.mode == "modal" and compute.modal_call == "remote" and not os.path.exists(
+    )
+    if isinstance(compute, ModalCompute) and compute.modal_call == "remote" and not os.path.exists(
         os.path.expanduser("~/.modal.toml")
     ):
         require_env("MODAL_TOKEN_ID", "the Modal token id (or run `modal token new`)")
         require_env("MODAL_TOKEN_SECRET", "the Modal token secret (or run `modal token new`)")
-    if compute.ocr_engine == "google_vision" and compute.mode == "in_process":
+    if compute.ocr_engine == "google_vision" and not isinstance(compute, ModalCompute):
         from captionacc_assets.core.ocr.google_vision import check_credentials
 
         check_credentials()

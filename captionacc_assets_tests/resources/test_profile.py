@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from captionacc_assets.resources.catalog import CatalogResource
-from captionacc_assets.resources.compute import ComputeResource
+from captionacc_assets.resources.compute import ComputeResource, InProcessCompute, ModalCompute
 from captionacc_assets.resources.profile import build_resources
 from captionacc_assets.resources.s3_storage import S3StorageResource
 from captionacc_assets.resources.storage import LocalStorageResource
@@ -39,7 +39,7 @@ def test_local_is_the_default(clean_env, tmp_path):
     resources = build_resources()
     assert isinstance(resources["catalog"], CatalogResource) and resources["catalog"].url.startswith("sqlite:///")
     assert isinstance(resources["storage"], LocalStorageResource)
-    assert resources["compute"].mode == "in_process"
+    assert isinstance(resources["compute"], InProcessCompute)
 
 
 def test_an_unknown_profile_is_refused(clean_env):
@@ -77,7 +77,8 @@ def test_production_resources_hold_secrets_by_name_only(clean_env):
     resources = profile.build_resources()
     catalog, storage, compute = resources["catalog"], resources["storage"], resources["compute"]
     assert isinstance(storage, S3StorageResource) and isinstance(compute, ComputeResource)
-    assert (compute.mode, compute.modal_call, storage.bucket) == ("modal", "remote", "captionacc-prod")
+    assert isinstance(compute, ModalCompute)
+    assert (compute.modal_call, storage.bucket) == ("remote", "captionacc-prod")
     assert catalog.url.env_var_name == "CAPTIONACC_CATALOG_URL"
     assert storage.secret_access_key.env_var_name == "AWS_SECRET_ACCESS_KEY"
     shown = repr(resources) + str(resources) + repr(storage.location) + repr(catalog)
