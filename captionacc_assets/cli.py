@@ -10,6 +10,7 @@ from pathlib import Path
 
 from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.stages import STAGES
 from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.evaluation.options import add_eval_arguments
 from captionacc_assets.extents_training.options import add_train_arguments
@@ -100,7 +101,6 @@ def _unit_interval_argument(text: str) -> float:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-STAGES = ("layout", "boundaries", "text")
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".webm", ".avi", ".m4v", ".ts", ".mpg", ".mpeg", ".wmv", ".flv")
 EXPORT_FORMATS = ("srt", "vtt", "json")
 
@@ -212,7 +212,7 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
     else:
         approved = _run_stage(platform, output, "approved processing", APPROVAL_SELECTION,
                               lambda **kw: platform.approved_processing(video_id, **kw))
-        stages = ("layout", "boundaries", "text")
+        stages = STAGES
         if not approved.success:
             row["code"] = _stage_failed(platform, video_id, stages, approved)
             row["result"] = f"error: {_failure_message(platform, video_id, stages, approved)}"

@@ -16,6 +16,7 @@ from typing import Callable, Iterator
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.core.stages import STAGE_OF_DATABASE
 
 SERVER_HOLDER = "captionacc-server"
 
@@ -81,8 +82,6 @@ def editor_lock(
         catalog.release_lock(video_id, database_name, SERVER_HOLDER)
 
 
-# The catalog stage whose status says a run could not write the database.
-STAGE_OF_DATABASE = {"layout": "layout", "captions": "text"}
 
 
 def wait_for_person_outside_pool(

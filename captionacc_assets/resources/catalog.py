@@ -25,11 +25,11 @@ from sqlalchemy.pool import NullPool
 from captionacc_assets.core.errors import EnvironmentFault, InputError, LockHeldError, SupersededVersionError
 from captionacc_assets.core.keys import validate_id, validate_key
 from captionacc_assets.core.region import SIDES, Region
+from captionacc_assets.core.stages import STAGES
 from captionacc_assets.core.zones import SECOND_ZONE_COLUMN_PREFIX, zones_to_row
 from captionacc_assets.settings import resolved
 
 TIERS = ("free", "premium", "enterprise")
-STAGES = ("layout", "boundaries", "text")
 STAGE_STATUSES = ("wait", "processing", "annotate", "done", "error")
 VERSION_STATUSES = ("requested", "processing", "active", "archived", "failed")
 DATABASE_NAMES = ("layout", "captions")
