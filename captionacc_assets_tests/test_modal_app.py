@@ -6,6 +6,8 @@ and the call is forwarded to the same function's `.local()`.
 """
 
 import importlib
+import subprocess
+import sys
 from pathlib import Path
 
 import modal
@@ -235,3 +237,15 @@ def test_a_function_refuses_keys_of_another_tenant_and_missing_credentials(store
 
 def test_the_module_names_its_deploy_command():
     assert "modal deploy -m captionacc_assets.modal_app" in Path(modal_app.__file__).read_text()
+
+
+def test_the_model_hash_a_run_process_needs_comes_without_torch(tmp_path):
+    """A captions-only run names its extents database by the model's hash; in Modal mode the run
+    process must get it without loading the model (no torch)."""
+    code = ("import sys\nfrom captionacc_assets.resources.compute import ModalCompute\n"
+            "print(ModalCompute().model_hash, 'torch' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    model_hash, torch_loaded = done.stdout.split()
+    from captionacc_assets.jobs.engines import pair_classifier
+
+    assert (model_hash, torch_loaded) == (pair_classifier("model").model_hash, "False")

@@ -13,6 +13,7 @@ the catalog.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,8 +87,18 @@ def runs(tmp_path_factory):
         embedded = captionacc(
             ["process", str(video), "--tenant", "acme", "--approve", "always", "--srt", str(work / "local.srt")],
             base_env(work / "local_home"), work)
+        # Modal calls made for real (remote), each function running in a process of its own.
+        remote_env = {**production_env(work / "remote_home", postgres, s3, postgres.create_database("catalog"),
+                                       postgres.create_database("dagster"), s3.create_bucket()),
+                      "CAPTIONACC_MODAL_CALL": "remote", "MODAL_TOKEN_ID": "ak-fake", "MODAL_TOKEN_SECRET": "as-fake"}
+        for migration in MIGRATIONS:
+            postgres.psql("-f", str(migration), database=remote_env["CAPTIONACC_CATALOG_URL"].rsplit("/", 1)[1])
+        remote = subprocess.run(
+            [sys.executable, str(REPO / "captionacc_assets_tests" / "modal_remote_standin.py"), "process", str(video),
+             "--tenant", "acme", "--approve", "always", "--srt", str(work / "remote.srt")],
+            env=remote_env, cwd=work, capture_output=True, text=True, timeout=600)
         yield {
-            "work": work, "production": production, "embedded": embedded, "s3": s3, "bucket": bucket,
+            "work": work, "production": production, "embedded": embedded, "remote": remote, "s3": s3, "bucket": bucket,
             "postgres": postgres, "catalog_db": catalog_db, "dagster_db": dagster_db,
             "catalog_dump": postgres.dump(catalog_db), "dagster_dump": postgres.dump(dagster_db),
             "local_home": work / "local_home",
@@ -104,6 +115,20 @@ def test_production_process_gives_the_captions_of_the_embedded_default(runs):
     assert [(c.start, c.end, c.content) for c in prod_cues] == [(c.start, c.end, c.content) for c in local_cues]
     # Dagster's log lines of `captionacc process` go to its log file (the terminal shows progress bars).
     assert "calling Modal function captionacc.extract_frames_and_ocr (local)" in process_log(runs)
+
+
+def test_a_run_process_in_modal_mode_loads_no_model_and_stays_small(runs):
+    """With each Modal function running elsewhere, the run process imports neither torch nor
+    onnxruntime; its peak RSS is printed (docs/benchmarks.md) and bounded here loosely."""
+    remote = runs["remote"]
+    assert remote.returncode == 0, remote.stdout + remote.stderr
+    cues = list(srt.parse((runs["work"] / "remote.srt").read_text()))
+    assert [c.content for c in cues] == ["你好，世界", "Good night"]
+    report = re.search(r"run process: torch=(\w+) onnxruntime=(\w+) peak_rss_mb=(\d+)", remote.stderr)
+    assert report, remote.stderr[-2000:]
+    assert report.group(1, 2) == ("False", "False")
+    assert int(report.group(3)) < 600, report.group(0)
+    print(report.group(0))
 
 
 def test_production_state_lives_in_postgres_and_s3_only(runs):

@@ -23,7 +23,7 @@ from captionacc_assets.jobs.crop_and_infer_caption_frame_extents import (
     CropInferResult,
     crop_and_infer_caption_frame_extents,
 )
-from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair_classifier
+from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair_classifier, pair_model_hash
 from captionacc_assets.jobs.extract_frames_and_ocr import ExtractResult, extract_frames_and_ocr
 from captionacc_assets.jobs.object_store import ObjectStore
 from captionacc_assets.jobs.progress import Progress, no_progress
@@ -41,7 +41,8 @@ class ComputeResource(dg.ConfigurableResource, ABC):
 
     @property
     def model_hash(self) -> str:
-        return pair_classifier(self.extents_model).model_hash
+        """The extents model's hash (the file's, no model loaded)."""
+        return pair_model_hash(self.extents_model)
 
     @abstractmethod
     def extract_frames_and_ocr(
