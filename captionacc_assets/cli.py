@@ -48,8 +48,9 @@ def _failure_message(platform, video_id: str, stages: tuple[str, ...], run) -> s
         details = row.get(f"{stage}_error_details")
         if isinstance(details, str):
             details = json.loads(details)
-        if row.get(f"{stage}_status") == "error" and (details or {}).get("message"):
-            return details["message"]
+        message = (details or {}).get("message")
+        if row.get(f"{stage}_status") == "error" and message:
+            return message
     return run.error or "unknown error"
 
 
@@ -254,7 +255,8 @@ def process_video(args) -> int:
     output = ProcessOutput(platform.paths.home / "logs" / "process.log", args.verbose)
     if not args.verbose:
         print(f"Dagster's log lines: {output.log_path} (--verbose prints them here)")
-    rows, done = [], {}
+    rows: list[dict] = []
+    done: dict[str, str] = {}
     try:
         for number, video in enumerate(videos, 1):
             if len(videos) > 1:

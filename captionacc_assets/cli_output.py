@@ -71,10 +71,11 @@ class ProcessOutput:
             return None
         output = self
 
-        @dg.logger(description="captionacc process: log file and progress bar")
+        @dg.logger(None, description="captionacc process: log file and progress bar")
         def captionacc_process(_init_context) -> logging.Logger:
             logger = logging.Logger("captionacc.process", level=logging.DEBUG)
-            logger.addHandler(output.file_handler)
+            if output.file_handler is not None:
+                logger.addHandler(output.file_handler)
             logger.addHandler(_Forward(output))
             return logger
 

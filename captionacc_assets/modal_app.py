@@ -21,6 +21,7 @@ Importing this module needs no Modal account or network: images and secrets are 
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import modal
 
@@ -82,7 +83,7 @@ def _secrets() -> list[modal.Secret]:
 
 
 # Resources and timeout per job (SPEC §2 timeouts); retries are always 0. gpu=None: CPU only.
-FUNCTION_OPTIONS = {
+FUNCTION_OPTIONS: dict[str, dict[str, Any]] = {
     "extract_frames_and_ocr": {"gpu": None, "cpu": 4.0, "memory": 4096, "timeout": 30 * 60},
     "crop_and_infer_caption_frame_extents": {"gpu": "A10G", "cpu": 4.0, "memory": 8192, "timeout": 60 * 60},
     "caption_ocr": {"gpu": None, "cpu": 2.0, "memory": 2048, "timeout": 5 * 60},

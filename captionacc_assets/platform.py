@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.keys import VideoKeys, validate_id
 from captionacc_assets.core.region import Region
 from captionacc_assets.definitions import ALL_ASSETS, APPROVAL_SELECTION, INITIAL_SELECTION
-from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.partitions import VIDEOS
 from captionacc_assets.defs.stage import ERROR_KIND
 from captionacc_assets.defs.run_liveness import dead_runs, recover_dead_run, scratch_prefix
 from captionacc_assets.defs.run_tags import video_run_tags
@@ -66,7 +67,7 @@ class StageRun:
 
 
 # Exceptions that name what to fix in the environment, by the class name Dagster records.
-_ENVIRONMENT_FAULTS = {cls.__name__ for cls in (EnvironmentFault, *EnvironmentFault.__subclasses__())}
+_ENVIRONMENT_FAULTS = {EnvironmentFault.__name__, *(cls.__name__ for cls in EnvironmentFault.__subclasses__())}
 
 
 def _failure_cause(data) -> tuple[str, str | None]:
@@ -128,7 +129,7 @@ class LocalPlatform:
             display_path=video_path.name, size_bytes=size,
         )
         if add_partition:
-            self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
+            self.instance.add_dynamic_partitions(VIDEOS, [video_id])
         return video_id
 
     def open_for_processing(self, video_path: Path, tenant: str) -> tuple[str, bool]:
@@ -151,7 +152,7 @@ class LocalPlatform:
             return self.upload(video_path, tenant, video_id), False
         if row["deleted_at"] is not None:
             return self.upload(video_path, tenant), False
-        self.instance.add_dynamic_partitions(videos_partitions.name, [video_id])
+        self.instance.add_dynamic_partitions(VIDEOS, [video_id])
         return video_id, True
 
     def recover_dead_runs(self) -> int:
@@ -251,12 +252,13 @@ class LocalPlatform:
         )
         run = StageRun(result.success, round(time.perf_counter() - started, 3))
         for event in result.all_events:
-            if event.is_step_success:
-                run.step_seconds[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 3)
+            data: Any = event.event_specific_data  # its type follows the event type tested below
+            if event.is_step_success and event.step_key:
+                run.step_seconds[event.step_key] = round(data.duration_ms / 1000, 3)
             elif event.is_step_failure and run.error is None:
-                run.error, run.error_kind = _failure_cause(event.event_specific_data)
+                run.error, run.error_kind = _failure_cause(data)
             elif event.is_step_materialization:
-                mat = event.event_specific_data.materialization
+                mat = data.materialization
                 run.metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
         return run
 

@@ -9,6 +9,7 @@ import math
 import os
 import shutil
 import tempfile
+from typing import overload
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -159,6 +160,10 @@ def require_env(name: str, why: str) -> str:
     return value
 
 
+@overload
+def optional_env(name: str, default: str) -> str: ...
+@overload
+def optional_env(name: str, default: None = None) -> str | None: ...
 def optional_env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name, "").strip()
     return value or default

@@ -149,6 +149,7 @@ class ChunkPyramidWriter:
         return manifest
 
     def _encoded_size(self) -> tuple[int, int]:
+        assert self._size is not None, "no frame added yet"
         width, height = self._size
         return width + width % 2, height + height % 2
 

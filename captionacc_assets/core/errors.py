@@ -34,7 +34,7 @@ def storage_fault(error: OSError, where: str, variable: str) -> EnvironmentFault
 
     None when the error is not one of the storage's faults (a missing file is a bug, not the disk).
     """
-    meaning = _STORAGE_FAULTS.get(error.errno)
+    meaning = _STORAGE_FAULTS.get(error.errno) if error.errno is not None else None
     if meaning is None:
         return None
     what, fix = meaning

@@ -226,7 +226,7 @@ class _DisplayedFrames:
             yield from packet.decode()
 
     def _check_not_truncated(self) -> None:
-        decoded_s = self._shown_s + self._frame_interval_s
+        decoded_s = (self._shown_s or 0.0) + self._frame_interval_s
         declared_s = self._probe.duration_seconds
         if declared_s - decoded_s > 1.0 + 0.01 * declared_s:
             raise self._truncated(f"its frames stop at {decoded_s:.1f} s of {declared_s:.1f} s")

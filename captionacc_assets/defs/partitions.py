@@ -4,7 +4,8 @@ import warnings
 
 import dagster as dg
 
-videos_partitions = dg.DynamicPartitionsDefinition(name="videos")
+VIDEOS = "videos"
+videos_partitions = dg.DynamicPartitionsDefinition(name=VIDEOS)
 
 
 def video_check_spec(name: str, asset: str, description: str) -> dg.AssetCheckSpec:

@@ -68,15 +68,15 @@ def run_process(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunProcess 
         return None  # another launcher's workers live elsewhere: Dagster's run monitoring watches them
     for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         data = record.dagster_event.event_specific_data if record.dagster_event else None
-        pid = (getattr(data, "metadata", None) or {}).get("pid")
-        if pid is not None:
-            return RunProcess(int(pid.value), None)
+        value = (getattr(data, "metadata", None) or {}).get("pid")
+        if value is not None:
+            return RunProcess(int(value.value), None)
     return None
 
 
 def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, RunProcess | None]]:
     """Per-video runs that are STARTED although their process is gone."""
-    found = []
+    found: list[tuple[dg.DagsterRun, RunProcess | None]] = []
     for run in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
         if not run.tags.get(PARTITION_TAG):
             continue

@@ -82,7 +82,7 @@ def caption_ocr(
     keys: VideoKeys,
     *,
     version: int,
-    zones: Sequence[ZoneProvenance],
+    zones: Sequence[ZoneProvenance | dict],
     engine: OcrEngine,
     work_dir: Path,
     video_id: str = "",
@@ -92,16 +92,17 @@ def caption_ocr(
     text from the median of its frames in that zone's cropped frames; one timeline per zone."""
     timings = Timings()
     work_dir.mkdir(parents=True, exist_ok=True)
-    zones = tuple(ZoneProvenance(**{**z, "region": tuple(z["region"])}) if isinstance(z, dict) else z for z in zones)
+    zones = _zones(zones)
     if not zones or [z.zone for z in zones] != list(range(len(zones))):
         raise ValueError(f"zones {[z.zone for z in zones]} must be 0, 1, ... in order")
-    n, predicted = None, []
+    frame_counts, predicted = [], []
     for zone in zones:
         zone_n, rows = _zone_rows(store, keys, version, zone, engine, work_dir / f"zone{zone.zone}", timings, progress)
-        if n is not None and zone_n != n:
-            raise ValueError(f"zone {zone.zone} has {zone_n} frames, zone 0 has {n}")
-        n = zone_n
+        frame_counts.append(zone_n)
         predicted += [replace(row, zone=zone.zone) for row in rows]
+    n = frame_counts[0]
+    if set(frame_counts) != {n}:
+        raise ValueError(f"the zones' cropped frames have {frame_counts} indices; each must have the video's {n}")
     # A person's confirmed captions and typed text in the published captions.db stay; predictions fill between.
     merged = keep_peoples_captions(_published_rows(store, keys, work_dir), predicted, n)
     rows = merged.rows
@@ -126,6 +127,12 @@ def caption_ocr(
         kept_confirmed=merged.kept_confirmed,
         kept_typed=merged.kept_typed,
     )
+
+
+def _zones(zones: Sequence[ZoneProvenance | dict]) -> tuple[ZoneProvenance, ...]:
+    """The zones as given, or as a Modal call passes them (dicts)."""
+    return tuple(z if isinstance(z, ZoneProvenance) else ZoneProvenance(**{**z, "region": tuple(z["region"])})
+                 for z in zones)
 
 
 def _zone_rows(store: ObjectStore, keys: VideoKeys, version: int, zone: ZoneProvenance, engine: OcrEngine,

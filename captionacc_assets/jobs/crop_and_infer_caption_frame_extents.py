@@ -28,7 +28,7 @@ class ZoneExtents:
     """What the job made for one caption zone."""
 
     zone: int
-    region: tuple[float, float, float, float]
+    region: tuple[float, ...]  # (left, top, right, bottom)
     cropped_frames_prefix: str
     caption_frame_extents_key: str
     chunk_count: int
@@ -136,7 +136,8 @@ def crop_and_infer_caption_frame_extents(
             part.encoder.close()
             manifests.append(part.writer.close())
 
-    written, results = [], []
+    written: list[str] = []
+    results: list[ZoneExtents] = []
     with timings.measure("publish"):
         for part, manifest, zone_predictions in zip(parts, manifests, predictions):
             results.append(_publish_zone(store, keys, part, manifest, zone_predictions, version,

@@ -3,6 +3,8 @@
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from captionacc_assets.core.dbs.layout_db import match_person_labels, read_person_labels, write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import write_raw_ocr_db
 from captionacc_assets.core.fault_points import reach
@@ -10,7 +12,7 @@ from captionacc_assets.core.full_frames import encode_jpeg, full_frame_name, mak
 from captionacc_assets.core.index_space import full_frame_indices
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.layout import infer_layout
-from captionacc_assets.core.ocr.engine import OcrEngine
+from captionacc_assets.core.ocr.engine import OcrBox, OcrEngine
 from captionacc_assets.core.pictures import preview_frame_index
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
 from captionacc_assets.jobs.object_store import GZIP, ObjectStore, fetch_video
@@ -63,7 +65,8 @@ def extract_frames_and_ocr(
     frames_dir.mkdir(exist_ok=True)
     thumbs_dir.mkdir(exist_ok=True)
 
-    ocr_frames, pending = [], []
+    ocr_frames: list[tuple[int, list[OcrBox]]] = []
+    pending: list[tuple[int, np.ndarray]] = []
     batch_frames = getattr(engine, "frames_per_call", OCR_BATCH_FRAMES)
 
     def recognize_pending() -> None:

@@ -297,7 +297,7 @@ class S3ObjectStore:
         """Every key starting with `prefix` (a plain string prefix), sorted."""
         check_key_shape(prefix, prefix=True)
         paginator = self.client().get_paginator("list_objects_v2")
-        keys = []
+        keys: list[str] = []
         for page in paginator.paginate(Bucket=self.bucket_name, Prefix=prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(keys)

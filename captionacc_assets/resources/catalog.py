@@ -235,6 +235,13 @@ def _row(row) -> dict | None:
     return None if row is None else dict(row._mapping)
 
 
+def _found(row) -> dict:
+    """A row the statement cannot miss (just inserted, or one of a result's rows)."""
+    if row is None:
+        raise RuntimeError("the catalog returned no row where one was just written")
+    return dict(row._mapping)
+
+
 def _check_one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
     if value not in allowed:
         raise InputError(f"{what} {value!r} is not one of {', '.join(allowed)}")
@@ -400,7 +407,7 @@ class CatalogResource(dg.ConfigurableResource):
                 size_bytes=size_bytes, uploaded_at=uploaded_at or utc_now(),
                 layout_status="wait", boundaries_status="wait", text_status="wait",
             ))
-            return _row(conn.execute(sa.select(v).where(v.c.id == video_id)).first())
+            return _found(conn.execute(sa.select(v).where(v.c.id == video_id)).first())
 
     def get_video(self, video_id: str) -> dict | None:
         """The video's row (deleted ones included), or None."""
@@ -473,7 +480,7 @@ class CatalogResource(dg.ConfigurableResource):
             at, last_id = _cursor_time(after[0]), after[1]
             query = query.where(sa.or_(v.c.uploaded_at > at, sa.and_(v.c.uploaded_at == at, v.c.id > last_id)))
         with self._read() as conn:
-            return [_row(r) for r in conn.execute(query)]
+            return [_found(r) for r in conn.execute(query)]
 
     # -- cropped frames versions ---------------------------------------------------------------
     def request_cropped_frames_version(
@@ -495,7 +502,7 @@ class CatalogResource(dg.ConfigurableResource):
                 video_id=video_id, version=version, **columns, status="requested",
                 requested_by=requested_by, requested_at=utc_now(),
             ))
-            return _row(conn.execute(
+            return _found(conn.execute(
                 sa.select(cfv).where(cfv.c.video_id == video_id, cfv.c.version == version)
             ).first())
 
@@ -532,7 +539,7 @@ class CatalogResource(dg.ConfigurableResource):
         if after_id is not None:
             query = query.where(cfv.c.id > after_id)
         with self._read() as conn:
-            return [_row(r) for r in conn.execute(query)]
+            return [_found(r) for r in conn.execute(query)]
 
     def set_version_status(self, video_id: str, version: int, status: str) -> None:
         """Move a version to `status`; `active` goes through `activate_version`."""
@@ -563,7 +570,7 @@ class CatalogResource(dg.ConfigurableResource):
             if conn.execute(sa.select(cfv.c.id).where(this).with_for_update()).first() is None:
                 raise InputError(f"video {video_id!r} has no cropped frames version {version!r}")
             newest = conn.execute(sa.select(sa.func.max(cfv.c.version)).where(cfv.c.video_id == video_id)).scalar()
-            superseded = require_newest and newest > version
+            superseded = require_newest and newest is not None and newest > version
             if superseded:
                 conn.execute(cfv.update().where(this, cfv.c.status != "active").values(status="archived"))
             else:
@@ -718,7 +725,7 @@ class CatalogResource(dg.ConfigurableResource):
             return {}
         v = self.tables.videos
         with self._read() as conn:
-            return {r.id: _row(r) for r in conn.execute(sa.select(v).where(v.c.id.in_(ids)))}
+            return {r.id: _found(r) for r in conn.execute(sa.select(v).where(v.c.id.in_(ids)))}
 
     def tenant_tiers(self, tenant_ids: list[str]) -> dict[str, str]:
         """Tier of each tenant in one query; unknown tenants are `free`."""
@@ -743,7 +750,7 @@ class CatalogResource(dg.ConfigurableResource):
             at, last_id = _cursor_time(after[0]), after[1]
             query = query.where(sa.or_(v.c.deleted_at > at, sa.and_(v.c.deleted_at == at, v.c.id > last_id)))
         with self._read() as conn:
-            return [_row(r) for r in conn.execute(query)]
+            return [_found(r) for r in conn.execute(query)]
 
     def supersede_versions(self, video_id: str, newest_version: int) -> int:
         """Archive the video's `requested`/`processing` versions older than `newest_version` (newest crop wins).
@@ -785,7 +792,7 @@ class CatalogResource(dg.ConfigurableResource):
                 video_id=video_id, caption_ids=ids, frame_spans=spans, requested_by=requested_by,
                 requested_at=utc_now(), status="requested",
             ).returning(r.c.id)).scalar_one()
-            return _row(conn.execute(sa.select(r).where(r.c.id == request_id)).first())
+            return _found(conn.execute(sa.select(r).where(r.c.id == request_id)).first())
 
     def get_caption_ocr_request(self, request_id: int) -> dict | None:
         r = self.tables.caption_ocr_requests
@@ -812,7 +819,7 @@ class CatalogResource(dg.ConfigurableResource):
         if after_id is not None:
             query = query.where(r.c.id > int(after_id))
         with self._read() as conn:
-            return [_row(row) for row in conn.execute(query)]
+            return [_found(row) for row in conn.execute(query)]
 
     def claim_caption_ocr_requests(
         self, video_id: str, request_ids: list[int], run_id: str, taking_over: str | None = None,
@@ -838,7 +845,7 @@ class CatalogResource(dg.ConfigurableResource):
                 r.update().where(mine, claimable)
                 .values(status="processing", run_id=run_id, started_at=utc_now(), error=None)
             )
-            return [_row(row) for row in conn.execute(
+            return [_found(row) for row in conn.execute(
                 sa.select(r).where(mine, r.c.status == "processing", r.c.run_id == run_id).order_by(r.c.id)
             )]
 

@@ -82,7 +82,7 @@ class ZoneProvenance:
 
     zone: int
     placement: str  # top | bottom
-    region: tuple[float, float, float, float]
+    region: tuple[float, ...]  # (left, top, right, bottom)
     caption_frame_extents_key: str
 
 

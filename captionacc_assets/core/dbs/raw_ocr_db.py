@@ -83,7 +83,7 @@ def write_raw_ocr_db(
 def read_raw_ocr_db(src_gz: Path) -> list[tuple[int, list[OcrBox]]]:
     """Every OCR'd frame in index order with its boxes in box order (empty lists kept)."""
     with open_gzip_db(src_gz) as conn:
-        frames = {row["frame_index"]: [] for row in conn.execute(
+        frames: dict[int, list[OcrBox]] = {row["frame_index"]: [] for row in conn.execute(
             "SELECT frame_index FROM full_frames ORDER BY frame_index")}
         for row in conn.execute(
             "SELECT frame_index, text, confidence, left, top, right, bottom"

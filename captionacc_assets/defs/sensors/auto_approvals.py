@@ -9,6 +9,8 @@ approval yet, writes the same `requested` row a person's approval would; the
 """
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
@@ -39,7 +41,7 @@ def threshold_for(policy: dict[str, float], tenant: str) -> float | None:
     return policy.get(tenant, policy.get("*"))
 
 
-def proposed_regions(metadata: dict, threshold: float) -> list[Region]:
+def proposed_regions(metadata: Mapping[str, Any], threshold: float) -> list[Region]:
     """The main proposed zone, and a second one when its own confidence clears the threshold too."""
     zones = metadata["zones"].value if "zones" in metadata else []
     second = [Region(*z["region"]) for z in zones[1:2] if float(z["confidence"]) >= threshold]
@@ -55,13 +57,15 @@ def auto_approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, c
     ).records
     if not records:
         return [], cursor
-    events = [(r.partition_key, r.asset_materialization.metadata) for r in records if r.partition_key]
+    events: list[tuple[str, Mapping[str, Any]]] = [
+        (r.partition_key, r.asset_materialization.metadata) for r in records
+        if r.partition_key and r.asset_materialization]
     videos = catalog.get_videos([video_id for video_id, _ in events])
     approvals = []
     for video_id, metadata in events:
         video = videos.get(video_id)
         threshold = threshold_for(policy, video["tenant_id"]) if video else None
-        if threshold is None or video["deleted_at"] is not None or "confidence" not in metadata:
+        if video is None or threshold is None or video["deleted_at"] is not None or "confidence" not in metadata:
             continue
         confidence = float(metadata["confidence"].value)
         if confidence < threshold or catalog.latest_cropped_frames_version(video_id) is not None:

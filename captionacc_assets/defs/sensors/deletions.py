@@ -17,7 +17,7 @@ from typing import NamedTuple
 import dagster as dg
 from dagster._core.execution.backfill import BulkActionStatus, BulkActionsFilter
 
-from captionacc_assets.defs.partitions import videos_partitions
+from captionacc_assets.defs.partitions import VIDEOS, videos_partitions
 
 from captionacc_assets.defs.sensors.runs import cancel_run, in_flight_runs
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
@@ -66,7 +66,7 @@ def deletion_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor
     if rows:
         after = (rows[-1]["deleted_at"].isoformat(), rows[-1]["id"])
     candidates = [video_id for video_id in dict.fromkeys(pending + [row["id"] for row in rows])
-                  if instance.has_dynamic_partition(videos_partitions.name, video_id)]
+                  if instance.has_dynamic_partition(VIDEOS, video_id)]
     in_backfills = partitions_in_backfills(instance) if candidates else set()
     removed = [video_id for video_id in candidates if video_id not in in_backfills]
     still_pending = [video_id for video_id in candidates if video_id in in_backfills]
