@@ -475,7 +475,9 @@ def infer_layout(frames: Sequence[tuple[int, Sequence[OcrBox]]]) -> LayoutPropos
     second = _second_zone(b, band, region, candidates, frame_count)
     second_band = second[0] if second else []
     frames_seen = len(set().union(*(r.frames for r in band)))
-    rivals = [r.score for r in candidates if not any(r is x for x in band) and not any(r is x for x in second_band)]
+    # The second zone's rows (and any other row inside its region) are captions of their own, not rivals.
+    rivals = [r.score for r in candidates if not any(r is x for x in band) and not any(r is x for x in second_band)
+              and not (second and second[1].region.top <= r.center <= second[1].region.bottom)]
     dominance = 1.0 - 0.5 * (rivals[0] / main.score) ** 2 if rivals else 1.0
     confidence = (
         min(1.0, frames_seen / _FULL_SUPPORT_FRAMES)
