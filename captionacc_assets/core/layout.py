@@ -431,6 +431,7 @@ def _label_boxes(b: _Boxes, regions: Sequence[Region],
             share = (ix * iy) / (w * b.h[i])
             if best is None or share > best[0]:
                 best = (share, candidate)
+        assert best is not None  # there is always at least the main zone's region
         inside, region = best
         if inside >= 0.5:
             confidence = 0.6 + 0.4 * inside if i in band_members else 0.5 + 0.2 * inside
@@ -577,10 +578,10 @@ def _second_zone(b: _Boxes, band: list[_Row], main_region: Region, candidates: l
     zone_band = _merge_adjacent_lines(b, [row], [r for r in others if not _overlaps(b, r, main_region)])
     members = np.concatenate([r.members for r in zone_band])
     height = float(np.median(b.h[row.members]))
-    region = _region(b, members, row.anchor, row.anchor_position, height)
-    region = _clear_of(region, main_region, main_is_top)
-    if region is None:
+    cleared = _clear_of(_region(b, members, row.anchor, row.anchor_position, height), main_region, main_is_top)
+    if cleared is None:
         return None
+    region = cleared
     rivals = [r.score for r, _ in qualified if not any(r is x for x in zone_band)]
     dominance = 1.0 - 0.5 * (rivals[0] / row.score) ** 2 if rivals and row.score > 0 else 1.0
     confidence = (

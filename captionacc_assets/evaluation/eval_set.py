@@ -434,7 +434,9 @@ def _zones_item(index: int, seed: int, case: tuple) -> EvalItem:
                          placement="bottom")
     cues = make_cues(rng, language=language, timing="normal", lines=1, duration_s=float(duration_s),
                      style=style, width=width, height=height)
-    second_style, second_cues, distractors = None, (), ()
+    second_style: CaptionStyle | None = None
+    second_cues: tuple[Cue, ...] = ()
+    distractors: tuple[str, ...] = ()
     if kind == "netflix":
         cues, second_cues = _netflix_split(cues, float(duration_s))
         second_style = dataclasses.replace(style, placement="top")
@@ -476,13 +478,17 @@ def build_eval_set(size: int | str, seed: int = 0, renderer: str = "generator") 
             raise InputError(f"eval set size {size!r}: use ci, full, zones or a number of videos")
         if size not in ("ci", "zones"):
             size = NAMED_SIZES.get(size) or int(size)
-    if size not in ("ci", "zones") and not 1 <= size <= 500:
-        raise InputError(f"eval set size must be 1..500 videos, got {size}")
     named = {"ci": _ci_set, "zones": _zones_set}
+    if isinstance(size, str):
+        make = named[size]
+        items = make(seed) if renderer == "generator" else make(seed + LIBASS_SEED)
+    elif not 1 <= size <= 500:
+        raise InputError(f"eval set size must be 1..500 videos, got {size}")
+    else:
+        items = (_full_style_set(size, seed) if renderer == "generator"
+                 else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS))
     if renderer == "generator":
-        return named[size](seed) if size in named else _full_style_set(size, seed)
-    items = (named[size](seed + LIBASS_SEED) if size in named
-             else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS))
+        return items
     rng = np.random.default_rng([seed, 0x1A55])
     crfs = _balanced(rng, LIBASS_CRFS, len(items))
     return [

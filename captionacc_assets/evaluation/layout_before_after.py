@@ -39,6 +39,7 @@ def _old_infer_layout(base: str, work: Path):
     path = work / "layout_before.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("captionacc_layout_before", path)
+    assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
