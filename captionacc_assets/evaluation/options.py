@@ -12,7 +12,8 @@ FLOORS = {"recall": 0.9, "precision": 0.9, "cer": 0.05}
 
 def add_eval_arguments(parser) -> None:
     """The options of `captionacc eval`."""
-    parser.add_argument("--size", default="ci", help="ci (3 short videos), full (32 videos, >10 min) or a count")
+    parser.add_argument("--size", default="ci", help="ci (3 short videos), full (32 videos, >10 min), zones (8 videos with "
+                        "captions in two places, or a static title at the top) or a count")
     parser.add_argument("--seed", type=int, default=0, help="picks the set's phrases, conditions and pictures")
     parser.add_argument("--out", default=None,
                         help="folder for the generated videos (reused when unchanged) and the pipeline's home "
