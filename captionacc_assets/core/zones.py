@@ -10,6 +10,8 @@ anything is stored: at most two, inside the frame (`Region` checks that), not ov
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.region import SIDES, Region
@@ -64,3 +66,22 @@ def zones_to_row(regions: Sequence[Region]) -> dict[str, float | None]:
     second = regions[1].as_tuple() if len(regions) > 1 else (None,) * 4
     return {**regions[0].to_row(),
             **{f"{SECOND_ZONE_COLUMN_PREFIX}{side}": value for side, value in zip(SIDES, second)}}
+
+
+@dataclass(frozen=True)
+class CroppedFramesVersion:
+    """An approval as a run uses it: read from its catalog row once, at the run's first step."""
+
+    video_id: str
+    version: int
+    zones: tuple[Region, ...]
+    status: str
+    requested_by: str | None = None
+    requested_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping) -> "CroppedFramesVersion":
+        """From a `cropped_frames_versions` row (its zones checked, so a bad row fails here, once)."""
+        return cls(video_id=str(row["video_id"]), version=int(row["version"]), zones=zones_from_row(row),
+                   status=str(row["status"]), requested_by=row.get("requested_by"),
+                   requested_at=row.get("requested_at"))

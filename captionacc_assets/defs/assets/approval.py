@@ -8,15 +8,14 @@ and records who approved which region in the lineage.
 import dagster as dg
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.region import Region
-from captionacc_assets.core.zones import zones_from_row
+from captionacc_assets.core.zones import CroppedFramesVersion
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import VERSION_TAG, run_version
 from captionacc_assets.defs.stage import approved_video_to_process, recorded_stage, video_identity
 from captionacc_assets.resources.catalog import CatalogResource
 
 
-def approved_version(catalog: CatalogResource, video_id: str) -> dict:
+def approved_version(catalog: CatalogResource, video_id: str) -> CroppedFramesVersion:
     """The newest cropped frames version of a video; an actionable error when none exists."""
     version = catalog.latest_cropped_frames_version(video_id)
     if version is None:
@@ -24,7 +23,7 @@ def approved_version(catalog: CatalogResource, video_id: str) -> dict:
             f"video {video_id!r} has no approved layout yet: approve one with "
             f"`captionacc approve {video_id}` (optionally --crop l,t,r,b)"
         )
-    return version
+    return CroppedFramesVersion.from_row(version)
 
 
 def current_run_tags(context: dg.AssetExecutionContext) -> dict[str, str]:
@@ -33,7 +32,8 @@ def current_run_tags(context: dg.AssetExecutionContext) -> dict[str, str]:
     return dict(run.tags if run else context.run.tags)
 
 
-def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: CatalogResource, video_id: str) -> dict:
+def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: CatalogResource,
+                               video_id: str) -> CroppedFramesVersion:
     """The version this run works on, the same in every step: the run pins it (SPEC §3).
 
     An approval run carries its version from its launch. Any other run (UI, backfill) pins
@@ -44,13 +44,13 @@ def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: Catal
     newest = approved_version(catalog, video_id)
     pinned = run_version(current_run_tags(context))
     if pinned is None:
-        context.instance.add_run_tags(context.run_id, {VERSION_TAG: str(newest["version"])})
+        context.instance.add_run_tags(context.run_id, {VERSION_TAG: str(newest.version)})
         return newest
-    if pinned != newest["version"]:
-        catalog.supersede_versions(video_id, newest["version"])
+    if pinned != newest.version:
+        catalog.supersede_versions(video_id, newest.version)
         raise dg.Failure(
             description=f"cropped frames version {pinned} of video {video_id!r} was superseded by version "
-                        f"{newest['version']} (requested by {newest['requested_by'] or 'unknown'}); "
+                        f"{newest.version} (requested by {newest.requested_by or 'unknown'}); "
                         f"that version's run publishes instead",
             allow_retries=False,
         )
@@ -67,14 +67,14 @@ def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource)
         return  # deleted, or no approved layout yet: skipped, not failed
     with recorded_stage(catalog, video_id, "layout", done_status="done"):
         version = run_cropped_frames_version(context, catalog, video_id)
-        if version["status"] == "requested":
-            catalog.set_version_status(video_id, version["version"], "processing")
+        if version.status == "requested":
+            catalog.set_version_status(video_id, version.version, "processing")
     yield dg.MaterializeResult(metadata={
-        **video_identity(row), "version": version["version"],
-        "crop_region": [round(v, 3) for v in Region.from_row(version).as_tuple()],
-        "zone_count": len(zones_from_row(version)),
-        **({"zone_1_crop_region": [round(v, 3) for v in zones_from_row(version)[1].as_tuple()]}
-           if len(zones_from_row(version)) > 1 else {}),
-        "requested_by": version["requested_by"] or "",
-        "requested_at": str(version["requested_at"]),
+        **video_identity(row), "version": version.version,
+        "crop_region": [round(v, 3) for v in version.zones[0].as_tuple()],
+        "zone_count": len(version.zones),
+        **{f"zone_{zone}_crop_region": [round(v, 3) for v in region.as_tuple()]
+           for zone, region in enumerate(version.zones) if zone},
+        "requested_by": version.requested_by or "",
+        "requested_at": str(version.requested_at),
     })

@@ -7,7 +7,7 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.dbs.captions_db import ZoneProvenance
 from captionacc_assets.core.keys import validate_key
-from captionacc_assets.core.zones import placement, zones_from_row
+from captionacc_assets.core.zones import CroppedFramesVersion, placement
 from captionacc_assets.defs.assets.approval import current_run_tags, run_cropped_frames_version
 from captionacc_assets.defs.assets.captions_check import COVERAGE_CHECK, captions_cover_timeline
 from captionacc_assets.defs.assets.requested_ocr import materialize_requested_ocr
@@ -44,11 +44,11 @@ def captions_db(
     row = approved_video_to_process(context, catalog)
     if row is None:
         return  # deleted, or no approved layout yet: skipped, not failed
-    version_row = run_cropped_frames_version(context, catalog, row["id"])
-    version = version_row["version"]
+    approved = run_cropped_frames_version(context, catalog, row["id"])
+    version = approved.version
     with recorded_stage(catalog, row["id"], "text"), scratch_dir() as work:
         keys = video_keys(row)
-        zones = pinned_zones(context, keys, version_row, compute)
+        zones = pinned_zones(context, keys, approved, compute)
         with editor_lock(catalog, row["id"], "captions", progress_logger(context)):
             result = compute.caption_ocr(storage, keys, version, zones, work, progress_logger(context))
         coverage = captions_cover_timeline(storage, keys, result.frame_count, work)
@@ -77,11 +77,11 @@ def per_zone_counts(captions: list[dict], zone_count: int) -> dict:
             for zone in range(zone_count)}
 
 
-def pinned_zones(context: dg.AssetExecutionContext, keys, version: dict, compute: ComputeResource) -> list[ZoneProvenance]:
+def pinned_zones(context: dg.AssetExecutionContext, keys, approved: CroppedFramesVersion,
+                 compute: ComputeResource) -> list[ZoneProvenance]:
     """Each zone of the version with the extents database the crop step of this run wrote for it;
     for a captions-only run, the model's."""
-    regions = zones_from_row(version)
-    number = version["version"]
+    regions, number = approved.zones, approved.version
     tagged = split_extents_keys(current_run_tags(context).get(EXTENTS_KEY_TAG) or "")
     if not tagged:
         tagged = [keys.caption_frame_extents_db(number, compute.model_hash, zone=z) for z in range(len(regions))]

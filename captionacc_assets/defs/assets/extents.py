@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.defs.assets.approval import run_cropped_frames_version
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, join_extents_keys
@@ -34,11 +33,11 @@ def crop_and_infer_caption_frame_extents(
         keys = video_keys(row)
         try:
             result = compute.crop_and_infer_caption_frame_extents(
-                storage, keys, row["storage_key"], zones_from_row(version),
-                version["version"], work, progress_logger(context),
+                storage, keys, row["storage_key"], version.zones,
+                version.version, work, progress_logger(context),
             )
         except Exception:
-            catalog.set_version_status(row["id"], version["version"], "failed")
+            catalog.set_version_status(row["id"], version.version, "failed")
             raise
     context.instance.add_run_tags(context.run_id, {EXTENTS_KEY_TAG: join_extents_keys(result.extents_keys)})
     yield dg.MaterializeResult(asset_key="cropped_frames", metadata={
