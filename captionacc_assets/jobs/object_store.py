@@ -20,7 +20,11 @@ GZIP = "application/gzip"
 
 
 def fetch_video(store: ObjectStore, video_key: str, work_dir: Path) -> Path:
-    """Download the uploaded video into the job's scratch directory."""
+    """The uploaded video as a local file: read in place from local storage (an upload is never
+    changed after it is stored), else downloaded into the job's scratch directory."""
+    local_path = getattr(store, "local_path", None)
+    if local_path is not None and (stored := Path(local_path(video_key))).is_file():
+        return stored
     dest = work_dir / Path(video_key).name
     if not dest.exists():
         store.get_file(video_key, dest)
