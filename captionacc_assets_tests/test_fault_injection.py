@@ -169,6 +169,8 @@ def test_an_approval_racing_each_stage_ends_with_the_newest_version_active(point
     finally:
         os.kill(first.pid, signal.SIGCONT)
     first_out, _ = first.communicate(timeout=COMMAND_TIMEOUT_S)
+    stages = {stage: home.video()[f"{stage}_status"] for stage in ("layout", "boundaries", "text")}
+    assert "processing" not in stages.values(), (stages, first_out)  # nothing claims to be running
     newest = home.versions()[-1]["version"]
     assert [v["version"] for v in home.versions() if v["status"] == "active"] in ([], [newest - 1], [newest]), first_out
 

@@ -17,6 +17,7 @@ from captionacc_assets.defs.run_liveness import PROCESS_TAG, scratch_prefix, thi
 from captionacc_assets.defs.run_tags import missing_video_tags
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.settings import environment_fault
+from captionacc_assets.core.stages import STAGES
 
 # `dg.Failure` metadata saying why a stage stopped: `input` (bad input) or `environment` (the machine
 # or its configuration), so the CLI can exit 2 for what a person fixes, and 1 for a bug.
@@ -86,6 +87,15 @@ def scratch_dir() -> Iterator[Path]:
         yield Path(path)
 
 
+def stand_down(catalog: CatalogResource, video_id: str) -> None:
+    """A superseded run's stages go from `processing` back to `wait`: the newer approval's run, queued
+    behind this one (one run per video), sets them; nothing claims to be running meanwhile."""
+    row = catalog.require_video(video_id)
+    for stage in STAGES:
+        if row[f"{stage}_status"] == "processing":
+            catalog.set_stage_status(video_id, stage, "wait")
+
+
 @contextmanager
 def recorded_stage(
     catalog: CatalogResource, video_id: str, stage: str, *, done_status: str | None = "annotate"
@@ -97,6 +107,7 @@ def recorded_stage(
     except dg.Failure:
         raise  # already a deliberate, explained stop (e.g. a superseded approval); not this stage's error
     except SupersededVersionError as error:  # a newer approval's run publishes and sets this stage
+        stand_down(catalog, video_id)
         raise dg.Failure(description=str(error), allow_retries=False) from error
     except InputError as error:
         catalog.set_stage_status(video_id, stage, "error", str(error))

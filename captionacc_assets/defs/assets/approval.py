@@ -11,7 +11,7 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.zones import CroppedFramesVersion
 from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import VERSION_TAG, run_version
-from captionacc_assets.defs.stage import approved_video_to_process, recorded_stage, video_identity
+from captionacc_assets.defs.stage import approved_video_to_process, recorded_stage, stand_down, video_identity
 from captionacc_assets.resources.catalog import CatalogResource
 
 
@@ -48,6 +48,7 @@ def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: Catal
         return newest
     if pinned != newest.version:
         catalog.supersede_versions(video_id, newest.version)
+        stand_down(catalog, video_id)
         raise dg.Failure(
             description=f"cropped frames version {pinned} of video {video_id!r} was superseded by version "
                         f"{newest.version} (requested by {newest.requested_by or 'unknown'}); "
@@ -65,8 +66,8 @@ def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource)
     row = approved_video_to_process(context, catalog)
     if row is None:
         return  # deleted, or no approved layout yet: skipped, not failed
+    version = run_cropped_frames_version(context, catalog, video_id)  # a superseded run stops here, stages untouched
     with recorded_stage(catalog, video_id, "layout", done_status="done"):
-        version = run_cropped_frames_version(context, catalog, video_id)
         if version.status == "requested":
             catalog.set_version_status(video_id, version.version, "processing")
     yield dg.MaterializeResult(metadata={
