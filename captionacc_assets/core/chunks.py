@@ -18,9 +18,11 @@ from pathlib import Path
 import av
 import numpy as np
 
+from captionacc_assets.core.index_space import INDEX_RATE_HZ
+
 CHUNK_FRAMES = 32
 LEVELS = (16, 4, 1)
-FRAME_RATE_HZ = 10
+FRAME_RATE_HZ = INDEX_RATE_HZ  # a chunk plays its frames at the index rate: one frame per index
 MANIFEST_NAME = "manifest.json"
 SCHEMA_VERSION = 1
 # VP9 quality: at crf 30 the median-frame OCR lost narrow word spaces in Latin text;
