@@ -175,7 +175,10 @@ def resolved(value):
     Production resources hold secrets as `dg.EnvVar` so Dagster records only the variable's
     name; code that uses the resource outside a Dagster run (the CLI, the platform) reads it here.
     """
-    get_value = getattr(value, "get_value", None)
-    if callable(get_value) and type(value).__name__ in ("EnvVar", "IntEnvVar"):
-        return get_value()
-    return value
+    if not callable(getattr(value, "get_value", None)):
+        return value
+    # Only a Dagster resource field holds an EnvVar, so Dagster is already loaded when one comes here;
+    # the CLI's own imports stay free of it.
+    from dagster._config.field_utils import EnvVar, IntEnvVar
+
+    return value.get_value() if isinstance(value, (EnvVar, IntEnvVar)) else value
