@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from captionacc_assets.resources.catalog import CatalogResource
@@ -98,3 +99,17 @@ def test_env_example_lists_every_variable_the_backends_read():
     read |= {"DAGSTER_PG_URL"}  # read by dagster_production.yaml
     listed = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, flags=re.M))
     assert read - listed == set()
+
+
+def test_resolved_reads_an_env_var_field_and_leaves_anything_else(monkeypatch):
+    from captionacc_assets.settings import resolved
+
+    monkeypatch.setenv("CAPTIONACC_TEST_SECRET", "s3cret")
+    assert resolved(dg.EnvVar("CAPTIONACC_TEST_SECRET")) == "s3cret"
+
+    class LooksLikeOne:  # has get_value, but is not Dagster's EnvVar: left as it is
+        def get_value(self):
+            return "not read"
+
+    thing = LooksLikeOne()
+    assert resolved(thing) is thing and resolved("plain") == "plain"
