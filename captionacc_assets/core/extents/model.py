@@ -26,6 +26,8 @@ from torch import nn
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.change_evidence import (
+    ChangeEvidenceParams, ChangeEvidenceStream, apply_change_evidence)
 from captionacc_assets.core.extents.labels import LABELS
 
 INPUT_HEIGHT = 40
@@ -131,6 +133,24 @@ def save_weights(model: PairNet, out_dir: Path, *, meta: dict | None = None,
     return final
 
 
+CHANGE_EVIDENCE_KEY = "change_evidence"
+
+
+def with_change_evidence(weights: Path, out_dir: Path, params: ChangeEvidenceParams | None = None) -> Path:
+    """A copy of a weights file whose classifier also uses full-resolution change evidence with
+    `params` (stored in the file's meta, so the new file has its own model hash)."""
+    payload = torch.load(Path(weights), map_location="cpu", weights_only=True)
+    payload["meta"] = {**payload.get("meta", {}), CHANGE_EVIDENCE_KEY: (params or ChangeEvidenceParams()).as_dict(),
+                       "network_from": Path(weights).name}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / ".extents_partial.pt"
+    torch.save(payload, tmp)
+    final = out_dir / f"extents_{file_hash(tmp)}.pt"
+    os.replace(tmp, final)
+    return final
+
+
 def pick_device(requested: str | None = None) -> torch.device:
     requested = requested or os.environ.get(DEVICE_ENV) or ("cuda" if torch.cuda.is_available() else "cpu")
     if requested.startswith("cuda") and not torch.cuda.is_available():
@@ -160,6 +180,10 @@ class ModelPairClassifier:
         self.logit_bias = torch.as_tensor(payload.get("logit_bias", torch.zeros(len(LABELS))),
                                           dtype=torch.float32).to(self.device)
         self.batch_size = max(2, int(batch_size))
+        # Weights saved with change evidence parameters also look for one-character changes at
+        # full crop resolution (`change_evidence`); older files behave exactly as they did.
+        evidence = self.meta.get(CHANGE_EVIDENCE_KEY)
+        self.change_evidence = ChangeEvidenceParams.from_dict(evidence) if evidence is not None else None
 
     @torch.inference_mode()
     def predict_preprocessed(self, batches: Iterable[np.ndarray]) -> PairPredictions:
@@ -202,4 +226,17 @@ class ModelPairClassifier:
             yield np.stack(buffer)
 
     def predict(self, frames: Iterable[np.ndarray]) -> PairPredictions:
-        return self.predict_preprocessed(self._batches(frames))
+        if self.change_evidence is None:
+            return self.predict_preprocessed(self._batches(frames))
+        stream = ChangeEvidenceStream(self.change_evidence)
+
+        def seen(frames):
+            for crop in frames:
+                stream.push(np.asarray(crop))
+                yield crop
+
+        predictions = self.predict_preprocessed(self._batches(seen(frames)))
+        strength = stream.finish().strength
+        different, same = LABELS.index("different"), LABELS.index("same")
+        return PairPredictions(forward=apply_change_evidence(predictions.forward, strength, different, same),
+                               backward=apply_change_evidence(predictions.backward, strength, different, same))
