@@ -26,10 +26,9 @@ def placement(region: Region) -> str:
     return "top" if (region.top + region.bottom) / 2 < 0.5 else "bottom"
 
 
-def _overlap(a: Region, b: Region) -> float:
-    width = min(a.right, b.right) - max(a.left, b.left)
-    height = min(a.bottom, b.bottom) - max(a.top, b.top)
-    return max(0.0, width) * max(0.0, height)
+def overlaps(a: Region, b: Region) -> bool:
+    """Whether two regions share any area (touching edges do not)."""
+    return min(a.right, b.right) > max(a.left, b.left) and min(a.bottom, b.bottom) > max(a.top, b.top)
 
 
 def check_zones(regions: Sequence[Region]) -> tuple[Region, ...]:
@@ -44,7 +43,7 @@ def check_zones(regions: Sequence[Region]) -> tuple[Region, ...]:
         raise InputError(f"crop regions {regions!r} must be Regions")
     for i, a in enumerate(regions):
         for b in regions[i + 1:]:
-            if _overlap(a, b) > 0:
+            if overlaps(a, b):
                 raise InputError(
                     f"crop regions {a.as_tuple()} and {b.as_tuple()} overlap: each caption zone must be its own "
                     "part of the frame (move the top one's bottom edge above the bottom one's top edge)"

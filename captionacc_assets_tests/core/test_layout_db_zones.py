@@ -126,3 +126,19 @@ def test_a_newer_schema_is_refused(tmp_path):
     edit_gzip_db(path, path, lambda c: c.execute("UPDATE database_metadata SET schema_version = 99"))
     with pytest.raises(ValueError, match="newer"):
         read_proposed_zones(path)
+
+
+def test_a_crop_a_person_moved_in_the_editor_is_zone_0_and_wins_over_an_overlapping_proposal(tmp_path):
+    path = tmp_path / "layout.db.gz"
+    write_layout_db(path, FRAMES, TWO, frame_width=1280, frame_height=720, video_id="v1")
+    moved = tmp_path / "moved.db.gz"
+    edit_gzip_db(path, moved, lambda conn: conn.execute(  # the editor moves the crop lower and narrower
+        "UPDATE layout_config SET crop_left = 0.2, crop_top = 0.85, crop_right = 0.8, crop_bottom = 0.99,"
+        " crop_region_version = crop_region_version + 1 WHERE id = 1"))
+    zones = read_proposed_zones(moved)
+    assert [z.region for z in zones] == [Region(0.2, 0.85, 0.8, 0.99), TOP.region]
+    grown = tmp_path / "grown.db.gz"
+    edit_gzip_db(path, grown, lambda conn: conn.execute(  # a crop over the whole frame: no room for zone 1
+        "UPDATE layout_config SET crop_left = 0, crop_top = 0, crop_right = 1, crop_bottom = 1,"
+        " crop_region_version = 1 WHERE id = 1"))
+    assert [z.region for z in read_proposed_zones(grown)] == [Region(0, 0, 1, 1)]

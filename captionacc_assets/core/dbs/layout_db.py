@@ -28,6 +28,7 @@ from captionacc_assets.core.dbs.sqlite_artifact import (
 from captionacc_assets.core.layout import CaptionZone
 from captionacc_assets.core.ocr.engine import OcrBox
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.zones import overlaps
 
 SCHEMA_VERSION = 2
 
@@ -193,21 +194,25 @@ def _zone_from_row(row: sqlite3.Row) -> CaptionZone:
 def read_proposed_zones(src_gz: Path) -> list[CaptionZone]:
     """The proposed caption zones of a layout.db.gz, the main one first: from `caption_zones`
     (schema 2), or the one zone of `layout_config` (schema 1, written before zones existed).
+    A crop a person moved in the editor (`layout_config`, `crop_region_version` > 0) is zone 0,
+    and a proposed second zone it now overlaps is dropped: a person's edit wins.
     A newer schema than this platform writes is refused rather than misread."""
     with open_gzip_db(src_gz) as conn:
         version = int(read_metadata(conn).get("schema_version") or 1)
         if version > SCHEMA_VERSION:
             raise ValueError(f"{src_gz} has layout.db schema_version {version}, newer than this platform's "
                              f"{SCHEMA_VERSION}")
+        config = conn.execute("SELECT * FROM layout_config WHERE id = 1").fetchone()
+        if config is None:
+            raise ValueError(f"{src_gz} has no layout_config row")
         has_zones = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'caption_zones'").fetchone()
         rows = conn.execute("SELECT * FROM caption_zones ORDER BY zone").fetchall() if has_zones else []
-        if not rows:
-            row = conn.execute("SELECT * FROM layout_config WHERE id = 1").fetchone()
-            if row is None:
-                raise ValueError(f"{src_gz} has no layout_config row")
-            rows = [row]
-    return [_zone_from_row(row) for row in rows]
+    zones = [_zone_from_row(row) for row in rows or [config]]
+    if int(config["crop_region_version"] or 0) > 0:
+        mine = _zone_from_row(config)
+        zones = [mine, *(z for z in zones[1:] if not overlaps(z.region, mine.region))]
+    return zones
 
 
 @dataclass(frozen=True)
