@@ -20,7 +20,7 @@ from captionacc_assets.core.region import Region
 
 INLINE_LIMIT = 990  # the UI's inline limit is < 1,000 characters of markdown
 REGION_COLOUR = (255, 40, 40)
-# Zone 1 red (as a single region always was), zone 2 blue.
+# Zone 0 red (as a single region always was), zone 1 blue.
 ZONE_COLOURS = (REGION_COLOUR, (40, 150, 255))
 # Encodings tried in order, per width: WebP is about half the size of JPEG at the same look.
 _QUALITIES = (60, 45, 32, 22, 14, 8)
@@ -75,7 +75,8 @@ def region_on_frame(frame: np.ndarray, region: Region, alt: str = "proposed capt
 
 
 def zone_label(number: int, placement: str, confidence: float) -> str:
-    """What a zone is called under the picture: "zone 1 bottom 0.93" (zones counted from 1)."""
+    """What a zone is called under the picture: "zone 0 bottom 0.93" (numbered as in captions.db,
+    the keys and the CLI: zone 0 is the main one)."""
     return f"zone {number} {placement} {confidence:.2f}"
 
 
@@ -84,22 +85,22 @@ ZONE_COLOUR_NAMES = ("red", "blue")
 
 def zones_on_frame(frame: np.ndarray, zones: Sequence, alt: str = "proposed caption zones") -> str:
     """Inline markdown: the whole frame, scaled down, with each zone's region outlined in its own
-    colour (zone 1 red, zone 2 blue) and tagged with its number, then one line naming each zone:
-    "zone 1 bottom 0.93 (red) · zone 2 top 0.71 (blue)". `zones` are `CaptionZone`s (anything with
+    colour (zone 0 red, zone 1 blue) and tagged with its number, then one line naming each zone:
+    "zone 0 bottom 0.93 (red) · zone 1 top 0.71 (blue)". `zones` are `CaptionZone`s (anything with
     `region`, `placement` and `confidence`), the main one first.
 
     The full labels are text beside the picture rather than drawn into it: at the few hundred
     bytes an inline picture may weigh, drawn words take a third of them and are still unreadable,
     while the number in each outline stays legible."""
     legend = " · ".join(
-        f"{zone_label(number, zone.placement, zone.confidence)} ({ZONE_COLOUR_NAMES[(number - 1) % 2]})"
-        for number, zone in enumerate(zones, start=1))
+        f"{zone_label(number, zone.placement, zone.confidence)} ({ZONE_COLOUR_NAMES[number % 2]})"
+        for number, zone in enumerate(zones))
 
     def render(width: int) -> Image.Image:
         image = _scaled(frame, width)
         draw = ImageDraw.Draw(image)
-        for number, zone in enumerate(zones, start=1):
-            colour = ZONE_COLOURS[(number - 1) % len(ZONE_COLOURS)]
+        for number, zone in enumerate(zones):
+            colour = ZONE_COLOURS[number % len(ZONE_COLOURS)]
             x0, y0, x1, y1 = zone.region.to_pixels(image.width, image.height)
             draw.rectangle((x0, y0, x1 - 1, y1 - 1), outline=colour, width=2)
             left, top, right, bottom = draw.textbbox((0, 0), str(number), font=_font())

@@ -82,7 +82,7 @@ def extract_frames_and_ocr(
     yield dg.MaterializeResult(asset_key="layout_db", metadata={
         **video_identity(row), "proposed_region": dg.MetadataValue.md(picture),
         "caption_region": dg.MetadataValue.md(region_closeup(frame, region)),
-        **({"caption_region_zone_2": dg.MetadataValue.md(region_closeup(frame, zones[1].region))}
+        **({"caption_region_zone_1": dg.MetadataValue.md(region_closeup(frame, zones[1].region))}
            if len(zones) > 1 else {}),
         "zones": dg.MetadataValue.json([{"placement": z.placement, "confidence": round(z.confidence, 4),
                                          "region": [round(v, 4) for v in z.region.as_tuple()]} for z in zones]),
