@@ -244,7 +244,7 @@ class _Boxes:
             out.setdefault(int(self.frame_arr[i]), []).append(int(i))
         extents = {}
         for frame, idx in out.items():
-            idx.sort(key=lambda i: (round(self.cy[i], 2), self.left[i]))
+            idx.sort(key=lambda i: (round(float(self.cy[i]), 2), float(self.left[i])))
             extents[frame] = (float(self.left[idx].min()), float(self.right[idx].max()),
                               " ".join(self.text[i] for i in idx))
         return extents
@@ -297,7 +297,7 @@ def _anchor(lefts: np.ndarray, centers: np.ndarray, rights: np.ndarray) -> tuple
     positions = {"left": float(np.median(lefts)), "center": float(np.median(centers)),
                  "right": float(np.median(rights))}
     anchor = "center"
-    edge = min(("left", "right"), key=stds.get)
+    edge = min(("left", "right"), key=lambda side: stds[side])
     if stds[edge] < 0.6 * stds["center"] and stds["center"] > _ANCHOR_STD_GOOD:
         anchor = edge
     return anchor, stds[anchor], positions[anchor]

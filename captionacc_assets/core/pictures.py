@@ -60,7 +60,7 @@ def fit_inline(render, widths: Sequence[int], alt: str, limit: int = INLINE_LIMI
 
 def _scaled(frame: np.ndarray, width: int) -> Image.Image:
     image = Image.fromarray(frame).convert("RGB")
-    return image.resize((width, max(1, round(image.height * width / image.width))), Image.LANCZOS)
+    return image.resize((width, max(1, round(image.height * width / image.width))), Image.Resampling.LANCZOS)
 
 
 def region_on_frame(frame: np.ndarray, region: Region, alt: str = "proposed caption region") -> str:
@@ -146,7 +146,7 @@ def preview_frame_index(frames: Sequence[tuple[int, Sequence[OcrBox]]],
     return frames[int(np.argmax(scores))][0] if frames else 0
 
 
-def _font() -> ImageFont.ImageFont:
+def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default()
 
 

@@ -167,7 +167,7 @@ class EvalItem:
 def _generator_fingerprint() -> bytes:
     digest = hashlib.sha256()
     for module in (backgrounds, captions_render, generate, video_spec, libass_render):
-        digest.update(Path(module.__file__).read_bytes())
+        digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 
 

@@ -320,7 +320,7 @@ def _make_score(true_cues: int, predicted_cues: int, matched: int, edits: int, r
         cer_value = edits / reference_chars if reference_chars else float(edits > 0)
         exact_rate = exact / matched
     else:
-        cer_value = exact_rate = None
+        cer_value, exact_rate = None, None
     return Score(
         true_cues=true_cues, predicted_cues=predicted_cues, matched=matched,
         missed=true_cues - matched, phantom=predicted_cues - matched,

@@ -118,7 +118,7 @@ def _sprite_mask(kind: str, size: int) -> np.ndarray:
         draw.ellipse((inset, inset, big - inset, big - inset), outline=255, width=big // 8)
     else:
         raise ValueError(kind)
-    return np.asarray(mask.resize((size, size), Image.LANCZOS))
+    return np.asarray(mask.resize((size, size), Image.Resampling.LANCZOS))
 
 
 def make_sprites(rng: np.random.Generator, width: int, height: int, count: int) -> list[Sprite]:
@@ -181,11 +181,11 @@ def footage_photo(name: str, width: int, height: int) -> np.ndarray:
         path = resources.files("skimage") / "data" / name
     except ModuleNotFoundError as error:
         raise InputError("the 'footage' background needs the scikit-image package: pip install scikit-image") from error
-    with resources.as_file(path) as file, Image.open(file) as image:
-        image = image.convert("RGB")
+    with resources.as_file(path) as file, Image.open(file) as opened:
+        image = opened.convert("RGB")
         scale = max(width / image.width, height / image.height)
         size = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
-        image = image.resize(size, Image.LANCZOS)
+        image = image.resize(size, Image.Resampling.LANCZOS)
         left, top = (size[0] - width) // 2, (size[1] - height) // 2
         return np.asarray(image.crop((left, top, left + width, top + height)))
 
@@ -207,7 +207,7 @@ class Background:
         self.width, self.height, self.kind = width, height, kind
         rng = np.random.default_rng([seed, 0xB6])
         self.flat_colour = rng.integers(30, 200, 3).astype(np.uint8)
-        self._tiled = None
+        self._tiled: np.ndarray | None = None  # the texture, for the moving kinds
         self._sprites: list[Sprite] = []
         if kind == "flat":
             return
@@ -268,6 +268,7 @@ class Background:
         if shot:
             ox, oy = ox + self.shot_jumps[shot][0], oy + self.shot_jumps[shot][1]
         x, y = int(np.floor(ox)) % self.tex_w, int(np.floor(oy)) % self.tex_h
+        assert self._tiled is not None
         crop = self._tiled[y:y + self.height, x:x + self.width]
         if shot:  # a new shot has its colour channels swapped: a different-looking place
             out = np.empty((self.height, self.width, 3), np.uint8)

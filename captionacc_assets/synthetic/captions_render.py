@@ -146,7 +146,7 @@ def caption_layer(text: str, style: CaptionStyle, width: int, height: int) -> Te
         lines,
         font=style.font,
         size=size,
-        colour=tuple(int(c) for c in style.color),
+        colour=(int(style.color[0]), int(style.color[1]), int(style.color[2])),
         style=style.style,
         centres=tuple((width / 2, y) for y in ys),
         frame_size=(width, height),

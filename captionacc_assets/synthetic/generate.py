@@ -15,7 +15,7 @@ from datetime import timedelta
 from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, cast
 
 import av
 import numpy as np
@@ -166,7 +166,8 @@ def write_video(spec: VideoSpec, path: Path) -> Path:
     partial = path.with_name(f".{path.name}.partial")
     try:
         with av.open(str(partial), mode="w", format="mp4") as container:
-            stream = container.add_stream(encoder, rate=rate, options={**options, "crf": str(spec.crf)})
+            stream = cast(av.VideoStream, container.add_stream(encoder, rate=rate,
+                                                               options={**options, "crf": str(spec.crf)}))
             stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
             for k, frame in enumerate(_yuv_frames(spec, renderer)):
                 frame.pts, frame.time_base = k, time_base

@@ -266,10 +266,12 @@ def match_person_labels(
                                                (mine.left, mine.top, mine.right, mine.bottom)), b, m)
              for b, box in enumerate(boxes) for m, mine in enumerate(old)),
         )
-        used_new, used_old = set(), set()
+        used_new: set[int] = set()
+        used_old: set[int] = set()
         for _, negative_overlap, b, m in pairs:
             if -negative_overlap < min_overlap or b in used_new or m in used_old:
                 continue
-            used_new.add(b), used_old.add(m)
+            used_new.add(b)
+            used_old.add(m)
             carried[(int(frame_index), b)] = (old[m].label, old[m].label_updated_at)
     return carried
