@@ -41,7 +41,7 @@ from captionacc_assets.core.errors import InputError
 
 @dataclass(frozen=True)
 class ChangeEvidenceParams:
-    algorithm: str = "local-persistent-ink-v1"   # names this code's rules, so the model hash follows them
+    algorithm: str = "local-persistent-ink-v2"   # names this code's rules, so the model hash follows them
     window: int = 3                 # frames on each side of a pair
     max_gap: int = 2                # frames each side may leave out next to the pair (a fade's dim frames)
     gap_penalty: float = 0.1        # local score lost per frame left out
@@ -63,9 +63,10 @@ class ChangeEvidenceParams:
     rest_max_change: float = 0.12   # outside the candidate, changed ink over persistent ink stays below this
     rest_min_kept: float = 0.5      # ...and this share of the persistent ink before persists after
     min_stillness: float = 0.0      # the candidate's persistent ink over all its ink, on each side...
-    full_stillness: float = 0.8     # ...below this its local score is scaled down in proportion
+    full_stillness: float = 0.9     # ...below this its local score is scaled down in proportion
+    max_picture_change: float = 40.0  # mean grey change of the whole crop between the windows above which it is a cut
     prefilter: float = 0.5          # pairs whose crude local score stays under this x threshold are skipped
-    threshold: float = 0.3          # local score (changed / persistent ink of the candidate) of a change
+    threshold: float = 0.35         # local score (changed / persistent ink of the candidate) of a change
     softness: float = 0.06
 
     @classmethod
@@ -104,6 +105,9 @@ def _count(masks: list[np.ndarray]) -> np.ndarray:
     return total
 
 
+_THUMB = (64, 8)   # grey thumbnail (width, height) that tells a cut of the picture
+
+
 class ChangeEvidenceStream:
     """Push crops in order; `finish()` gives one `PairChange` row per consecutive pair.
 
@@ -115,6 +119,7 @@ class ChangeEvidenceStream:
         self.p = params or ChangeEvidenceParams()
         self.reach_frames = self.p.window + self.p.max_gap
         self.masks: deque[np.ndarray] = deque(maxlen=2 * self.reach_frames)
+        self.thumbs: deque[np.ndarray] = deque(maxlen=2 * self.reach_frames)
         self.shape: tuple[int, ...] | None = None
         self.n = 0
         self.rows: list[tuple[float, float, float, float]] = []
@@ -230,6 +235,13 @@ class ChangeEvidenceStream:
     def _passes(self, row: tuple[float, float, float]) -> bool:
         return row[1] <= self.p.rest_max_change and row[2] >= self.p.rest_min_kept and row[3] >= self.p.min_stillness
 
+    def _picture_cut(self, first: int, b0: int, a1: int) -> bool:
+        """Whether the picture behind the caption is cut between the two windows: a scene's
+        static bright detail that vanishes at a cut changes like a glyph would."""
+        before = np.mean([self.thumbs[i - first] for i in range(b0, b0 + self.p.window) if i < a1], axis=0)
+        after = np.mean([self.thumbs[i - first] for i in range(max(b0, a1 - self.p.window), a1)], axis=0)
+        return float(np.mean(np.abs(before - after))) > self.p.max_picture_change
+
     def _between(self, first: int, j: int, gap: int) -> bool:
         """Whether the frames left out around pair (j, j + 1) put the change there: none before
         the pair already shows most of the new ink, none after it still shows most of the old
@@ -255,6 +267,8 @@ class ChangeEvidenceStream:
             if b1 - b0 < 2 or a1 - a0 < 2:
                 continue
             self._changed = None
+            if self._picture_cut(first, b0, a1):
+                continue
             local, *checks = self._score([self.masks[i - first] for i in range(b0, b1)],
                                          [self.masks[i - first] for i in range(a0, a1)])
             if gap and self._changed is not None and not self._between(first, j, gap):
@@ -273,6 +287,8 @@ class ChangeEvidenceStream:
         elif crop.shape != self.shape:
             raise InputError(f"crop {self.n} has shape {crop.shape}; every crop of a video must be {self.shape}")
         self.masks.append(self._ink(crop))
+        self.thumbs.append(cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), _THUMB,
+                                      interpolation=cv2.INTER_AREA).astype(np.float32))
         self.n += 1
         # pair (j, j + 1) is scored once every frame its widest window needs has arrived
         j = self.n - 1 - self.reach_frames
