@@ -1,4 +1,4 @@
-"""The Modal App: the three compute jobs of SPEC §2 as Modal classes, thin wrappers of `jobs/`.
+"""The Modal App: the three compute jobs of SPEC §2 as Modal classes, thin wrappers of `compute/`.
 
 Deploy with `modal deploy -m captionacc_assets.modal_app` (README, Production). Each method
 is given storage keys and the bucket's location, never bytes: it reads the video and writes
@@ -128,7 +128,7 @@ class _OcrEngines:
         self.engine(os.environ.get(OCR_ENGINE_VAR, "rapidocr"))
 
     def engine(self, name: str):
-        from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine
+        from captionacc_assets.compute.engines import FULL_FRAME_MAX_SIDE, ocr_engine
 
         engines = self.__dict__.setdefault("_engines", {})
         if name not in engines:
@@ -143,7 +143,7 @@ class FrameOcr(_OcrEngines):
     @modal.method()
     def extract_frames_and_ocr(self, storage: dict, tenant: str, video: str, video_key: str, ocr_engine: str) -> dict:
         """Job 1: `full_frames`, `raw_ocr_db`, `layout_db` of one video."""
-        from captionacc_assets.jobs import extract_frames_and_ocr as job
+        from captionacc_assets.compute import extract_frames_and_ocr as job
 
         keys = _keys(tenant, video, video_key)
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
@@ -157,7 +157,7 @@ class FrameOcr(_OcrEngines):
 class CaptionFrameExtents:
     @modal.enter()
     def load_models(self):
-        from captionacc_assets.jobs.engines import pair_classifier
+        from captionacc_assets.compute.engines import pair_classifier
 
         pair_classifier(os.environ.get(EXTENTS_MODEL_VAR, "model"))  # the trained model is cached per process
 
@@ -169,8 +169,8 @@ class CaptionFrameExtents:
         """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` of every caption zone of
         one approval (`zones`: one or two `[l, t, r, b]`), from one decode."""
         from captionacc_assets.core.region import Region
-        from captionacc_assets.jobs import crop_and_infer_caption_frame_extents as job
-        from captionacc_assets.jobs.engines import pair_classifier
+        from captionacc_assets.compute import crop_and_infer_caption_frame_extents as job
+        from captionacc_assets.compute.engines import pair_classifier
 
         keys = _keys(tenant, video, video_key)
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
@@ -196,8 +196,8 @@ class CaptionOcr(_OcrEngines):
         per-pixel median, OCRs it and returns the text and confidence per span; it writes nothing
         (the caller merges the answers into captions.db under the editor lock).
         """
-        from captionacc_assets.jobs import caption_ocr as job
-        from captionacc_assets.jobs import requested_caption_ocr as requested
+        from captionacc_assets.compute import caption_ocr as job
+        from captionacc_assets.compute import requested_caption_ocr as requested
 
         keys = _keys(tenant, video, *(z["caption_frame_extents_key"] for z in zones or []))
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:

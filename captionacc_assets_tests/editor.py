@@ -19,7 +19,7 @@ from typing import Callable
 
 from captionacc_assets.core.dbs.sqlite_artifact import edit_gzip_db, open_gzip_db
 from captionacc_assets.core.keys import VideoKeys
-from captionacc_assets.jobs.object_store import GZIP
+from captionacc_assets.compute.object_store import GZIP
 
 NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 

@@ -86,10 +86,10 @@ WITHOUT_DAGSTER = """
 import importlib, importlib.metadata, json, sys
 sys.modules["dagster"] = None  # `import dagster` now raises ImportError, as in a venv without it
 import captionacc_assets.modal_app as modal_app
-jobs = {"ocr": ["captionacc_assets.jobs.extract_frames_and_ocr", "captionacc_assets.jobs.caption_ocr",
-                "captionacc_assets.jobs.requested_caption_ocr", "captionacc_assets.core.ocr.rapid",
+jobs = {"ocr": ["captionacc_assets.compute.extract_frames_and_ocr", "captionacc_assets.compute.caption_ocr",
+                "captionacc_assets.compute.requested_caption_ocr", "captionacc_assets.core.ocr.rapid",
                 "captionacc_assets.core.ocr.google_vision"],
-        "extents": ["captionacc_assets.jobs.crop_and_infer_caption_frame_extents",
+        "extents": ["captionacc_assets.compute.crop_and_infer_caption_frame_extents",
                     "captionacc_assets.core.extents.model"]}
 before = set(sys.modules)
 for job, modules in jobs.items():
@@ -127,7 +127,7 @@ def test_images_pin_the_tested_versions_and_torch_to_its_cuda_wheel():
 
 
 def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
-    from captionacc_assets.jobs import engines
+    from captionacc_assets.compute import engines
 
     built = []
     original = engines.ocr_engine
@@ -246,6 +246,6 @@ def test_the_model_hash_a_run_process_needs_comes_without_torch(tmp_path):
             "print(ModalCompute().model_hash, 'torch' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     model_hash, torch_loaded = done.stdout.split()
-    from captionacc_assets.jobs.engines import pair_classifier
+    from captionacc_assets.compute.engines import pair_classifier
 
     assert (model_hash, torch_loaded) == (pair_classifier("model").model_hash, "False")

@@ -31,7 +31,7 @@ import numpy as np
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.synthetic import backgrounds, captions_render, generate, libass_render, video_spec
 from captionacc_assets.core.index_space import full_frame_indices
-from captionacc_assets.jobs.extract_frames_and_ocr import MIN_LAYOUT_FRAMES
+from captionacc_assets.compute.extract_frames_and_ocr import MIN_LAYOUT_FRAMES
 from captionacc_assets.synthetic.captions_render import OUTLINE_WIDTH, font_size_px
 from captionacc_assets.synthetic.fonts import load_font
 from captionacc_assets.synthetic.generate import write_truth_srt, write_video

@@ -25,7 +25,7 @@ from pathlib import Path
 from captionacc_assets.core.index_space import full_frame_indices
 from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.evaluation.eval_set import build_eval_set, write_eval_set
-from captionacc_assets.jobs.extract_frames_and_ocr import MIN_LAYOUT_FRAMES
+from captionacc_assets.compute.extract_frames_and_ocr import MIN_LAYOUT_FRAMES
 from captionacc_assets.settings import local_paths
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,6 +1,6 @@
 """Object storage for the embedded default: a local directory with the bucket's key layout.
 
-`LocalObjectStore` speaks the `ObjectStore` protocol the jobs use (`jobs/object_store.py`), so
+`LocalObjectStore` speaks the `ObjectStore` protocol the jobs use (`compute/object_store.py`), so
 the S3 store can replace it by configuration. Plain Python, no Dagster; `resources/storage.py`
 wraps it as a Dagster resource. Two promises readers rely on:
 - a put is atomic: a reader sees the old object, the new one, or none, never half a file;

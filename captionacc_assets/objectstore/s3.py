@@ -23,7 +23,7 @@ from pathlib import Path
 from captionacc_assets.core.chunks import MANIFEST_NAME as MANIFEST
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import check_key_shape
-from captionacc_assets.jobs.object_store import GZIP
+from captionacc_assets.compute.object_store import GZIP
 from captionacc_assets.objectstore.local import publishable_entries
 from captionacc_assets.settings import optional_env, require_env
 

@@ -18,16 +18,16 @@ import dagster as dg
 from captionacc_assets.core.dbs.captions_db import ZoneProvenance
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
-from captionacc_assets.jobs.caption_ocr import CaptionOcrResult, caption_ocr
-from captionacc_assets.jobs.crop_and_infer_caption_frame_extents import (
+from captionacc_assets.compute.caption_ocr import CaptionOcrResult, caption_ocr
+from captionacc_assets.compute.crop_and_infer_caption_frame_extents import (
     CropInferResult,
     crop_and_infer_caption_frame_extents,
 )
-from captionacc_assets.jobs.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair_classifier, pair_model_hash
-from captionacc_assets.jobs.extract_frames_and_ocr import ExtractResult, extract_frames_and_ocr
-from captionacc_assets.jobs.object_store import ObjectStore
-from captionacc_assets.jobs.progress import Progress, no_progress
-from captionacc_assets.jobs.requested_caption_ocr import SpanOcrResult, read_spans
+from captionacc_assets.compute.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair_classifier, pair_model_hash
+from captionacc_assets.compute.extract_frames_and_ocr import ExtractResult, extract_frames_and_ocr
+from captionacc_assets.compute.object_store import ObjectStore
+from captionacc_assets.compute.progress import Progress, no_progress
+from captionacc_assets.compute.requested_caption_ocr import SpanOcrResult, read_spans
 
 MODES = ("in_process", "modal")
 MODAL_CALLS = ("remote", "local")

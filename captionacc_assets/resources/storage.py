@@ -1,13 +1,13 @@
 """The local directory store as a Dagster resource: a thin wrapper of `objectstore.local`.
 
-`LocalStorageResource` speaks the `ObjectStore` protocol the jobs use (`jobs/object_store.py`,
+`LocalStorageResource` speaks the `ObjectStore` protocol the jobs use (`compute/object_store.py`,
 re-exported here) by handing each call to a `LocalObjectStore` of its `root`, so an S3 or
 Wasabi resource can replace it by configuration.
 """
 
 import dagster as dg
 
-from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.compute.object_store import ObjectStore
 from captionacc_assets.objectstore.local import LocalObjectStore, publishable_entries
 
 __all__ = ["LocalStorageResource", "ObjectStore", "publishable_entries", "to_store"]

@@ -20,7 +20,7 @@ from captionacc_assets.core.dbs.captions_db import read_captions_provenance, val
 from captionacc_assets.core.dbs.stored_captions import OCR_COLUMNS, read_stored_captions
 from captionacc_assets.core.extents.model import file_hash
 from captionacc_assets.core.region import Region
-from captionacc_assets.jobs.engines import ocr_engine
+from captionacc_assets.compute.engines import ocr_engine
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.automation.daemon import DAEMON, REPO, LightDaemon, wait_for
 from captionacc_assets_tests.caption_reading import span_median_text

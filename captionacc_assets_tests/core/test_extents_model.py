@@ -14,7 +14,7 @@ from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.extents.model import (
     INPUT_HEIGHT, INPUT_WIDTH, ModelPairClassifier, PairNet, file_hash, preprocess, shipped_weights)
 from captionacc_assets.core.keys import VideoKeys
-from captionacc_assets.jobs.engines import pair_classifier
+from captionacc_assets.compute.engines import pair_classifier
 from captionacc_assets_tests.core.test_extents_baseline import NO_CAPTIONS, SCENARIOS
 
 

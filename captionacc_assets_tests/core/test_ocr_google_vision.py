@@ -8,7 +8,7 @@ import pytest
 from captionacc_assets.core.ocr.engine import OcrBox
 from captionacc_assets.core.ocr.google_vision import GoogleVisionOcrEngine, VisionOcrError, client_from_env
 from captionacc_assets.core.ocr.montage import GAP, encoded_montages, plan_montages
-from captionacc_assets.jobs.engines import ocr_engine
+from captionacc_assets.compute.engines import ocr_engine
 from captionacc_assets_tests.core.text_render import LATIN_FONT, box_contains, caption_frame, solid_background
 from captionacc_assets_tests.vision_server import vision_server
 

@@ -10,7 +10,7 @@ from captionacc_assets.core.dbs.layout_db import read_proposed_zones
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 from captionacc_assets.evaluation.eval_set import build_eval_set
-from captionacc_assets.jobs.extract_frames_and_ocr import extract_frames_and_ocr
+from captionacc_assets.compute.extract_frames_and_ocr import extract_frames_and_ocr
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.synthetic.generate import write_video
 

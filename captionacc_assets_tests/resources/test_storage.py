@@ -12,7 +12,7 @@ import pytest
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys
-from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.compute.object_store import ObjectStore
 from captionacc_assets.resources.s3_storage import S3StorageResource
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets_tests.servers import s3_server

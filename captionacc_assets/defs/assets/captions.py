@@ -18,8 +18,8 @@ from captionacc_assets.defs.stage import (
     approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_identity, video_keys,
 )
 from captionacc_assets.defs.ui_metadata import captions_preview, seconds_table, text_preview, zones_table
-from captionacc_assets.jobs.caption_exports import export_captions
-from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.compute.caption_exports import export_captions
+from captionacc_assets.compute.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
 

@@ -7,7 +7,7 @@ from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, join_extents_keys
 from captionacc_assets.defs.stage import approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_keys
 from captionacc_assets.defs.ui_metadata import counts_table, seconds_table, zones_table
-from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.compute.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
 

@@ -13,7 +13,7 @@ from captionacc_assets.defs.stage import (
     progress_logger, recorded_stage, scratch_dir, video_identity, video_keys, video_to_process,
 )
 from captionacc_assets.defs.ui_metadata import seconds_table, video_lineage, video_summary
-from captionacc_assets.jobs.object_store import ObjectStore, fetch_video
+from captionacc_assets.compute.object_store import ObjectStore, fetch_video
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
 from captionacc_assets.settings import video_limits

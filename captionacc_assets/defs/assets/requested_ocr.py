@@ -21,8 +21,8 @@ from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_out
 from captionacc_assets.defs.run_tags import requested_ocr_ids
 from captionacc_assets.defs.sensors.dead_runs import RETRY_OF_TAG
 from captionacc_assets.defs.stage import progress_logger, recorded_stage, run_video, scratch_dir, video_keys
-from captionacc_assets.jobs.object_store import ObjectStore
-from captionacc_assets.jobs.requested_caption_ocr import OcrRequest, RequestedOcrResult, answer_requests
+from captionacc_assets.compute.object_store import ObjectStore
+from captionacc_assets.compute.requested_caption_ocr import OcrRequest, RequestedOcrResult, answer_requests
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
 

@@ -18,7 +18,7 @@ from captionacc_assets.defs.jobs import ALL_JOBS
 from captionacc_assets.defs.run_liveness import PROCESS_TAG, RECOVERED_TAG, crashed_runs, dead_runs, recover_dead_run
 from captionacc_assets.defs.run_tags import BACKFILL_TAG, EXTENTS_KEY_TAG, PARTITION_TAG
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
-from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.compute.object_store import ObjectStore
 from captionacc_assets.resources.catalog import CatalogResource
 
 ATTEMPT_TAG = "captionacc/attempt"

@@ -20,8 +20,8 @@ from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.ocr.engine import OcrEngine
-from captionacc_assets.jobs.object_store import GZIP, ObjectStore
-from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
+from captionacc_assets.compute.object_store import GZIP, ObjectStore
+from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 
 
 @dataclass

@@ -14,10 +14,10 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.defs.editor_locks import SERVER_HOLDER, editor_lock
-from captionacc_assets.jobs.caption_ocr import caption_ocr
-from captionacc_assets.jobs.crop_and_infer_caption_frame_extents import crop_and_infer_caption_frame_extents
-from captionacc_assets.jobs.engines import ocr_engine, pair_classifier
-from captionacc_assets.jobs.requested_caption_ocr import OcrRequest, answer_requests, read_spans
+from captionacc_assets.compute.caption_ocr import caption_ocr
+from captionacc_assets.compute.crop_and_infer_caption_frame_extents import crop_and_infer_caption_frame_extents
+from captionacc_assets.compute.engines import ocr_engine, pair_classifier
+from captionacc_assets.compute.requested_caption_ocr import OcrRequest, answer_requests, read_spans
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.synthetic.generate import write_video

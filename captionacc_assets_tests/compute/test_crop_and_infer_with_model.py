@@ -8,9 +8,9 @@ from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
-from captionacc_assets.jobs.crop_and_infer_caption_frame_extents import crop_and_infer_caption_frame_extents
-from captionacc_assets.jobs.caption_ocr import caption_ocr
-from captionacc_assets.jobs.engines import ocr_engine, pair_classifier
+from captionacc_assets.compute.crop_and_infer_caption_frame_extents import crop_and_infer_caption_frame_extents
+from captionacc_assets.compute.caption_ocr import caption_ocr
+from captionacc_assets.compute.engines import ocr_engine, pair_classifier
 from captionacc_assets.resources.storage import LocalStorageResource
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec

@@ -18,9 +18,9 @@ from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
 from captionacc_assets.core.zones import check_zones, placement
-from captionacc_assets.jobs.background import BackgroundConsumer, BackgroundSink
-from captionacc_assets.jobs.object_store import GZIP, ObjectStore, fetch_video
-from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
+from captionacc_assets.compute.background import BackgroundConsumer, BackgroundSink
+from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
+from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 
 
 @dataclass

@@ -37,9 +37,9 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.decode import CaptionSpan
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.ocr.engine import OcrEngine
-from captionacc_assets.jobs.caption_ocr import _fetch_chunks, _read_span_texts
-from captionacc_assets.jobs.object_store import GZIP, ObjectStore
-from captionacc_assets.jobs.progress import Progress, Timings, no_progress
+from captionacc_assets.compute.caption_ocr import _fetch_chunks, _read_span_texts
+from captionacc_assets.compute.object_store import GZIP, ObjectStore
+from captionacc_assets.compute.progress import Progress, Timings, no_progress
 
 Span = tuple[int, int]
 ZoneSpan = tuple[int, Span]  # (caption zone, inclusive span)

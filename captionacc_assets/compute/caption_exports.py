@@ -7,7 +7,7 @@ from captionacc_assets.core.dbs.captions_db import read_captions_db, read_captio
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.export import captions_for_export, to_json, to_srt, to_vtt
 from captionacc_assets.core.keys import VideoKeys
-from captionacc_assets.jobs.object_store import ObjectStore
+from captionacc_assets.compute.object_store import ObjectStore
 
 CONTENT_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt", "json": "application/json"}
 

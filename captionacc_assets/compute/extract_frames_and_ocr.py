@@ -15,8 +15,8 @@ from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.core.ocr.engine import OcrBox, OcrEngine
 from captionacc_assets.core.pictures import preview_frame_index
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
-from captionacc_assets.jobs.object_store import GZIP, ObjectStore, fetch_video
-from captionacc_assets.jobs.progress import Progress, ProgressTicker, Timings, no_progress
+from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
+from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 
 # Short videos get at least this many full frames so layout inference sees enough captions.
 MIN_LAYOUT_FRAMES = 10

@@ -8,7 +8,7 @@ import webvtt
 from captionacc_assets.core.dbs.captions_db import CaptionRow, CaptionsProvenance, write_captions_db
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys
-from captionacc_assets.jobs.caption_exports import export_captions
+from captionacc_assets.compute.caption_exports import export_captions
 from captionacc_assets.resources.storage import LocalStorageResource
 
 KEYS = VideoKeys("acme", "vid-1")
