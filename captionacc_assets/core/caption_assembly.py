@@ -100,9 +100,10 @@ def _absorbs(keeper: CaptionRow, sliver: CaptionRow) -> bool:
         return True
     if _length(sliver) >= _length(keeper):
         return False
-    if _length(sliver) <= FLICKER_MAX_INDICES and _contained(sliver.caption_ocr, keeper.caption_ocr) >= FLICKER_MIN_CONTAINED:
+    keeper_text, sliver_text = keeper.caption_ocr or "", sliver.caption_ocr or ""
+    if _length(sliver) <= FLICKER_MAX_INDICES and _contained(sliver_text, keeper_text) >= FLICKER_MIN_CONTAINED:
         return True
-    return _length(sliver) <= SLIVER_MAX_INDICES and _similar(keeper.caption_ocr, sliver.caption_ocr)
+    return _length(sliver) <= SLIVER_MAX_INDICES and _similar(keeper_text, sliver_text)
 
 
 def _join(keeper: CaptionRow, sliver: CaptionRow) -> CaptionRow:
@@ -121,7 +122,7 @@ def assemble_caption_rows(
     for span in spans:
         read = texts.get(span.start) if span.state == "predicted" else None
         text = normalize_caption_text(read.text) if read else ""
-        if not text or _lone_latin_letter(text) or not has_caption_evidence(
+        if read is None or not text or _lone_latin_letter(text) or not has_caption_evidence(
                 text, read.confidence, span.end - span.start + 1):
             row = CaptionRow(span.start, span.end, "gap", confidence=span.confidence)
         else:

@@ -149,13 +149,13 @@ def drop_strays(lines: list[list[OcrBox]], aspect: float) -> list[list[OcrBox]]:
             line.pop(max(candidates)[1])
         kept.append(line)
     if len(kept) > 1:
-        def height(line: Sequence[OcrBox]) -> float:
+        def line_height(line: Sequence[OcrBox]) -> float:
             return max(b.bottom for b in line) - min(b.top for b in line)
 
         def tiny(line: Sequence[OcrBox]) -> bool:
-            others = [height(o) for o in kept if o is not line and len("".join(b.text for b in o).strip()) > 1]
+            others = [line_height(o) for o in kept if o is not line and len("".join(b.text for b in o).strip()) > 1]
             chars = len("".join(b.text for b in line).strip())
-            return chars <= 1 and bool(others) and height(line) < _STRAY_LINE_HEIGHT * float(np.median(others))
+            return chars <= 1 and bool(others) and line_height(line) < _STRAY_LINE_HEIGHT * float(np.median(others))
 
         kept = [line for line in kept if not tiny(line)]
     return kept
@@ -226,7 +226,7 @@ def _enlarged(image: np.ndarray, scale: int) -> np.ndarray:
     from PIL import Image
 
     height, width = image.shape[:2]
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize((width * scale, height * scale), Image.BICUBIC))
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize((width * scale, height * scale), Image.Resampling.BICUBIC))
 
 
 def read_caption_text(engine: OcrEngine, image: np.ndarray) -> tuple[str, float]:

@@ -96,10 +96,10 @@ def caption_region_px(item: EvalItem, rng: np.random.Generator) -> tuple[int, in
     size = font_size_px(spec.style, h)
     boxes = [layer.box for layer in renderer.captions.values()]
     if boxes:
-        left = min(b[0] for b in boxes)
-        top = min(b[1] for b in boxes)
-        right = max(b[2] for b in boxes)
-        bottom = max(b[3] for b in boxes)
+        left = float(min(b[0] for b in boxes))
+        top = float(min(b[1] for b in boxes))
+        right = float(max(b[2] for b in boxes))
+        bottom = float(max(b[3] for b in boxes))
     else:  # no captions: the layout's default bottom band
         left, top, right, bottom = 0.05 * w, 0.80 * h, 0.95 * w, 0.96 * h
     jitter = lambda scale: float(rng.uniform(-scale, scale)) * size  # noqa: E731
@@ -125,7 +125,9 @@ def render_video_examples(item: EvalItem, seed: int) -> VideoExamples:
         t = spec.frame_time(k)
         crop = np.ascontiguousarray(renderer.frame(t)[y0:y1, x0:x1])
         ok, jpeg = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
-        crop = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)[:, :, ::-1]
+        decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
+        assert decoded is not None, "a JPEG this process just encoded decodes"
+        crop = decoded[:, :, ::-1]
         frames.append(preprocess(np.ascontiguousarray(crop)))
         cue = spec.cue_at(t)
         states.append(-1 if cue is None else texts.setdefault(cue.text, len(texts)))

@@ -38,6 +38,9 @@ import numpy as np
 
 from captionacc_assets.core.errors import InputError
 
+PairRow = tuple[float, float, float, float]
+"""A pair's best candidate: (local change, rest changed, rest kept, stillness)."""
+
 
 @dataclass(frozen=True)
 class ChangeEvidenceParams:
@@ -122,7 +125,7 @@ class ChangeEvidenceStream:
         self.thumbs: deque[np.ndarray] = deque(maxlen=2 * self.reach_frames)
         self.shape: tuple[int, ...] | None = None
         self.n = 0
-        self.rows: list[tuple[float, float, float, float]] = []
+        self.rows: list[PairRow] = []
         self._changed: tuple[np.ndarray, np.ndarray] | None = None   # lost and gained ink of the last scored window
 
     def _setup(self, crop: np.ndarray) -> None:
@@ -165,9 +168,9 @@ class ChangeEvidenceStream:
             columns = np.concatenate([columns, np.zeros(self.pad, np.int32)])
         return columns.reshape(self.n_blocks, self.block).sum(axis=1)
 
-    def _score(self, before: list[np.ndarray], after: list[np.ndarray]) -> tuple[float, float, float]:
+    def _score(self, before: list[np.ndarray], after: list[np.ndarray]) -> PairRow:
         """(local score, change outside the candidate, share of ink kept outside it)."""
-        p, none = self.p, (0.0, 0.0, 1.0, 1.0)
+        p, none = self.p, (0.0, 0.0, 1.0, 1.0)  # no candidate: no change, nothing else changed or lost
         count_b, count_a = _count(before), _count(after)
         persist_b, persist_a = count_b == len(before), count_a == len(after)
         lost_mask, gained_mask = persist_b & (count_a == 0), persist_a & (count_b == 0)
@@ -227,12 +230,12 @@ class ChangeEvidenceStream:
         # caption ink stands still: in the candidate, the ink of every frame of a side is its
         # persistent ink; a slowly panning picture's bright edges are not
         cols = slice(w * self.block, (w + m) * self.block)
-        still = [np.count_nonzero(persist[:, cols]) / max(np.count_nonzero(any_ink[:, cols]), 1)
+        still = [float(np.count_nonzero(persist[:, cols])) / max(int(np.count_nonzero(any_ink[:, cols])), 1)
                  for persist, any_ink in ((persist_b, any_b), (persist_a, any_a))]
         self._changed = (lost_mask, gained_mask)
         return float(local[w]), rest_change, rest_kept, min(still)
 
-    def _passes(self, row: tuple[float, float, float]) -> bool:
+    def _passes(self, row: PairRow) -> bool:
         return row[1] <= self.p.rest_max_change and row[2] >= self.p.rest_min_kept and row[3] >= self.p.min_stillness
 
     def _picture_cut(self, first: int, b0: int, a1: int) -> bool:
@@ -246,6 +249,7 @@ class ChangeEvidenceStream:
         """Whether the frames left out around pair (j, j + 1) put the change there: none before
         the pair already shows most of the new ink, none after it still shows most of the old
         (a fade's dim frames show neither; a change two frames earlier fails this)."""
+        assert self._changed is not None, "called after a window was scored"
         lost, gained = self._changed
         n_lost, n_gained = np.count_nonzero(lost), np.count_nonzero(gained)
         for i in range(j - gap + 1, j + 1):
@@ -256,11 +260,11 @@ class ChangeEvidenceStream:
                 return False
         return True
 
-    def _pair(self, j: int) -> tuple[float, float, float]:
+    def _pair(self, j: int) -> PairRow:
         """Best row of pair (j, j + 1) over the gaps (frames left out around it: a fade's dim frames)."""
         first = self.n - len(self.masks)          # absolute index of masks[0]
         k = self.p.window
-        rows = [(0.0, 0.0, 1.0, 1.0)]
+        rows: list[PairRow] = [(0.0, 0.0, 1.0, 1.0)]
         for gap in range(self.p.max_gap + 1):
             b0, b1 = max(first, j - gap - k + 1), j - gap + 1
             a0, a1 = j + 1 + gap, min(self.n, j + 1 + gap + k)
@@ -269,12 +273,12 @@ class ChangeEvidenceStream:
             self._changed = None
             if self._picture_cut(first, b0, a1):
                 continue
-            local, *checks = self._score([self.masks[i - first] for i in range(b0, b1)],
-                                         [self.masks[i - first] for i in range(a0, a1)])
+            local, rest_change, rest_kept, stillness = self._score(
+                [self.masks[i - first] for i in range(b0, b1)], [self.masks[i - first] for i in range(a0, a1)])
             if gap and self._changed is not None and not self._between(first, j, gap):
                 continue
             # a wider gap places the change less exactly: the neighbouring pair's own window wins
-            rows.append((local * (1 - self.p.gap_penalty * gap), *checks))
+            rows.append((local * (1 - self.p.gap_penalty * gap), rest_change, rest_kept, stillness))
         best = max(rows, key=lambda row: (self._passes(row), row[0]))
         return best
 

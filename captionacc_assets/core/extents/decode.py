@@ -121,10 +121,12 @@ def _drop_short_captions(probs: np.ndarray, segs: list[list[int]], min_frames: i
         left_caption = left is not None and left[2] == _CAPTION
         right_caption = right is not None and right[2] == _CAPTION
         if left_caption and (not right_caption or probs[start - 1, _DIFFERENT] <= probs[end, _DIFFERENT]):
+            assert left is not None
             left[1] = end                        # the change into this fragment was the weaker one
             del segs[i]
             i -= 1                               # re-check the grown caption (it may still be short)
         elif right_caption:
+            assert right is not None
             right[0] = start
             del segs[i]                          # the grown right caption is checked next
         else:

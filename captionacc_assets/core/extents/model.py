@@ -188,7 +188,8 @@ class ModelPairClassifier:
     @torch.inference_mode()
     def predict_preprocessed(self, batches: Iterable[np.ndarray]) -> PairPredictions:
         """Pair probabilities from batches of preprocessed frames (consecutive, in order)."""
-        forward, backward = [], []
+        forward: list[np.ndarray] = []
+        backward: list[np.ndarray] = []
         last = None
         for batch in batches:
             frames = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)

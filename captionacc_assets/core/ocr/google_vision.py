@@ -80,7 +80,9 @@ def lines_from_annotation(response, width: int, height: int) -> list[OcrBox]:
     line_ends = {breaks.EOL_SURE_SPACE, breaks.LINE_BREAK, breaks.HYPHEN}
     spaces = {breaks.SPACE, breaks.SURE_SPACE}
     lines: list[OcrBox] = []
-    text, points, scores = [], [], []
+    text: list[str] = []
+    points: list[np.ndarray] = []
+    scores: list[float] = []
 
     def finish() -> None:
         content = "".join(text).strip()
