@@ -31,4 +31,6 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/python -m mypy
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q

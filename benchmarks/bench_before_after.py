@@ -35,8 +35,12 @@ def process(command: list[str], video: Path, home: Path) -> dict:
     home.mkdir(parents=True)
     env = dict(os.environ, CAPTIONACC_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
     started = time.perf_counter()
-    out = subprocess.run(command + ["process", str(video), "--approve", "always", "--json", str(home / "out.json")],
-                         env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        command + ["process", str(video), "--approve", "always", "--json", str(home / "out.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - started
     if out.returncode != 0:
         raise SystemExit(f"{command} failed:\n{out.stdout}\n{out.stderr}")
@@ -53,25 +57,41 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-before-after-") as tmp:
         tmp = Path(tmp)
         worktree = tmp / "base"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-f", "--detach", str(worktree), args.base],
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "-f", "--detach", str(worktree), args.base],
+            check=True,
+            capture_output=True,
+        )
         try:
             video = write_video(captioned_spec(**CASES[args.case]), tmp / f"{args.case}.mp4")
-            commands = {"before": [sys.executable, "-c", OLD_CLI, str(worktree)],
-                        "after": [str(Path(sys.executable).with_name("captionacc"))]}
+            commands = {
+                "before": [sys.executable, "-c", OLD_CLI, str(worktree)],
+                "after": [str(Path(sys.executable).with_name("captionacc"))],
+            }
             rows = []
             for repeat in range(args.repeats):
                 floor = decode_floor(video)
                 for name, command in commands.items():
                     result = process(command, video, tmp / f"{name}-{repeat}")
-                    rows.append({"code": name, "repeat": repeat, "decode_floor_s": round(floor, 2),
-                                 "ratio_to_floor": round(result["seconds"] / floor, 2), **result})
+                    rows.append(
+                        {
+                            "code": name,
+                            "repeat": repeat,
+                            "decode_floor_s": round(floor, 2),
+                            "ratio_to_floor": round(result["seconds"] / floor, 2),
+                            **result,
+                        }
+                    )
         finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], capture_output=True)
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], capture_output=True
+            )
     same = len({json.dumps(r["captions"], ensure_ascii=False) for r in rows}) == 1
     for row in rows:
-        print(f"{row['code']:<7} run {row['repeat'] + 1}: {row['seconds']:6.2f} s, floor {row['decode_floor_s']:.2f} s, "
-              f"{row['ratio_to_floor']:.1f}x the floor, {len(row['captions'])} captions")
+        print(
+            f"{row['code']:<7} run {row['repeat'] + 1}: {row['seconds']:6.2f} s, floor {row['decode_floor_s']:.2f} s, "
+            f"{row['ratio_to_floor']:.1f}x the floor, {len(row['captions'])} captions"
+        )
     print(f"captions identical across all runs: {same}")
 
 

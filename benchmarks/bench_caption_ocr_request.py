@@ -47,8 +47,11 @@ def main() -> None:
     parser.add_argument("--daemon", action="store_true", help="through dagster-daemon and the run queue")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ocr-request-"))
-    os.environ.update(CAPTIONACC_HOME=str(work / "home"), DAGSTER_HOME=str(work / "home" / "dagster"),
-                      CAPTIONACC_SENSOR_INTERVAL_S="1")
+    os.environ.update(
+        CAPTIONACC_HOME=str(work / "home"),
+        DAGSTER_HOME=str(work / "home" / "dagster"),
+        CAPTIONACC_SENSOR_INTERVAL_S="1",
+    )
 
     import dagster as dg
 
@@ -87,22 +90,32 @@ def main() -> None:
         request = platform.catalog.request_caption_ocr(video_id, caption_ids=[caption["id"]], requested_by="bench")
         if daemon is None:
             result = dg.materialize(
-                ALL_ASSETS, selection=REQUESTED_OCR_SELECTION, partition_key=video_id, instance=platform.instance,
-                resources=platform.resources, tags=caption_ocr_run_tags("bench", "free", [request["id"]], "bench"))
+                ALL_ASSETS,
+                selection=REQUESTED_OCR_SELECTION,
+                partition_key=video_id,
+                instance=platform.instance,
+                resources=platform.resources,
+                tags=caption_ocr_run_tags("bench", "free", [request["id"]], "bench"),
+            )
             assert result.success and stored_mtime(stored) != before, "captions.db was not updated"
             # The run writes the exports after captions.db; the file's mtime says when captions.db was done.
             updated = stored_mtime(stored) / 1e9
             totals.append(updated - t0)
-            print(f"request {request['id']}: captions.db updated {updated - t0:.2f} s after the request "
-                  f"(the run, exports included: {time.time() - t0:.2f} s)")
+            print(
+                f"request {request['id']}: captions.db updated {updated - t0:.2f} s after the request "
+                f"(the run, exports included: {time.time() - t0:.2f} s)"
+            )
         else:
             updated = wait_changed(stored, before)
             row = platform.catalog.get_caption_ocr_request(request["id"])
             run_id = row["run_id"]
 
             def at(kind, step=None):
-                return next(e.timestamp for e in daemon.instance.all_logs(run_id, of_type=kind)
-                            if step is None or e.step_key == step)
+                return next(
+                    e.timestamp
+                    for e in daemon.instance.all_logs(run_id, of_type=kind)
+                    if step is None or e.step_key == step
+                )
 
             kinds = dg.DagsterEventType
             enqueued, starting = at(kinds.RUN_ENQUEUED), at(kinds.RUN_STARTING)
@@ -110,17 +123,23 @@ def main() -> None:
             split = (enqueued - t0, starting - enqueued, step - starting, updated - step)
             splits.append(split)
             totals.append(updated - starting)
-            print(f"request {request['id']}: sensor tick {split[0]:.2f} s, queued {split[1]:.2f} s, "
-                  f"run process start {split[2]:.2f} s, captions_db step to updated captions.db {split[3]:.2f} s")
+            print(
+                f"request {request['id']}: sensor tick {split[0]:.2f} s, queued {split[1]:.2f} s, "
+                f"run process start {split[2]:.2f} s, captions_db step to updated captions.db {split[3]:.2f} s"
+            )
             while daemon.instance.get_run_by_id(run_id).status != dg.DagsterRunStatus.SUCCESS:
                 daemon.assert_alive()
                 time.sleep(0.1)
     what = "dequeued run -> captions.db" if daemon else "request -> captions.db (in-process run)"
-    print(f"{what}: median {statistics.median(totals):.2f} s, min {min(totals):.2f} s, max {max(totals):.2f} s "
-          f"over {len(totals)}; load average at end: {os.getloadavg()}")
+    print(
+        f"{what}: median {statistics.median(totals):.2f} s, min {min(totals):.2f} s, max {max(totals):.2f} s "
+        f"over {len(totals)}; load average at end: {os.getloadavg()}"
+    )
     if daemon:
-        print(f"median step alone: {statistics.median(s[3] for s in splits):.2f} s; median sensor tick + queue: "
-              f"{statistics.median(s[0] + s[1] for s in splits):.2f} s")
+        print(
+            f"median step alone: {statistics.median(s[3] for s in splits):.2f} s; median sensor tick + queue: "
+            f"{statistics.median(s[0] + s[1] for s in splits):.2f} s"
+        )
         daemon.stop()
     platform.instance.dispose()
 

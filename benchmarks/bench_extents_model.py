@@ -50,16 +50,21 @@ def main() -> None:
     rng = np.random.default_rng(0)
     small = rng.integers(0, 256, (args.frames, 3, INPUT_HEIGHT, INPUT_WIDTH), dtype=np.uint8)
     crops = rng.integers(0, 256, (256, 130, 1280, 3), dtype=np.uint8)
-    batches = [small[i:i + args.batch] for i in range(0, args.frames, args.batch)]
+    batches = [small[i : i + args.batch] for i in range(0, args.frames, args.batch)]
     classifier.predict_preprocessed(batches[:2])  # warm-up
     net_rate = _rate(lambda: classifier.predict_preprocessed(batches), args.frames - 1)
     crop_frames = [crops[i % len(crops)] for i in range(args.frames // 2)]
     e2e_rate = _rate(lambda: classifier.predict(crop_frames), len(crop_frames) - 1)
     result = {
-        "device": str(classifier.device), "threads": torch.get_num_threads(), "batch": args.batch,
-        "cpu": platform.processor() or platform.machine(), "model_hash": classifier.model_hash,
-        "pairs_per_s_network": round(net_rate[0]), "pairs_per_cpu_s_network": round(net_rate[1]),
-        "pairs_per_s_from_1280x130_crops": round(e2e_rate[0]), "pairs_per_cpu_s_from_1280x130_crops": round(e2e_rate[1]),
+        "device": str(classifier.device),
+        "threads": torch.get_num_threads(),
+        "batch": args.batch,
+        "cpu": platform.processor() or platform.machine(),
+        "model_hash": classifier.model_hash,
+        "pairs_per_s_network": round(net_rate[0]),
+        "pairs_per_cpu_s_network": round(net_rate[1]),
+        "pairs_per_s_from_1280x130_crops": round(e2e_rate[0]),
+        "pairs_per_cpu_s_from_1280x130_crops": round(e2e_rate[1]),
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "parameters": sum(p.numel() for p in classifier.net.parameters()),
     }

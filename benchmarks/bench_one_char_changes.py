@@ -52,8 +52,8 @@ from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
 REPO = Path(__file__).resolve().parents[1]
 _SAME, _DIFFERENT = LABELS.index("same"), LABELS.index("different")
-TOLERANCE = 1           # a found change: a decoded boundary within this many indices
-PHANTOM_MARGIN = 2      # a phantom: a boundary at least this far from every true boundary
+TOLERANCE = 1  # a found change: a decoded boundary within this many indices
+PHANTOM_MARGIN = 2  # a phantom: a boundary at least this far from every true boundary
 
 FONTS_BY_SCRIPT = {
     "latin": ("latin_sans", "latin_serif", "latin_brush", "latin_sans_bold", "cjk_sans"),
@@ -61,12 +61,19 @@ FONTS_BY_SCRIPT = {
 }
 BACKGROUNDS = ("moving", "footage", "cuts")
 STYLES = ("outline", "shadow", "box")
-FORMATS = ((854, 480, 24.0), (1280, 720, 30.0), (960, 540, 25.0), (1280, 720, 60.0), (1920, 1080, 30.0),
-           (854, 480, 30.0))
+FORMATS = (
+    (854, 480, 24.0),
+    (1280, 720, 30.0),
+    (960, 540, 25.0),
+    (1280, 720, 60.0),
+    (1920, 1080, 30.0),
+    (854, 480, 30.0),
+)
 COLOURS = ((255, 255, 255), (255, 230, 40))
 
 
 # ------------------------------------------------------------------------ what changes
+
 
 def _counter(rng, k: int) -> list[str]:
     total = int(rng.integers(10, 20))
@@ -108,7 +115,7 @@ def _edits(rng, language: str, font: str, k: int) -> list[str]:
         positions = [i for i, ch in enumerate(text) if ch.isalpha()]
         i = positions[int(rng.integers(len(positions)))]
         new = pool[int(rng.integers(len(pool)))]
-        edited = text[:i] + new + text[i + 1:]
+        edited = text[:i] + new + text[i + 1 :]
         if edited != text and edited not in out[-2:]:
             out.append(edited)
             text = edited
@@ -168,14 +175,27 @@ def build_cases(videos_per_renderer: int, seed: int, duration_s: float) -> list[
             font = fonts[(v // len(kinds) + r) % len(fonts)]
             width, height, fps = FORMATS[(v + 2 * r) % len(FORMATS)]
             style = CaptionStyle(
-                font=font, size_ratio=(0.045, 0.06, 0.08)[(v + r) % 3], color=COLOURS[v % 2],
-                style=STYLES[(v + r) % len(STYLES)], placement="bottom" if v % 4 else "top",
-                fade_s=0.2 if v % 5 == 3 else 0.0)
-            cues = _cues(rng, lambda k: make(rng, font, k), duration_s, kind in ("counter", "clock", "score",
-                                                                                  "zh_counter"))
-            spec = VideoSpec(width=width, height=height, fps=fps, duration_s=duration_s,
-                             background=BACKGROUNDS[(v + r) % len(BACKGROUNDS)], cues=cues, style=style,
-                             seed=1000 * r + v, crf=(20, 23, 26)[v % 3])
+                font=font,
+                size_ratio=(0.045, 0.06, 0.08)[(v + r) % 3],
+                color=COLOURS[v % 2],
+                style=STYLES[(v + r) % len(STYLES)],
+                placement="bottom" if v % 4 else "top",
+                fade_s=0.2 if v % 5 == 3 else 0.0,
+            )
+            cues = _cues(
+                rng, lambda k: make(rng, font, k), duration_s, kind in ("counter", "clock", "score", "zh_counter")
+            )
+            spec = VideoSpec(
+                width=width,
+                height=height,
+                fps=fps,
+                duration_s=duration_s,
+                background=BACKGROUNDS[(v + r) % len(BACKGROUNDS)],
+                cues=cues,
+                style=style,
+                seed=1000 * r + v,
+                crf=(20, 23, 26)[v % 3],
+            )
             name = f"{renderer}-{v:02d}-{kind}-{style.style}-{spec.background}-{font}-{height}p"
             cases.append(Case(name, spec, renderer, kind))
     return cases
@@ -183,6 +203,7 @@ def build_cases(videos_per_renderer: int, seed: int, duration_s: float) -> list[
 
 def render(case: Case, out_dir: Path) -> Path:
     import hashlib
+
     key = hashlib.sha256(repr(case.spec).encode() + case.renderer.encode()).hexdigest()[:12]
     path = out_dir / f"{case.name}-{key}.mp4"
     if not path.exists():
@@ -197,14 +218,21 @@ def caption_region(spec: VideoSpec) -> Region:
     size = font_size_px(spec.style, spec.height)
     top = min(b[1] for b in boxes) - 0.9 * size
     bottom = max(b[3] for b in boxes) + 0.9 * size
-    half = max(spec.width / 2 - min(b[0] for b in boxes), max(b[2] for b in boxes) - spec.width / 2,
-               0.4 * spec.width) + size
+    half = (
+        max(spec.width / 2 - min(b[0] for b in boxes), max(b[2] for b in boxes) - spec.width / 2, 0.4 * spec.width)
+        + size
+    )
     clip = lambda v, hi: min(max(v, 0), hi) / hi  # noqa: E731
-    return Region(clip(spec.width / 2 - half, spec.width), clip(top, spec.height),
-                  clip(spec.width / 2 + half, spec.width), clip(bottom, spec.height))
+    return Region(
+        clip(spec.width / 2 - half, spec.width),
+        clip(top, spec.height),
+        clip(spec.width / 2 + half, spec.width),
+        clip(bottom, spec.height),
+    )
 
 
 # ------------------------------------------------------------------------------ truth
+
 
 def truth_states(spec: VideoSpec, n: int) -> np.ndarray:
     """Per 10 Hz index, which cue it shows (-1: none): the last frame at or before i / 10 s."""
@@ -220,17 +248,30 @@ def truth_states(spec: VideoSpec, n: int) -> np.ndarray:
 
 def score_boundaries(states: np.ndarray, boundaries: set[int]) -> dict:
     """Changes found and phantom splits, given decoded boundaries (index of a span's first frame)."""
-    true_changes = [i for i in range(1, len(states)) if states[i - 1] >= 0 and states[i] >= 0
-                    and states[i - 1] != states[i]]
+    true_changes = [
+        i for i in range(1, len(states)) if states[i - 1] >= 0 and states[i] >= 0 and states[i - 1] != states[i]
+    ]
     true_all = [i for i in range(1, len(states)) if states[i - 1] != states[i]]
     found = [i for i in true_changes if any(abs(b - i) <= TOLERANCE for b in boundaries)]
-    phantoms = [b for b in boundaries if 0 < b < len(states) and states[b] >= 0 and states[b - 1] == states[b]
-                and all(abs(b - i) >= PHANTOM_MARGIN for i in true_all)]
-    return {"changes": len(true_changes), "found": len(found), "phantom_splits": len(phantoms),
-            "missed_at": [i for i in true_changes if i not in found], "phantoms_at": sorted(phantoms)}
+    phantoms = [
+        b
+        for b in boundaries
+        if 0 < b < len(states)
+        and states[b] >= 0
+        and states[b - 1] == states[b]
+        and all(abs(b - i) >= PHANTOM_MARGIN for i in true_all)
+    ]
+    return {
+        "changes": len(true_changes),
+        "found": len(found),
+        "phantom_splits": len(phantoms),
+        "missed_at": [i for i in true_changes if i not in found],
+        "phantoms_at": sorted(phantoms),
+    }
 
 
 # ---------------------------------------------------------------------------- running
+
 
 def load_crops(path: Path, region: Region) -> list[np.ndarray]:
     probe = probe_video(path)
@@ -242,12 +283,14 @@ class _Reader:
 
     def __init__(self):
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
+
         self.engine = RapidOcrEngine()
         self.cache: dict = {}
 
     def texts(self, video: str, crops, spans):
         from captionacc_assets.core.caption_assembly import SpanText, frames_for_median
         from captionacc_assets.core.caption_text import median_frame, read_caption_text
+
         out = {}
         for span in spans:
             if span.state != "predicted":
@@ -262,9 +305,16 @@ class _Reader:
 
 def run(cases: list[Case], classifiers: dict, out_dir: Path, ocr: bool, log=print) -> dict:
     reader = _Reader() if ocr else None
-    totals = {name: {"decoded": {"changes": 0, "found": 0, "phantom_splits": 0},
-                     "rows": {"changes": 0, "found": 0, "phantom_splits": 0},
-                     "same_pairs": 0, "same_called_different": 0, "seconds": 0.0} for name in classifiers}
+    totals = {
+        name: {
+            "decoded": {"changes": 0, "found": 0, "phantom_splits": 0},
+            "rows": {"changes": 0, "found": 0, "phantom_splits": 0},
+            "same_pairs": 0,
+            "same_called_different": 0,
+            "seconds": 0.0,
+        }
+        for name in classifiers
+    }
     per_video = []
     for case in cases:
         path = render(case, out_dir)
@@ -287,6 +337,7 @@ def run(cases: list[Case], classifiers: dict, out_dir: Path, ocr: bool, log=prin
             result = {"decoded": decoded}
             if reader is not None:
                 from captionacc_assets.core.caption_assembly import assemble_caption_rows
+
                 rows = assemble_caption_rows(spans, reader.texts(case.name, crops, spans), len(crops))
                 assembled = score_boundaries(states, {r.start_frame_index for r in rows[1:]})
                 result["rows"] = assembled
@@ -294,24 +345,35 @@ def run(cases: list[Case], classifiers: dict, out_dir: Path, ocr: bool, log=prin
                 for key in ("changes", "found", "phantom_splits"):
                     t["rows"][key] += assembled[key]
             row[name] = result
-            log(f"{case.name:<60} {name:<22} found {decoded['found']}/{decoded['changes']} "
+            log(
+                f"{case.name:<60} {name:<22} found {decoded['found']}/{decoded['changes']} "
                 f"phantoms {decoded['phantom_splits']}"
-                + (f" | rows found {result['rows']['found']}/{result['rows']['changes']} "
-                   f"phantoms {result['rows']['phantom_splits']}" if "rows" in result else ""))
+                + (
+                    f" | rows found {result['rows']['found']}/{result['rows']['changes']} "
+                    f"phantoms {result['rows']['phantom_splits']}"
+                    if "rows" in result
+                    else ""
+                )
+            )
         per_video.append(row)
     return {"totals": totals, "videos": per_video}
 
 
 def weights_at(rev: str, dest: Path) -> Path:
     """The extents weights file shipped at git revision `rev`."""
-    listing = subprocess.run(["git", "-C", str(REPO), "ls-tree", "--name-only", rev, "captionacc_assets/models/"],
-                             check=True, capture_output=True, text=True).stdout.split()
+    listing = subprocess.run(
+        ["git", "-C", str(REPO), "ls-tree", "--name-only", rev, "captionacc_assets/models/"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     names = [n for n in listing if Path(n).name.startswith("extents_") and n.endswith(".pt")]
     if len(names) != 1:
         raise SystemExit(f"expected one extents weights file at {rev}, found {names}")
     target = dest / Path(names[0]).name
-    target.write_bytes(subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:{names[0]}"], check=True,
-                                      capture_output=True).stdout)
+    target.write_bytes(
+        subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:{names[0]}"], check=True, capture_output=True).stdout
+    )
     return target
 
 
@@ -349,23 +411,31 @@ def main() -> None:
     cases = [c for c in build_cases(args.videos, args.seed, args.duration) if args.only in c.name]
     started = time.perf_counter()
     report = run(cases, classifiers, out_dir, args.ocr, log=lambda m: print(m, file=sys.stderr, flush=True))
-    print(f"{len(cases)} videos ({args.videos} per renderer, {args.duration:.0f} s each, seed {args.seed}), "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"{len(cases)} videos ({args.videos} per renderer, {args.duration:.0f} s each, seed {args.seed}), "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     for name, t in report["totals"].items():
         d, r = t["decoded"], t["rows"]
-        line = (f"{name:<16} decoded: found {d['found']}/{d['changes']} ({d['found'] / max(d['changes'], 1):.3f}), "
-                f"phantom splits {d['phantom_splits']}, same pairs called different "
-                f"{t['same_called_different']}/{t['same_pairs']}")
+        line = (
+            f"{name:<16} decoded: found {d['found']}/{d['changes']} ({d['found'] / max(d['changes'], 1):.3f}), "
+            f"phantom splits {d['phantom_splits']}, same pairs called different "
+            f"{t['same_called_different']}/{t['same_pairs']}"
+        )
         if args.ocr:
-            line += (f" | caption rows: found {r['found']}/{r['changes']} ({r['found'] / max(r['changes'], 1):.3f}), "
-                     f"phantom splits {r['phantom_splits']}")
+            line += (
+                f" | caption rows: found {r['found']}/{r['changes']} ({r['found'] / max(r['changes'], 1):.3f}), "
+                f"phantom splits {r['phantom_splits']}"
+            )
         print(line + f" | classify {t['seconds']:.1f} s")
     for renderer in ("generator", "libass"):
         for name in classifiers:
             rows = [v[name]["decoded"] for v in report["videos"] if v["video"].startswith(renderer)]
             if rows:
-                print(f"  {renderer:<9} {name:<16} found {sum(r['found'] for r in rows)}/"
-                      f"{sum(r['changes'] for r in rows)}, phantom splits {sum(r['phantom_splits'] for r in rows)}")
+                print(
+                    f"  {renderer:<9} {name:<16} found {sum(r['found'] for r in rows)}/"
+                    f"{sum(r['changes'] for r in rows)}, phantom splits {sum(r['phantom_splits'] for r in rows)}"
+                )
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, ensure_ascii=False))
 

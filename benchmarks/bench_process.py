@@ -25,8 +25,16 @@ from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 from captionacc_assets.synthetic.generate import write_video
 
 LINES = [
-    "我们明天见", "你好，世界", "Where are you going?", "这是什么地方", "I will be right back",
-    "今天天气很好", "Do you remember me?", "他已经走了", "We need to talk", "谢谢你的帮助",
+    "我们明天见",
+    "你好，世界",
+    "Where are you going?",
+    "这是什么地方",
+    "I will be right back",
+    "今天天气很好",
+    "Do you remember me?",
+    "他已经走了",
+    "We need to talk",
+    "谢谢你的帮助",
 ]
 
 
@@ -38,8 +46,16 @@ def captioned_spec(width: int, height: int, fps: float, duration_s: float, cues:
         start = round(k * slot + 0.2 * slot, 1)
         end = round(start + 0.6 * slot, 1)
         items.append(Cue(start, end, LINES[k % len(LINES)]))
-    return VideoSpec(width=width, height=height, fps=fps, duration_s=duration_s, cues=tuple(items),
-                     style=CaptionStyle(), background="moving", seed=seed)
+    return VideoSpec(
+        width=width,
+        height=height,
+        fps=fps,
+        duration_s=duration_s,
+        cues=tuple(items),
+        style=CaptionStyle(),
+        background="moving",
+        seed=seed,
+    )
 
 
 CASES = {
@@ -65,16 +81,25 @@ def run_process(path: Path, home: Path) -> dict:
     cli = Path(sys.executable).with_name("captionacc")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    out = subprocess.run([str(cli), "process", str(path), "--approve", "always", "--json", str(home / "out.json")],
-                         env=env, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(cli), "process", str(path), "--approve", "always", "--json", str(home / "out.json")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if out.returncode != 0:
         raise SystemExit(f"captionacc process failed:\n{out.stdout}\n{out.stderr}")
     steps = dict(re.findall(r"^\s{4}(\S+)\s+([\d.]+) s$", out.stdout, re.M))
     captions = len(json.loads((home / "out.json").read_text())["captions"])
-    return {"seconds": round(seconds, 2), "peak_rss_mb": round(max(peak_kb, before) / 1024),
-            "steps_s": {k: float(v) for k, v in steps.items()}, "captions": captions, "stdout": out.stdout}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(max(peak_kb, before) / 1024),
+        "steps_s": {k: float(v) for k, v in steps.items()},
+        "captions": captions,
+        "stdout": out.stdout,
+    }
 
 
 def main() -> None:
@@ -82,8 +107,10 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(CASES))
     parser.add_argument("--out")
     args = parser.parse_args()
-    results = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                          f"Python {platform.python_version()}"}
+    results = {
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    }
     for name, case in CASES.items():
         if args.only and name != args.only:
             continue
@@ -93,9 +120,12 @@ def main() -> None:
             video = write_video(spec, tmp / f"{name}.mp4")
             floor = decode_floor(video)
             result = run_process(video, tmp / "home")
-            result.update(decode_floor_s=round(floor, 2), truth_captions=len(spec.cues),
-                          video=f"{case['width']}x{case['height']} {case['fps']:g} fps {case['duration_s']:g} s H.264",
-                          size_mb=round(video.stat().st_size / 1e6, 1))
+            result.update(
+                decode_floor_s=round(floor, 2),
+                truth_captions=len(spec.cues),
+                video=f"{case['width']}x{case['height']} {case['fps']:g} fps {case['duration_s']:g} s H.264",
+                size_mb=round(video.stat().st_size / 1e6, 1),
+            )
             print(f"== {name}: {result['video']}\n{result.pop('stdout')}", flush=True)
             results[name] = result
             print(json.dumps(result, indent=2), flush=True)

@@ -21,20 +21,35 @@ from captionacc_assets.resources.catalog import CatalogResource
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--videos", type=int, default=10_000)
-    parser.add_argument("--burst", action="store_true",
-                        help="all uploaded in the last seconds (not yet settled: every tick re-reads them)")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="all uploaded in the last seconds (not yet settled: every tick re-reads them)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as work:
         catalog = CatalogResource(url=f"sqlite:///{Path(work) / 'catalog.sqlite'}")
         catalog.ensure_schema()
         catalog.upsert_tenant("bench")
-        start = datetime.now(timezone.utc) - timedelta(seconds=30) if args.burst else datetime(2026, 1, 1, tzinfo=timezone.utc)
+        start = (
+            datetime.now(timezone.utc) - timedelta(seconds=30)
+            if args.burst
+            else datetime(2026, 1, 1, tzinfo=timezone.utc)
+        )
         with catalog._write() as conn:  # one bulk insert: setup, not what is measured
-            conn.execute(catalog.tables.videos.insert(), [
-                {"id": f"v{i:06d}", "tenant_id": "bench", "storage_key": f"bench/client/videos/v{i:06d}/video.mp4",
-                 "uploaded_at": start + timedelta(milliseconds=i), "size_bytes": 1}
-                for i in range(args.videos)
-            ])
+            conn.execute(
+                catalog.tables.videos.insert(),
+                [
+                    {
+                        "id": f"v{i:06d}",
+                        "tenant_id": "bench",
+                        "storage_key": f"bench/client/videos/v{i:06d}/video.mp4",
+                        "uploaded_at": start + timedelta(milliseconds=i),
+                        "size_bytes": 1,
+                    }
+                    for i in range(args.videos)
+                ],
+            )
         cursor, seconds, requested = None, [], 0
         while True:
             t0 = time.perf_counter()
@@ -44,8 +59,10 @@ def main() -> None:
             if result.cursor == cursor:
                 break
             cursor = result.cursor
-        print(f"{args.videos} videos{' (burst)' if args.burst else ''}: {len(seconds)} ticks, {requested} run requests, "
-              f"slowest tick {max(seconds):.3f} s, median {sorted(seconds)[len(seconds) // 2]:.3f} s")
+        print(
+            f"{args.videos} videos{' (burst)' if args.burst else ''}: {len(seconds)} ticks, {requested} run requests, "
+            f"slowest tick {max(seconds):.3f} s, median {sorted(seconds)[len(seconds) // 2]:.3f} s"
+        )
 
 
 if __name__ == "__main__":

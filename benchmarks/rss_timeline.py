@@ -41,16 +41,27 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="rss-timeline-") as tmp:
         tmp = Path(tmp)
-        spec = captioned_spec(width=args.width, height=args.height, fps=30.0, duration_s=args.seconds,
-                              cues=max(1, round(args.seconds / 3)), seed=2)
+        spec = captioned_spec(
+            width=args.width,
+            height=args.height,
+            fps=30.0,
+            duration_s=args.seconds,
+            cues=max(1, round(args.seconds / 3)),
+            seed=2,
+        )
         video = write_video(spec, tmp / "clip.mp4")
         home = tmp / "home"
         (home / "dagster").mkdir(parents=True)
         env = dict(os.environ, CAPTIONACC_HOME=str(home), DAGSTER_HOME=str(home / "dagster"), PYTHONUNBUFFERED="1")
         cli = Path(sys.executable).with_name("captionacc")
         started = time.perf_counter()
-        child = subprocess.Popen([str(cli), "process", str(video), "--approve", "always", "--json", str(home / "out.json")],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        child = subprocess.Popen(
+            [str(cli), "process", str(video), "--approve", "always", "--json", str(home / "out.json")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         samples: list[tuple[float, int]] = []
 
         def sample() -> None:

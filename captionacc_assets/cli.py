@@ -126,8 +126,10 @@ def _planned_outputs(args, videos: list[Path]) -> dict[Path, dict[str, Path]]:
     every one checked before any work."""
     named = {fmt: getattr(args, fmt) for fmt in EXPORT_FORMATS if getattr(args, fmt) is not None}
     if named and len(videos) > 1:
-        raise InputError("--srt, --vtt and --json name one video's outputs: with several videos, give "
-                         "--out-dir DIR (it gets NAME.srt, NAME.vtt and NAME.json of each video)")
+        raise InputError(
+            "--srt, --vtt and --json name one video's outputs: with several videos, give "
+            "--out-dir DIR (it gets NAME.srt, NAME.vtt and NAME.json of each video)"
+        )
     for video in videos:
         _check_outputs(args, video)
     if args.out_dir is None:
@@ -138,11 +140,18 @@ def _planned_outputs(args, videos: list[Path]) -> dict[Path, dict[str, Path]]:
     stems: dict[str, Path] = {}
     for video in videos:
         if video.stem in stems:
-            raise InputError(f"{video} and {stems[video.stem]} would both write {out_dir / video.stem}.srt: "
-                             f"rename one, or process them into different --out-dir folders")
+            raise InputError(
+                f"{video} and {stems[video.stem]} would both write {out_dir / video.stem}.srt: "
+                f"rename one, or process them into different --out-dir folders"
+            )
         stems[video.stem] = video
-    planned = {video: {**{fmt: out_dir / f"{video.stem}.{fmt}" for fmt in EXPORT_FORMATS},
-                       **{fmt: Path(path) for fmt, path in named.items()}} for video in videos}
+    planned = {
+        video: {
+            **{fmt: out_dir / f"{video.stem}.{fmt}" for fmt in EXPORT_FORMATS},
+            **{fmt: Path(path) for fmt, path in named.items()},
+        }
+        for video in videos
+    }
     for video, outputs in planned.items():
         if any(_same_file(path, other) for path in outputs.values() for other in videos):
             raise InputError(f"--out-dir {args.out_dir} would overwrite an input video: choose another folder")
@@ -180,14 +189,21 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
         row["result"] = f"same content as {done[video_id]}: processed once"
         return row
     done[video_id] = str(video)
-    print(f"video {video_id} {'continued from its last published stage' if resumed else 'uploaded'} "
-          f"for tenant {args.tenant} (CAPTIONACC_HOME={platform.paths.home})")
+    print(
+        f"video {video_id} {'continued from its last published stage' if resumed else 'uploaded'} "
+        f"for tenant {args.tenant} (CAPTIONACC_HOME={platform.paths.home})"
+    )
     print("stages:")
     if platform.initial_published(video_id):
         print("  initial processing     already published")
     else:
-        initial = _run_stage(platform, output, "initial processing", INITIAL_SELECTION,
-                             lambda **kw: platform.initial_processing(video_id, **kw))
+        initial = _run_stage(
+            platform,
+            output,
+            "initial processing",
+            INITIAL_SELECTION,
+            lambda **kw: platform.initial_processing(video_id, **kw),
+        )
         if not initial.success:
             row["code"] = _stage_failed(platform, video_id, ("layout",), initial)
             row["result"] = f"error: {_failure_message(platform, video_id, ('layout',), initial)}"
@@ -196,23 +212,37 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
     layout = platform.proposed_layout(video_id)
     for number, zone in enumerate(layout["zones"]):
         which = "caption region" if len(layout["zones"]) == 1 else f"zone {number} ({zone.placement})"
-        print(f"  proposed {which} {tuple(round(v, 3) for v in zone.region.as_tuple())} anchor={zone.anchor} "
-              f"confidence={zone.confidence:.2f}")
+        print(
+            f"  proposed {which} {tuple(round(v, 3) for v in zone.region.as_tuple())} anchor={zone.anchor} "
+            f"confidence={zone.confidence:.2f}"
+        )
     if platform.catalog.latest_cropped_frames_version(video_id) is None:
         if args.approve == "auto" and layout["confidence"] < threshold:
-            print(f"layout confidence {layout['confidence']:.2f} is below {threshold:.2f}: not approving.\n"
-                  f"Inspect it in the Dagster UI, then run `captionacc approve {video_id} --crop l,t,r,b` "
-                  f"or rerun with --approve always.", file=sys.stderr)
+            print(
+                f"layout confidence {layout['confidence']:.2f} is below {threshold:.2f}: not approving.\n"
+                f"Inspect it in the Dagster UI, then run `captionacc approve {video_id} --crop l,t,r,b` "
+                f"or rerun with --approve always.",
+                file=sys.stderr,
+            )
             row.update(code=3, result=f"not approved: confidence {layout['confidence']:.2f} < {threshold:.2f}")
             return row
-        platform.approve(video_id, None, requested_by=f"cli:{args.approve}",
-                         second_zone_min_confidence=threshold if args.approve == "auto" else None)
+        platform.approve(
+            video_id,
+            None,
+            requested_by=f"cli:{args.approve}",
+            second_zone_min_confidence=threshold if args.approve == "auto" else None,
+        )
     if platform.captions_committed(video_id):
         print("  approved processing    already published")
         row["result"] = "already published"
     else:
-        approved = _run_stage(platform, output, "approved processing", APPROVAL_SELECTION,
-                              lambda **kw: platform.approved_processing(video_id, **kw))
+        approved = _run_stage(
+            platform,
+            output,
+            "approved processing",
+            APPROVAL_SELECTION,
+            lambda **kw: platform.approved_processing(video_id, **kw),
+        )
         stages = STAGES
         if not approved.success:
             row["code"] = _stage_failed(platform, video_id, stages, approved)
@@ -224,8 +254,10 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
             row.update(code=2, result=f"error: {message}")
             return row
         captions = approved.metadata["captions_db"]
-        print(f"{captions['caption_count']} captions over {captions['frame_count']} frames; "
-              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(
+            f"{captions['caption_count']} captions over {captions['frame_count']} frames; "
+            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+        )
         row["result"] = "done"
     keys = platform.keys(video_id)
     for fmt, path in outputs.items():
@@ -267,17 +299,22 @@ def process_video(args) -> int:
                 if len(videos) == 1:
                     raise
                 code = _error_exit(error)
-                rows.append({"file": str(video), "video": "-", "result": f"error: {error}", "captions": "-",
-                             "code": code})
+                rows.append(
+                    {"file": str(video), "video": "-", "result": f"error: {error}", "captions": "-", "code": code}
+                )
     finally:
         output.close()
     if len(videos) == 1 and rows[0]["code"] == 0 and not outputs[videos[0]]:
         print(platform.storage.get_bytes(platform.keys(rows[0]["video"]).export("srt")).decode("utf-8"))
     if len(videos) > 1:
         print(f"\nsummary: {len(videos)} video(s), each processed once")
-        print_table(["file", "video", "captions", "time", "result"], [
-            [r["file"], r["video"], r["captions"], f"{r['seconds']:.1f} s" if "seconds" in r else "-", r["result"]]
-            for r in rows])
+        print_table(
+            ["file", "video", "captions", "time", "result"],
+            [
+                [r["file"], r["video"], r["captions"], f"{r['seconds']:.1f} s" if "seconds" in r else "-", r["result"]]
+                for r in rows
+            ],
+        )
     return _worst_code([r["code"] for r in rows])
 
 
@@ -337,26 +374,37 @@ def _print_video_status(platform, row: dict) -> None:
     catalog = platform.catalog
     keys = platform.keys(row["id"]) if row["deleted_at"] is None else None
     lines = [
-        ("video", row["id"]), ("file", row["display_path"] or "-"),
+        ("video", row["id"]),
+        ("file", row["display_path"] or "-"),
         ("tenant", f"{row['tenant_id']} ({catalog.tenant_tier(row['tenant_id'])})"),
         ("uploaded", _when(row["uploaded_at"])),
         ("deleted", _when(row["deleted_at"]) + ("  (nothing runs for it)" if row["deleted_at"] else "")),
-        ("duration", f"{row['duration_seconds']:.1f} s, {row['width']}x{row['height']}, "
-                     f"{row['total_frames']} frames at 10 Hz" if row["duration_seconds"] is not None else "not probed yet"),
+        (
+            "duration",
+            f"{row['duration_seconds']:.1f} s, {row['width']}x{row['height']}, {row['total_frames']} frames at 10 Hz"
+            if row["duration_seconds"] is not None
+            else "not probed yet",
+        ),
         ("stages", "  ".join(f"{stage}={row[f'{stage}_status']}" for stage in STAGES)),
     ]
     lines += [(f"{stage} error", message) for stage in STAGES if (message := _error_details(row, stage))]
     current = row["current_cropped_frames_version"]
     for version in _versions(catalog, row["id"]):
         crop = " + ".join(str(tuple(round(v, 3) for v in region.as_tuple())) for region in zones_from_row(version))
-        lines.append((f"version {version['version']}", f"{version['status']}{' (current)' if version['version'] == current else ''}"
-                      f"  crop {crop}  by {version['requested_by'] or '-'} at {_when(version['requested_at'])}"))
+        lines.append(
+            (
+                f"version {version['version']}",
+                f"{version['status']}{' (current)' if version['version'] == current else ''}"
+                f"  crop {crop}  by {version['requested_by'] or '-'} at {_when(version['requested_at'])}",
+            )
+        )
     if not _versions(catalog, row["id"]):
         lines.append(("versions", f"none: approve a layout with `captionacc approve {row['id']}`"))
     if keys is not None:
         made = [fmt for fmt in EXPORT_FORMATS if platform.storage.exists(keys.export(fmt))]
-        lines.append(("exports", ", ".join(made) + f"  (`captionacc export {row['id']} --srt FILE`)" if made
-                      else "none yet"))
+        lines.append(
+            ("exports", ", ".join(made) + f"  (`captionacc export {row['id']} --srt FILE`)" if made else "none yet")
+        )
     width = max(len(key) for key, _ in lines)
     for key, value in lines:
         print(f"{key:<{width}}  {value}")
@@ -381,10 +429,17 @@ def show_status(args) -> int:
     for row in rows:
         problems = [f"{stage}: {message}" for stage in STAGES if (message := _error_details(row, stage))]
         note = "deleted" if row["deleted_at"] else (problems[0] if problems else "")
-        table.append([row["id"], row["display_path"] or "-", row["tenant_id"],
-                      *(row[f"{stage}_status"] for stage in STAGES),
-                      str(row["current_cropped_frames_version"] or "-"), _when(row["uploaded_at"]),
-                      note if len(note) <= 70 else note[:69] + "…"])
+        table.append(
+            [
+                row["id"],
+                row["display_path"] or "-",
+                row["tenant_id"],
+                *(row[f"{stage}_status"] for stage in STAGES),
+                str(row["current_cropped_frames_version"] or "-"),
+                _when(row["uploaded_at"]),
+                note if len(note) <= 70 else note[:69] + "…",
+            ]
+        )
     print_table(["video", "file", "tenant", *STAGES, "version", "uploaded", "note"], table)
     return 0
 
@@ -404,7 +459,8 @@ def export_video(args) -> int:
             raise InputError(
                 f"video {args.video_id!r} has no {fmt} export yet (layout={row['layout_status']}, "
                 f"text={row['text_status']}): approve its layout (`captionacc approve {args.video_id}`) and "
-                f"let its approved processing finish; `captionacc status {args.video_id}` shows where it is")
+                f"let its approved processing finish; `captionacc status {args.video_id}` shows where it is"
+            )
     for fmt, path in wanted:
         data = platform.storage.get_bytes(keys.export(fmt))
         if path == "-":
@@ -430,11 +486,15 @@ def run_ui(args) -> int:
     dagster_home = prepare_dagster_home(paths)
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     log_path = paths.home / "logs" / "ui.log"
-    print(f"captionacc ui: the Dagster UI at http://127.0.0.1:{args.port} for CAPTIONACC_HOME={paths.home}; "
-          f"Dagster's logs in {log_path}; Ctrl-C stops it", flush=True)
+    print(
+        f"captionacc ui: the Dagster UI at http://127.0.0.1:{args.port} for CAPTIONACC_HOME={paths.home}; "
+        f"Dagster's logs in {log_path}; Ctrl-C stops it",
+        flush=True,
+    )
     # From DAGSTER_HOME, so `dagster dev` does not warn about the repository's own dagster.yaml.
-    return supervise(dagster_dev_command(workspace, args.port), cwd=dagster_home, log_path=log_path,
-                     verbose=args.verbose)
+    return supervise(
+        dagster_dev_command(workspace, args.port), cwd=dagster_home, log_path=log_path, verbose=args.verbose
+    )
 
 
 def run_eval_command(args) -> int:
@@ -453,14 +513,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="captionacc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("process", help="upload videos (files or folders), process them, approve their layouts, caption them")
+    p = sub.add_parser(
+        "process", help="upload videos (files or folders), process them, approve their layouts, caption them"
+    )
     p.add_argument("video", nargs="+", help="video files, or folders of them; each file is processed once")
     p.add_argument("--tenant", default=DEFAULT_TENANT)
-    p.add_argument("--approve", choices=("auto", "always"), default="auto",
-                   help="auto: approve the proposed layout only above --min-confidence")
-    p.add_argument("--min-confidence", type=_unit_interval_argument, default=None,
-                   help="layout confidence in [0, 1] needed by --approve auto "
-                        "(default: env CAPTIONACC_APPROVE_CONFIDENCE, else 0.5)")
+    p.add_argument(
+        "--approve",
+        choices=("auto", "always"),
+        default="auto",
+        help="auto: approve the proposed layout only above --min-confidence",
+    )
+    p.add_argument(
+        "--min-confidence",
+        type=_unit_interval_argument,
+        default=None,
+        help="layout confidence in [0, 1] needed by --approve auto "
+        "(default: env CAPTIONACC_APPROVE_CONFIDENCE, else 0.5)",
+    )
     p.add_argument("--srt", help="write the SRT here (one video)")
     p.add_argument("--vtt", help="write the WebVTT here (one video)")
     p.add_argument("--json", help="write the JSON here (one video)")
@@ -475,9 +545,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("approve", help="approve a video's layout (the proposed one, or --crop)")
     p.add_argument("video_id")
-    p.add_argument("--crop", action="append",
-                   help="normalized l,t,r,b (top-left origin); give it twice for two caption zones "
-                        "(e.g. dialogue at the bottom and signs at the top)")
+    p.add_argument(
+        "--crop",
+        action="append",
+        help="normalized l,t,r,b (top-left origin); give it twice for two caption zones "
+        "(e.g. dialogue at the bottom and signs at the top)",
+    )
     p.add_argument("--by", default="cli", help="who approves (recorded in the lineage)")
     p.set_defaults(func=approve_layout)
 

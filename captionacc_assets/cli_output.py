@@ -88,8 +88,13 @@ class ProcessOutput:
             yield
             return
         console = Console(file=sys.stdout)
-        columns = (TextColumn("  {task.description:<20}"), BarColumn(bar_width=30),
-                   TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(), TextColumn("{task.fields[step]}"))
+        columns = (
+            TextColumn("  {task.description:<20}"),
+            BarColumn(bar_width=30),
+            TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[step]}"),
+        )
         with Progress(*columns, console=console, transient=console.is_terminal) as progress:
             self.bar = _StageBar(progress, name, steps)
             try:

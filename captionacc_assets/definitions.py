@@ -32,7 +32,10 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     # A video's steps form one chain, so one process per run: steps share the loaded OCR and pair
     # models instead of each paying the imports and model loads again.
     return dg.Definitions(
-        assets=ALL_ASSETS, jobs=ALL_JOBS, sensors=ALL_SENSORS, resources=resources or build_resources(),
+        assets=ALL_ASSETS,
+        jobs=ALL_JOBS,
+        sensors=ALL_SENSORS,
+        resources=resources or build_resources(),
         executor=dg.in_process_executor,
     )
 

@@ -34,8 +34,7 @@ def run_demo(seed: int = 0) -> int:
     print(f"processed video {video_id} in {initial.seconds + approved.seconds:.1f} s\n")
 
     predicted = [
-        TimedCaption(c["start_frame_index"], c["end_frame_index"], c["text"])
-        for c in _captions(platform, video_id)
+        TimedCaption(c["start_frame_index"], c["end_frame_index"], c["text"]) for c in _captions(platform, video_id)
     ]
     print(f"{'truth':<48} | pipeline")
     print("-" * 100)

@@ -31,8 +31,8 @@ APP_NAME = "captionacc"
 # CAPTIONACC_OCR_ENGINE=google_vision. Chosen at deploy time by CAPTIONACC_MODAL_SECRETS.
 DEFAULT_SECRETS = "captionacc-wasabi"
 STORAGE_SECRET_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
-OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"          # the engine loaded at container start
-EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"    # the pair model loaded at container start
+OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"  # the engine loaded at container start
+EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"  # the pair model loaded at container start
 
 _REPO = Path(__file__).resolve().parents[1]
 CONSTRAINTS = _REPO / "constraints.txt"
@@ -40,8 +40,17 @@ CONSTRAINTS = _REPO / "constraints.txt"
 # What each image installs: the third-party distributions its job imports (checked by
 # captionacc_assets_tests/test_modal_app.py against what the job really imports). No Dagster.
 STORAGE_PACKAGES = ["boto3"]
-OCR_PACKAGES = ["av", "numpy", "pillow", "opencv-python-headless", "rapidocr", "onnxruntime",
-                "google-cloud-vision", "grpcio", *STORAGE_PACKAGES]
+OCR_PACKAGES = [
+    "av",
+    "numpy",
+    "pillow",
+    "opencv-python-headless",
+    "rapidocr",
+    "onnxruntime",
+    "google-cloud-vision",
+    "grpcio",
+    *STORAGE_PACKAGES,
+]
 EXTENTS_PACKAGES = ["av", "numpy", "pillow", "opencv-python-headless", "torch", *STORAGE_PACKAGES]
 
 
@@ -58,10 +67,9 @@ def _image(packages: list[str]) -> modal.Image:
         packages = [p for p in packages if p != "torch"]
     if CONSTRAINTS.is_file():  # absent inside a container, where the image is already built
         image = image.add_local_file(CONSTRAINTS, "/constraints.txt", copy=True)
-    return (
-        image.pip_install(*packages, extra_options="-c /constraints.txt" if CONSTRAINTS.is_file() else "")
-        .add_local_python_source("captionacc_assets", ignore=lambda path: "__pycache__" in Path(path).parts)
-    )
+    return image.pip_install(
+        *packages, extra_options="-c /constraints.txt" if CONSTRAINTS.is_file() else ""
+    ).add_local_python_source("captionacc_assets", ignore=lambda path: "__pycache__" in Path(path).parts)
 
 
 def _pin(name: str) -> str:
@@ -148,7 +156,11 @@ class FrameOcr(_OcrEngines):
         keys = _keys(tenant, video, video_key)
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
             result = job.extract_frames_and_ocr(
-                _store(storage), keys, video_key, engine=self.engine(ocr_engine), work_dir=Path(work),
+                _store(storage),
+                keys,
+                video_key,
+                engine=self.engine(ocr_engine),
+                work_dir=Path(work),
             )
         return result.as_dict()
 
@@ -163,7 +175,13 @@ class CaptionFrameExtents:
 
     @modal.method()
     def crop_and_infer_caption_frame_extents(
-        self, storage: dict, tenant: str, video: str, video_key: str, zones: list[list[float]], version: int,
+        self,
+        storage: dict,
+        tenant: str,
+        video: str,
+        video_key: str,
+        zones: list[list[float]],
+        version: int,
         extents_model: str,
     ) -> dict:
         """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` of every caption zone of
@@ -175,8 +193,13 @@ class CaptionFrameExtents:
         keys = _keys(tenant, video, video_key)
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
             result = job.crop_and_infer_caption_frame_extents(
-                _store(storage), keys, video_key, zones=[Region(*zone) for zone in zones], version=int(version),
-                classifier=pair_classifier(extents_model), work_dir=Path(work),
+                _store(storage),
+                keys,
+                video_key,
+                zones=[Region(*zone) for zone in zones],
+                version=int(version),
+                classifier=pair_classifier(extents_model),
+                work_dir=Path(work),
             )
         return result.as_dict()
 
@@ -185,8 +208,15 @@ class CaptionFrameExtents:
 class CaptionOcr(_OcrEngines):
     @modal.method()
     def caption_ocr(
-        self, storage: dict, tenant: str, video: str, version: int, zones: list[dict] | None = None,
-        ocr_engine: str = "rapidocr", spans: list[list[int]] | None = None, zone: int = 0,
+        self,
+        storage: dict,
+        tenant: str,
+        video: str,
+        version: int,
+        zones: list[dict] | None = None,
+        ocr_engine: str = "rapidocr",
+        spans: list[list[int]] | None = None,
+        zone: int = 0,
     ) -> dict:
         """Job 3: OCR of each caption's median frame, into `captions_db`, for every caption zone
         (`zones`: each zone's index, placement, region and extents database key).
@@ -203,19 +233,32 @@ class CaptionOcr(_OcrEngines):
         with tempfile.TemporaryDirectory(prefix="captionacc-") as work:
             if spans is not None:
                 return requested.read_spans(
-                    _store(storage), keys, version=int(version), spans=[(int(s), int(e)) for s, e in spans],
-                    engine=self.engine(ocr_engine), work_dir=Path(work), zone=int(zone),
+                    _store(storage),
+                    keys,
+                    version=int(version),
+                    spans=[(int(s), int(e)) for s, e in spans],
+                    engine=self.engine(ocr_engine),
+                    work_dir=Path(work),
+                    zone=int(zone),
                 ).as_dict()
             result = job.caption_ocr(
-                _store(storage), keys, version=int(version), zones=zones or [],
-                engine=self.engine(ocr_engine), work_dir=Path(work), video_id=video,
+                _store(storage),
+                keys,
+                version=int(version),
+                zones=zones or [],
+                engine=self.engine(ocr_engine),
+                work_dir=Path(work),
+                video_id=video,
             )
         return result.as_dict()
 
 
 # Each job's class: the deployed name `modal.Cls.from_name(APP_NAME, ...)` looks up.
-JOBS = {"extract_frames_and_ocr": FrameOcr, "crop_and_infer_caption_frame_extents": CaptionFrameExtents,
-        "caption_ocr": CaptionOcr}
+JOBS = {
+    "extract_frames_and_ocr": FrameOcr,
+    "crop_and_infer_caption_frame_extents": CaptionFrameExtents,
+    "caption_ocr": CaptionOcr,
+}
 CLASS_NAMES = {name: cls.__name__ for name, cls in JOBS.items()}
 
 

@@ -125,8 +125,11 @@ class LocalPlatform:
         size = self.storage.put_file(key, video_path)
         self.catalog.upsert_tenant(tenant)
         self.catalog.register_upload(
-            video_id=video_id, tenant_id=tenant, storage_key=key,
-            display_path=video_path.name, size_bytes=size,
+            video_id=video_id,
+            tenant_id=tenant,
+            storage_key=key,
+            display_path=video_path.name,
+            size_bytes=size,
         )
         if add_partition:
             self.instance.add_dynamic_partitions(VIDEOS, [video_id])
@@ -171,8 +174,11 @@ class LocalPlatform:
         """Whether the newest approved version's captions and exports are committed and current."""
         version = self.catalog.latest_cropped_frames_version(video_id)
         row = self.catalog.require_video(video_id)
-        if version is None or row["current_cropped_frames_version"] != version["version"] \
-                or row["text_status"] != "annotate":
+        if (
+            version is None
+            or row["current_cropped_frames_version"] != version["version"]
+            or row["text_status"] != "annotate"
+        ):
             return False
         export = self.keys(video_id).export("json")
         if not self.storage.exists(export):
@@ -197,8 +203,13 @@ class LocalPlatform:
                 f"`captionacc upload` and `captionacc approve` there, or point CAPTIONACC_HOME elsewhere"
             )
 
-    def approve(self, video_id: str, regions: Region | Sequence[Region] | None, requested_by: str,
-                second_zone_min_confidence: float | None = None) -> dict:
+    def approve(
+        self,
+        video_id: str,
+        regions: Region | Sequence[Region] | None,
+        requested_by: str,
+        second_zone_min_confidence: float | None = None,
+    ) -> dict:
         """Record a layout approval: the given crop region(s), or the proposed zones from layout.db.
 
         Of the proposed zones, a second one is approved only when its own confidence is at least
@@ -207,7 +218,8 @@ class LocalPlatform:
         if regions is None:
             zones = self.proposed_zones(video_id)
             regions = [zones[0].region] + [
-                zone.region for zone in zones[1:]
+                zone.region
+                for zone in zones[1:]
                 if second_zone_min_confidence is None or zone.confidence >= second_zone_min_confidence
             ]
         return self.catalog.request_cropped_frames_version(video_id, regions, requested_by)
@@ -224,31 +236,43 @@ class LocalPlatform:
         """The main proposed zone as a dict (`region`, `anchor_type`, `confidence`, ...), plus `zones`."""
         zones = self.proposed_zones(video_id)
         main = zones[0]
-        return {"region": main.region.as_tuple(), "anchor_type": main.anchor, "confidence": main.confidence,
-                "anchor_position": main.anchor_position, "vertical_center": main.vertical_center,
-                "box_height": main.box_height, "line_count": main.line_count, "zones": zones}
+        return {
+            "region": main.region.as_tuple(),
+            "anchor_type": main.anchor,
+            "confidence": main.confidence,
+            "anchor_position": main.anchor_position,
+            "vertical_center": main.vertical_center,
+            "box_height": main.box_height,
+            "line_count": main.line_count,
+            "zones": zones,
+        }
 
     def run_tags(self, video_id: str, trigger: str) -> dict[str, str]:
         row = self.catalog.require_video(video_id)
-        return video_run_tags(row["tenant_id"], self.catalog.tenant_tier(row["tenant_id"]), trigger,
-                              file_name=row["display_path"])
+        return video_run_tags(
+            row["tenant_id"], self.catalog.tenant_tier(row["tenant_id"]), trigger, file_name=row["display_path"]
+        )
 
-    def materialize(self, video_id: str, selection: list[str], trigger: str,
-                    loggers: dict[str, dg.LoggerDefinition] | None = None) -> StageRun:
+    def materialize(
+        self, video_id: str, selection: list[str], trigger: str, loggers: dict[str, dg.LoggerDefinition] | None = None
+    ) -> StageRun:
         """One stage as one run of the `captionacc_process` job; `loggers` replaces Dagster's console
         logger (the CLI sends the log lines to a file and its progress bar)."""
         started = time.perf_counter()
         job = dg.Definitions(
-            jobs=[dg.define_asset_job(PROCESS_JOB, selection=selection)], assets=ALL_ASSETS,
-            resources=self.resources, loggers=loggers,
+            jobs=[dg.define_asset_job(PROCESS_JOB, selection=selection)],
+            assets=ALL_ASSETS,
+            resources=self.resources,
+            loggers=loggers,
         ).resolve_job_def(PROCESS_JOB)
         result = job.execute_in_process(
             partition_key=video_id,
             instance=self.instance,
             tags=self.run_tags(video_id, trigger),
             raise_on_error=False,
-            run_config={"loggers": {name: {} for name in loggers} if loggers
-                        else {"console": {"config": {"log_level": "INFO"}}}},
+            run_config={
+                "loggers": {name: {} for name in loggers} if loggers else {"console": {"config": {"log_level": "INFO"}}}
+            },
         )
         run = StageRun(result.success, round(time.perf_counter() - started, 3))
         for event in result.all_events:

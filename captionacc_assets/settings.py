@@ -97,7 +97,9 @@ def _positive_number(name: str, default: float, unit: str) -> float:
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
-        raise InvalidSettingError(f"{name}={text!r} is not a positive number of {unit}: fix it, or unset it for {default:.15g}")
+        raise InvalidSettingError(
+            f"{name}={text!r} is not a positive number of {unit}: fix it, or unset it for {default:.15g}"
+        )
     return value
 
 

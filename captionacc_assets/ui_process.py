@@ -79,8 +79,16 @@ def supervise(command: list[str], *, cwd: Path, log_path: Path, verbose: bool) -
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("a", encoding="utf-8") as log_file:
         # Its own session: a terminal's Ctrl-C reaches only this supervisor, which stops the child in order.
-        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                 bufsize=1, start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        child = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         reader = threading.Thread(target=_forward_output, args=(child.stdout, log_file, verbose), daemon=True)
         reader.start()
         try:

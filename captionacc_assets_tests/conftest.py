@@ -16,8 +16,14 @@ def platform(tmp_path, monkeypatch):
 
 
 # System tests with real processes: the daemon, `dagster dev`, kills and races. `-m "not slow"` skips them.
-SLOW_MODULES = {"test_dagster_dev_system", "test_load_100_uploads", "test_run_queue_daemon", "test_fault_injection",
-                "test_ui_browser", "test_ui_shutdown"}
+SLOW_MODULES = {
+    "test_dagster_dev_system",
+    "test_load_100_uploads",
+    "test_run_queue_daemon",
+    "test_fault_injection",
+    "test_ui_browser",
+    "test_ui_shutdown",
+}
 
 
 def pytest_collection_modifyitems(items):

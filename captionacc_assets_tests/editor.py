@@ -43,8 +43,9 @@ class CaptionsEdit:
 
     def _touch(self, caption_id: int, **values) -> None:
         sets = ", ".join(f"{k} = ?" for k in values)
-        self.conn.execute(f"UPDATE captions SET {sets}, updated_at = {NOW} WHERE id = ?",
-                          (*values.values(), caption_id))
+        self.conn.execute(
+            f"UPDATE captions SET {sets}, updated_at = {NOW} WHERE id = ?", (*values.values(), caption_id)
+        )
 
     def move_end(self, caption_id: int, new_end: int) -> None:
         """Move the inclusive end of a caption; the rows after it in its zone give way or a gap fills the hole."""
@@ -58,8 +59,11 @@ class CaptionsEdit:
                 if other["end_frame_index"] <= new_end:  # wholly covered: deleted
                     self.conn.execute("DELETE FROM captions WHERE id = ?", (other["id"],))
                 elif other["start_frame_index"] <= new_end:  # partly covered: trimmed, pending again
-                    self._touch(other["id"], start_frame_index=new_end + 1,
-                                caption_frame_extents_pending=int(other["caption_frame_extents_state"] != "confirmed"))
+                    self._touch(
+                        other["id"],
+                        start_frame_index=new_end + 1,
+                        caption_frame_extents_pending=int(other["caption_frame_extents_state"] != "confirmed"),
+                    )
         elif new_end < end:
             following = after[0] if after else None
             if following is not None and following["caption_frame_extents_state"] == "gap":
@@ -68,7 +72,8 @@ class CaptionsEdit:
                 self.conn.execute(
                     "INSERT INTO captions (zone, start_frame_index, end_frame_index, caption_frame_extents_state)"
                     " VALUES (?, ?, ?, 'gap')",
-                    (row["zone"], new_end + 1, end))
+                    (row["zone"], new_end + 1, end),
+                )
         self._touch(caption_id, end_frame_index=new_end)
         self.conn.execute(f"UPDATE captions SET caption_frame_extents_updated_at = {NOW} WHERE id = ?", (caption_id,))
 
@@ -94,8 +99,9 @@ class EditorStandIn:
                 raise TimeoutError(f"{self.user} could not take the captions lock of {video_id} from {holder!r}")
             time.sleep(0.02)
 
-    def edit(self, video_id: str, change: Callable[[CaptionsEdit], None], *,
-             request_ocr: list[int] | None = None) -> dict | None:
+    def edit(
+        self, video_id: str, change: Callable[[CaptionsEdit], None], *, request_ocr: list[int] | None = None
+    ) -> dict | None:
         """Lock, download, `change(edit)`, upload, request the OCR of `request_ocr`, release.
 
         Returns the request row, if one was made.
@@ -116,11 +122,13 @@ class EditorStandIn:
 
     def confirm_new_end(self, video_id: str, caption_id: int, new_end: int, text: str | None = None) -> dict:
         """The "Generate OCR" flow: move a caption's end, confirm it, type its text, ask for its OCR."""
+
         def change(edit: CaptionsEdit) -> None:
             edit.move_end(caption_id, new_end)
             edit.confirm(caption_id)
             if text is not None:
                 edit.type_text(caption_id, text)
+
         return self.edit(video_id, change, request_ocr=[caption_id])
 
 

@@ -29,8 +29,13 @@ class _Method:
         self.name = name
 
     def remote(self, **kwargs):
-        done = subprocess.run([sys.executable, "-c", CHILD], input=json.dumps([self.name, kwargs]),
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD],
+            input=json.dumps([self.name, kwargs]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"Modal function {self.name} failed:\n{done.stderr[-4000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -49,8 +54,11 @@ class _Deployed:
 
 def _report() -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"run process: torch={'torch' in sys.modules} onnxruntime={'onnxruntime' in sys.modules} "
-          f"peak_rss_mb={peak:.0f}", file=sys.stderr)
+    print(
+        f"run process: torch={'torch' in sys.modules} onnxruntime={'onnxruntime' in sys.modules} "
+        f"peak_rss_mb={peak:.0f}",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":

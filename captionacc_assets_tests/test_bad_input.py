@@ -20,8 +20,14 @@ def _error_message(platform, video_id: str, stage: str = "layout") -> str:
 
 
 def _small_video(path: Path, seconds: float = 2.0) -> Path:
-    return make_h264_video(path, lambda t: np.full((120, 160, 3), int(t * 50) % 255, np.uint8),
-                           width=160, height=120, fps=25, duration_s=seconds)
+    return make_h264_video(
+        path,
+        lambda t: np.full((120, 160, 3), int(t * 50) % 255, np.uint8),
+        width=160,
+        height=120,
+        fps=25,
+        duration_s=seconds,
+    )
 
 
 def _audio_only(path: Path) -> Path:
@@ -83,8 +89,9 @@ def test_approval_for_an_unknown_video_is_refused(platform, capsys):
     assert "unknown video" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("crop", ["0,0.8,1.3,1", "-0.1,0.8,1,1", "0.9,0.8,0.1,1", "0,0.9,1,0.8", "", "  ",
-                                  "nan,0.8,1,1", "0,0.8,inf,1"])
+@pytest.mark.parametrize(
+    "crop", ["0,0.8,1.3,1", "-0.1,0.8,1,1", "0.9,0.8,0.1,1", "0,0.9,1,0.8", "", "  ", "nan,0.8,1,1", "0,0.8,inf,1"]
+)
 def test_crop_region_out_of_range_or_inverted_is_refused_and_nothing_changes(platform, tmp_path, capsys, crop):
     video_id = platform.upload(_small_video(tmp_path / "ok.mp4"), "tenant-a")
     assert main(["approve", video_id, f"--crop={crop}"]) == 2
@@ -127,8 +134,14 @@ def test_errors_name_the_users_file_and_are_marked_input(platform, tmp_path):
 
 
 def test_an_8k_video_is_refused_at_the_video_step_saying_how_to_raise_the_limit(platform, tmp_path, monkeypatch):
-    path = make_h264_video(tmp_path / "big.mp4", lambda t: np.full((4320, 7680, 3), 90, np.uint8),
-                           width=7680, height=4320, fps=10, duration_s=0.1)
+    path = make_h264_video(
+        tmp_path / "big.mp4",
+        lambda t: np.full((4320, 7680, 3), 90, np.uint8),
+        width=7680,
+        height=4320,
+        fps=10,
+        duration_s=0.1,
+    )
     video_id = platform.upload(path, "tenant-a")
     run = platform.initial_processing(video_id)
     assert (run.success, run.error_kind, list(run.step_seconds)) == (False, "input", [])

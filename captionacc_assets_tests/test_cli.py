@@ -9,16 +9,37 @@ from captionacc_assets.cli import main
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets.synthetic.generate import write_video
 
-SPEC = VideoSpec(width=640, height=360, fps=25.0, duration_s=5.0, background="textured", seed=3,
-                 cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")))
+SPEC = VideoSpec(
+    width=640,
+    height=360,
+    fps=25.0,
+    duration_s=5.0,
+    background="textured",
+    seed=3,
+    cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")),
+)
 
 
 def test_process_writes_exports_and_reports_stage_timings(platform, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("CAPTIONACC_APPROVE_CONFIDENCE", "abc")  # --approve always never reads it
     video = write_video(SPEC, tmp_path / "clip.mp4")
     srt_path, vtt_path, json_path = tmp_path / "out.srt", tmp_path / "out.vtt", tmp_path / "out.json"
-    code = main(["process", str(video), "--tenant", "acme", "--approve", "always",
-                 "--srt", str(srt_path), "--vtt", str(vtt_path), "--json", str(json_path)])
+    code = main(
+        [
+            "process",
+            str(video),
+            "--tenant",
+            "acme",
+            "--approve",
+            "always",
+            "--srt",
+            str(srt_path),
+            "--vtt",
+            str(vtt_path),
+            "--json",
+            str(json_path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0, out
     assert "initial processing" in out and "approved processing" in out
@@ -50,7 +71,9 @@ def test_upload_then_approve_with_a_crop(platform, tmp_path, capsys):
 
 
 def _nothing_uploaded(platform) -> bool:
-    return platform.catalog.list_new_videos(None, 10) == [] and not platform.paths.storage_root.joinpath("acme").exists()
+    return (
+        platform.catalog.list_new_videos(None, 10) == [] and not platform.paths.storage_root.joinpath("acme").exists()
+    )
 
 
 def test_a_bad_approve_confidence_setting_stops_only_what_uses_it(platform, tmp_path, capsys, monkeypatch):
@@ -102,11 +125,22 @@ def _outputs(tmp_path, video, case: str) -> tuple[list[str], str]:
     return ["--srt", ""], "--srt is empty"
 
 
-@pytest.mark.parametrize("case", ["the_input", "the_input_spelled_otherwise", "a_hard_link_to_the_input",
-                                  "a_symlink_to_the_input", "two_outputs_in_one_file", "a_missing_folder",
-                                  "a_folder", "empty"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "the_input",
+        "the_input_spelled_otherwise",
+        "a_hard_link_to_the_input",
+        "a_symlink_to_the_input",
+        "two_outputs_in_one_file",
+        "a_missing_folder",
+        "a_folder",
+        "empty",
+    ],
+)
 def test_an_output_that_would_overwrite_the_input_or_cannot_be_written_is_refused_at_once(
-        platform, tmp_path, capsys, case):
+    platform, tmp_path, capsys, case
+):
     video = write_video(SPEC, tmp_path / "clip.mp4")
     before = video.read_bytes()
     flags, words = _outputs(tmp_path, video, case)

@@ -12,10 +12,24 @@ from captionacc_assets.cli import main
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 
-EPISODE_1 = VideoSpec(width=640, height=360, fps=25.0, duration_s=5.0, background="textured", seed=3,
-                      cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")))
-EPISODE_2 = VideoSpec(width=640, height=360, fps=25.0, duration_s=4.0, background="textured", seed=5,
-                      cues=(Cue(1.0, 3.0, "See you tomorrow"),))
+EPISODE_1 = VideoSpec(
+    width=640,
+    height=360,
+    fps=25.0,
+    duration_s=5.0,
+    background="textured",
+    seed=3,
+    cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")),
+)
+EPISODE_2 = VideoSpec(
+    width=640,
+    height=360,
+    fps=25.0,
+    duration_s=4.0,
+    background="textured",
+    seed=5,
+    cues=(Cue(1.0, 3.0, "See you tomorrow"),),
+)
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -39,8 +53,18 @@ def folder_processed(tmp_path_factory):
     (episodes / "notes.txt").write_text("not a video")  # a folder's other files are not videos to process
     shutil.copyfile(episodes / "ep01.mp4", root / "ep01-copy.mp4")
     try:
-        result = run("process", str(episodes), str(episodes / "ep02.mp4"), str(root / "ep01-copy.mp4"),
-                     "--tenant", "acme", "--approve", "always", "--out-dir", str(out_dir))
+        result = run(
+            "process",
+            str(episodes),
+            str(episodes / "ep02.mp4"),
+            str(root / "ep01-copy.mp4"),
+            "--tenant",
+            "acme",
+            "--approve",
+            "always",
+            "--out-dir",
+            str(out_dir),
+        )
         yield root, out_dir, result
     finally:
         mp.undo()
@@ -80,8 +104,16 @@ def test_process_shows_progress_bars_and_keeps_dagsters_logs_in_a_file(folder_pr
 
 def test_a_second_process_continues_from_the_last_published_stage(folder_processed):
     root, out_dir, _ = folder_processed
-    code, out, err = run("process", str(root / "episodes" / "ep02.mp4"), "--tenant", "acme", "--approve", "always",
-                         "--srt", str(out_dir / "again.srt"))
+    code, out, err = run(
+        "process",
+        str(root / "episodes" / "ep02.mp4"),
+        "--tenant",
+        "acme",
+        "--approve",
+        "always",
+        "--srt",
+        str(out_dir / "again.srt"),
+    )
     assert code == 0, err
     assert "continued from its last published stage" in out
     assert "initial processing     already published" in out and "approved processing    already published" in out

@@ -31,19 +31,36 @@ print(json.dumps({"after_import": imported, "target": target.attribute, "after_l
 def test_importing_the_definitions_does_no_io(tmp_path):
     home = tmp_path / "not-yet"
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("CAPTIONACC_")}
-    done = subprocess.run([sys.executable, "-c", IMPORT_AND_LOAD], capture_output=True, text=True, timeout=300,
-                          env={**env, "CAPTIONACC_HOME": str(home)})
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_AND_LOAD],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, "CAPTIONACC_HOME": str(home)},
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report == {"after_import": False, "target": "defs", "after_load": True, "catalog": True,
-                      "assets": len(ALL_ASSETS)}
+    assert report == {
+        "after_import": False,
+        "target": "defs",
+        "after_load": True,
+        "catalog": True,
+        "assets": len(ALL_ASSETS),
+    }
 
 
 def test_every_spec_asset_exists_and_is_partitioned_by_video():
     specs = {key.to_user_string(): a for a in ALL_ASSETS for key in a.keys}
     expected = {
-        "video", "full_frames", "raw_ocr_db", "layout_db", "layout_approval",
-        "cropped_frames", "caption_frame_extents", "captions_db", "caption_exports",
+        "video",
+        "full_frames",
+        "raw_ocr_db",
+        "layout_db",
+        "layout_approval",
+        "cropped_frames",
+        "caption_frame_extents",
+        "captions_db",
+        "caption_exports",
     }
     assert set(specs) == expected
     assert set(INITIAL_SELECTION) | set(APPROVAL_SELECTION) == expected
@@ -74,8 +91,11 @@ def test_instance_config_limits_one_run_per_video(tmp_path):
 
 def test_jobs_cover_the_two_stages_of_the_state_machine():
     graph = defs.resolve_asset_graph()
-    for name, selection in (("initial_processing", INITIAL_SELECTION), ("approved_processing", APPROVAL_SELECTION),
-                            ("requested_caption_ocr", ["captions_db", "caption_exports"])):
+    for name, selection in (
+        ("initial_processing", INITIAL_SELECTION),
+        ("approved_processing", APPROVAL_SELECTION),
+        ("requested_caption_ocr", ["captions_db", "caption_exports"]),
+    ):
         job = defs.resolve_job_def(name)
         assert job.partitions_def.name == "videos"
         assert {k.to_user_string() for k in job.asset_layer.selected_asset_keys} == set(selection), name
@@ -84,20 +104,32 @@ def test_jobs_cover_the_two_stages_of_the_state_machine():
 
 def test_sensors_run_by_default_and_target_the_stage_jobs():
     sensors = {s.name: s for s in defs.sensors}
-    assert {"new_uploads", "layout_approvals", "auto_approvals", "caption_ocr_requests", "deleted_videos", "run_queue",
-            "dead_runs"} <= set(sensors)
+    assert {
+        "new_uploads",
+        "layout_approvals",
+        "auto_approvals",
+        "caption_ocr_requests",
+        "deleted_videos",
+        "run_queue",
+        "dead_runs",
+    } <= set(sensors)
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     assert sensors["new_uploads"].job_name == "initial_processing"
     assert sensors["layout_approvals"].job_name == "approved_processing"
     assert sensors["caption_ocr_requests"].job_name == "requested_caption_ocr"
-    assert {job.name for job in sensors["dead_runs"].jobs} == {"initial_processing", "approved_processing",
-                                                               "requested_caption_ocr"}
+    assert {job.name for job in sensors["dead_runs"].jobs} == {
+        "initial_processing",
+        "approved_processing",
+        "requested_caption_ocr",
+    }
 
 
 def test_only_the_modal_calling_assets_take_a_gpu_pool_slot():
     pools = {a.node_def.name: a.op.pool for a in ALL_ASSETS}
     assert {name for name, pool in pools.items() if pool == "modal_gpu"} == {
-        "extract_frames_and_ocr", "crop_and_infer_caption_frame_extents", "captions_db",
+        "extract_frames_and_ocr",
+        "crop_and_infer_caption_frame_extents",
+        "captions_db",
     }
     assert {pool for name, pool in pools.items() if pool != "modal_gpu"} == {None}
 

@@ -15,9 +15,17 @@ from dagster_docker import DockerRunLauncher
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = REPO / "deploy" / "docker"
 # What production_resources() and dagster.yaml need from the environment (resources/profile.py).
-REQUIRED = {"CAPTIONACC_PROFILE", "CAPTIONACC_CATALOG_URL", "DAGSTER_PG_URL", "CAPTIONACC_S3_BUCKET",
-            "CAPTIONACC_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MODAL_TOKEN_ID",
-            "MODAL_TOKEN_SECRET"}
+REQUIRED = {
+    "CAPTIONACC_PROFILE",
+    "CAPTIONACC_CATALOG_URL",
+    "DAGSTER_PG_URL",
+    "CAPTIONACC_S3_BUCKET",
+    "CAPTIONACC_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "MODAL_TOKEN_ID",
+    "MODAL_TOKEN_SECRET",
+}
 
 
 @pytest.fixture
@@ -29,8 +37,9 @@ def environment(monkeypatch):
 def test_dagster_accepts_the_instance_and_builds_the_docker_run_launcher(environment):
     config, _ = dagster_instance_config(str(DEPLOY))
     launcher_config = config["run_launcher"]
-    launcher = ConfigurableClassData(launcher_config["module"], launcher_config["class"],
-                                     yaml.safe_dump(launcher_config["config"])).rehydrate(as_type=DockerRunLauncher)
+    launcher = ConfigurableClassData(
+        launcher_config["module"], launcher_config["class"], yaml.safe_dump(launcher_config["config"])
+    ).rehydrate(as_type=DockerRunLauncher)
     assert isinstance(launcher, DockerRunLauncher) and launcher.image == "captionacc:test"
     assert launcher.supports_check_run_worker_health  # run monitoring can fail a dead container's run
     assert REQUIRED <= set(launcher.env_vars)
@@ -43,8 +52,10 @@ def test_it_keeps_the_production_queue_s_limits():
     production = yaml.safe_load((REPO / "dagster_production.yaml").read_text())
     for key in ("storage", "run_coordinator"):
         assert docker[key] == production[key]
-    assert docker["concurrency"]["runs"]["tag_concurrency_limits"] == \
-        production["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert (
+        docker["concurrency"]["runs"]["tag_concurrency_limits"]
+        == production["concurrency"]["runs"]["tag_concurrency_limits"]
+    )
 
 
 def test_a_misspelled_setting_is_refused(environment, tmp_path):

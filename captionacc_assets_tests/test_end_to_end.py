@@ -38,8 +38,17 @@ def test_every_asset_has_a_materialization_for_the_partition(processed):
     platform, _, video_id, _ = processed
     import dagster as dg
 
-    for name in ("video", "full_frames", "raw_ocr_db", "layout_db", "layout_approval",
-                 "cropped_frames", "caption_frame_extents", "captions_db", "caption_exports"):
+    for name in (
+        "video",
+        "full_frames",
+        "raw_ocr_db",
+        "layout_db",
+        "layout_approval",
+        "cropped_frames",
+        "caption_frame_extents",
+        "captions_db",
+        "caption_exports",
+    ):
         event = platform.instance.get_latest_materialization_event(dg.AssetKey(name))
         assert event is not None, name
         assert event.dagster_event.partition == video_id

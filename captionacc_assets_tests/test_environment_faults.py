@@ -45,8 +45,9 @@ def storage_mount(platform):
     root.mkdir(parents=True, exist_ok=True)
 
     def mount(size_bytes: int) -> None:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(root)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs", str(root)], capture_output=True, text=True
+        )
         if done.returncode:
             pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
         mounted.append(root)
@@ -107,8 +108,13 @@ def test_a_file_size_limit_is_named(platform, tmp_path):
     def limit_file_size():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    done = subprocess.run([sys.executable, "-m", "captionacc_assets.cli", "upload", str(big)],
-                          capture_output=True, text=True, preexec_fn=limit_file_size, env=os.environ.copy())
+    done = subprocess.run(
+        [sys.executable, "-m", "captionacc_assets.cli", "upload", str(big)],
+        capture_output=True,
+        text=True,
+        preexec_fn=limit_file_size,
+        env=os.environ.copy(),
+    )
     assert done.returncode == 2, done.stderr
     assert "refused a file this large (File too large): raise the file size limit (ulimit -f)" in done.stderr
     assert "CAPTIONACC_HOME" in done.stderr and "Traceback" not in done.stderr
@@ -140,11 +146,16 @@ def test_an_unreachable_catalog_names_its_variable_without_the_password(producti
     assert "Connection refused" in err and "check CAPTIONACC_CATALOG_URL" in err
 
 
-@pytest.mark.parametrize(("url", "problem"), [
-    ("postgres//svc:pg-secret-4Jd9@db.example:5432/postgres", "it cannot be parsed"),
-    ("postgres://svc:pg-secret-4Jd9@db.example:5432/postgres", "no database dialect is called 'postgres'"),
-])
-def test_a_malformed_catalog_url_names_its_variable_without_the_password(production_env, tmp_path, capsys, url, problem):
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("postgres//svc:pg-secret-4Jd9@db.example:5432/postgres", "it cannot be parsed"),
+        ("postgres://svc:pg-secret-4Jd9@db.example:5432/postgres", "no database dialect is called 'postgres'"),
+    ],
+)
+def test_a_malformed_catalog_url_names_its_variable_without_the_password(
+    production_env, tmp_path, capsys, url, problem
+):
     production_env.setenv("CAPTIONACC_CATALOG_URL", url)
     err = _upload_error(tmp_path, capsys)
     assert f"CAPTIONACC_CATALOG_URL is not a usable catalog URL ({problem})" in err
@@ -161,6 +172,7 @@ def test_an_unmigrated_catalog_says_which_migration_to_apply(production_env, tmp
 
 def test_a_fault_outside_a_stage_reports_its_cause_not_dagsters_wrapper():
     """A step that fails before its stage is recorded (e.g. the catalog is gone) still says why."""
+
     @dg.asset
     def reads_the_catalog():
         raise EnvironmentFault("the catalog at sqlite:////gone/catalog.sqlite cannot be reached: check CAPTIONACC_HOME")

@@ -28,15 +28,28 @@ from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 
-SPEC = VideoSpec(width=640, height=360, fps=25.0, duration_s=6.0, background="textured", seed=11,
-                 cues=(Cue(0.5, 2.2, "你好，世界"), Cue(2.8, 4.6, "Good night"), Cue(4.9, 5.8, "再见")))
+SPEC = VideoSpec(
+    width=640,
+    height=360,
+    fps=25.0,
+    duration_s=6.0,
+    background="textured",
+    seed=11,
+    cues=(Cue(0.5, 2.2, "你好，世界"), Cue(2.8, 4.6, "Good night"), Cue(4.9, 5.8, "再见")),
+)
 RACE_POINTS = ("extract.ocr", "crop.encode", "caption_ocr.ocr", "captions.before_commit", "captions.before_exports")
 COMMAND_TIMEOUT_S = 300
 
 
 def run_cli(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "captionacc_assets.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=COMMAND_TIMEOUT_S, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "captionacc_assets.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_TIMEOUT_S,
+        **kwargs,
+    )
 
 
 class Home:
@@ -52,8 +65,16 @@ class Home:
         self.env.pop(FAULT_VAR, None)
 
     def process_args(self) -> list[str]:
-        return ["process", str(self.clip), "--approve", "always",
-                "--srt", str(self.out / "c.srt"), "--json", str(self.out / "c.json")]
+        return [
+            "process",
+            str(self.clip),
+            "--approve",
+            "always",
+            "--srt",
+            str(self.out / "c.srt"),
+            "--json",
+            str(self.out / "c.json"),
+        ]
 
     def process(self, fault: str | None = None) -> subprocess.CompletedProcess:
         env = {**self.env, FAULT_VAR: fault} if fault else self.env
@@ -140,7 +161,10 @@ def test_a_kill_at_each_point_then_a_rerun_gives_exactly_the_reference(point, cl
     assert_converged(home, reference, version=1)
     killed_run = next(r for r in home.runs() if r.run_id == started.run_id)
     assert killed_run.status == dg.DagsterRunStatus.FAILURE
-    locks = home.catalog.lock_holder(home.video()["id"], "captions"), home.catalog.lock_holder(home.video()["id"], "layout")
+    locks = (
+        home.catalog.lock_holder(home.video()["id"], "captions"),
+        home.catalog.lock_holder(home.video()["id"], "layout"),
+    )
     assert locks == (None, None)
 
 
@@ -160,7 +184,10 @@ def test_an_approval_racing_each_stage_ends_with_the_newest_version_active(point
     home = Home(tmp_path, clip)
     first = subprocess.Popen(
         [sys.executable, "-m", "captionacc_assets.cli", *home.process_args()],
-        env={**home.env, FAULT_VAR: f"stop@{point}"}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**home.env, FAULT_VAR: f"stop@{point}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         wait_stopped(first, point)

@@ -25,8 +25,9 @@ from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.servers import s3_server
 
-SPEC = VideoSpec(width=480, height=270, fps=25.0, duration_s=3.0, background="textured", seed=5,
-                 cues=(Cue(0.3, 2.5, "Good night"),))
+SPEC = VideoSpec(
+    width=480, height=270, fps=25.0, duration_s=3.0, background="textured", seed=5, cues=(Cue(0.3, 2.5, "Good night"),)
+)
 KEYS = VideoKeys(tenant="acme", video="clip1")
 
 
@@ -67,7 +68,7 @@ def test_jobs_are_declared_with_a_gpu_only_where_one_is_used_and_their_own_image
     importlib.reload(modal_app)
     try:
         assert {name: (o["gpu"], o["timeout"], o["retries"]) for name, o in declared.items()} == {
-            "FrameOcr": (None, 1800, 0),                # RapidOCR: CPU onnxruntime
+            "FrameOcr": (None, 1800, 0),  # RapidOCR: CPU onnxruntime
             "CaptionFrameExtents": ("A10G", 3600, 0),  # the torch extents model
             "CaptionOcr": (None, 300, 0),
         }
@@ -134,16 +135,45 @@ def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
     monkeypatch.setattr(engines, "ocr_engine", lambda name, **kw: built.append((name, kw)) or original(name, **kw))
     job = modal_app.CaptionOcr()
     with pytest.raises(InputError, match="outside tenant"):  # the call fails after enter, before any IO
-        job.caption_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1", version=1,
-                              zones=[{"zone": 0, "placement": "bottom", "region": [0, 0.7, 1, 1], "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz"}])
+        job.caption_ocr.local(
+            storage={"bucket": "unused"},
+            tenant="other",
+            video="clip1",
+            version=1,
+            zones=[
+                {
+                    "zone": 0,
+                    "placement": "bottom",
+                    "region": [0, 0.7, 1, 1],
+                    "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
+                }
+            ],
+        )
     with pytest.raises(InputError, match="outside tenant"):
-        job.caption_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1", version=1,
-                              zones=[{"zone": 0, "placement": "bottom", "region": [0, 0.7, 1, 1], "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz"}])
+        job.caption_ocr.local(
+            storage={"bucket": "unused"},
+            tenant="other",
+            video="clip1",
+            version=1,
+            zones=[
+                {
+                    "zone": 0,
+                    "placement": "bottom",
+                    "region": [0, 0.7, 1, 1],
+                    "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
+                }
+            ],
+        )
     assert built == [("rapidocr", {})]  # at enter, once for two calls on the same container
     frames = modal_app.FrameOcr()
     with pytest.raises(InputError, match="outside tenant"):
-        frames.extract_frames_and_ocr.local(storage={"bucket": "unused"}, tenant="other", video="clip1",
-                                            video_key="acme/client/videos/clip1/video.mp4", ocr_engine="rapidocr")
+        frames.extract_frames_and_ocr.local(
+            storage={"bucket": "unused"},
+            tenant="other",
+            video="clip1",
+            video_key="acme/client/videos/clip1/video.mp4",
+            ocr_engine="rapidocr",
+        )
     assert built[1:] == [("rapidocr", {"max_side": engines.FULL_FRAME_MAX_SIDE})]
 
 
@@ -151,34 +181,52 @@ def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     location = store.location
     assert set(location) == {"bucket", "endpoint_url", "region"}  # where, never credentials
     extract = modal_app.local_function("extract_frames_and_ocr").local(
-        storage=location, tenant="acme", video="clip1", video_key=uploaded, ocr_engine="rapidocr")
+        storage=location, tenant="acme", video="clip1", video_key=uploaded, ocr_engine="rapidocr"
+    )
     assert store.exists(KEYS.layout_db) and store.exists(KEYS.raw_ocr_db)
     assert set(extract["keys_written"]) >= {KEYS.layout_db, KEYS.raw_ocr_db}
 
     crop = modal_app.local_function("crop_and_infer_caption_frame_extents").local(
-        storage=location, tenant="acme", video="clip1", video_key=uploaded, zones=[[0.0, 0.7, 1.0, 1.0]],
-        version=1, extents_model="baseline")
+        storage=location,
+        tenant="acme",
+        video="clip1",
+        video_key=uploaded,
+        zones=[[0.0, 0.7, 1.0, 1.0]],
+        version=1,
+        extents_model="baseline",
+    )
     assert store.exists(crop["caption_frame_extents_key"])
     assert store.exists(KEYS.cropped_frames_prefix(1) + "manifest.json")
 
     captions = modal_app.local_function("caption_ocr").local(
-        storage=location, tenant="acme", video="clip1", version=1,
-        zones=[{"zone": 0, "placement": "bottom", "region": [0.0, 0.7, 1.0, 1.0],
-                "caption_frame_extents_key": crop["caption_frame_extents_key"]}], ocr_engine="rapidocr")
+        storage=location,
+        tenant="acme",
+        video="clip1",
+        version=1,
+        zones=[
+            {
+                "zone": 0,
+                "placement": "bottom",
+                "region": [0.0, 0.7, 1.0, 1.0],
+                "caption_frame_extents_key": crop["caption_frame_extents_key"],
+            }
+        ],
+        ocr_engine="rapidocr",
+    )
     assert [c["text"] for c in captions["captions"] if c.get("text")] == ["Good night"]
     assert store.content_type(KEYS.captions_db) == "application/gzip"
 
     # A person's request: just the spans asked for, text and confidence back, nothing written.
     published = store.get_bytes(KEYS.captions_db)
-    caption, = [c for c in captions["captions"] if c.get("text")]
+    (caption,) = [c for c in captions["captions"] if c.get("text")]
     span = [caption["start_frame_index"], caption["end_frame_index"]]
-    answer = modal_app.local_function("caption_ocr").local(storage=location, tenant="acme", video="clip1", version=1,
-                                         ocr_engine="rapidocr", spans=[span, [0, 1]])
+    answer = modal_app.local_function("caption_ocr").local(
+        storage=location, tenant="acme", video="clip1", version=1, ocr_engine="rapidocr", spans=[span, [0, 1]]
+    )
     assert [(s["start"], s["end"], s["text"]) for s in answer["spans"]] == [(*span, "Good night"), (0, 1, "")]
     assert answer["spans"][0]["confidence"] > 0.5 and answer["frame_count"] == 30
     assert store.get_bytes(KEYS.captions_db) == published
-    through_compute = ModalCompute(modal_call="local").caption_ocr_spans(
-        store, KEYS, 1, [tuple(span)], tmp_path)
+    through_compute = ModalCompute(modal_call="local").caption_ocr_spans(store, KEYS, 1, [tuple(span)], tmp_path)
     assert [s["text"] for s in through_compute.spans] == ["Good night"]
 
 
@@ -207,17 +255,23 @@ def test_remote_calls_go_to_the_deployed_app_with_keys_not_bytes(store, uploaded
     compute = ModalCompute(modal_app="captionacc-staging")
     result = compute.extract_frames_and_ocr(store, KEYS, uploaded, tmp_path)
     assert result.layout and result.keys_written
-    (app, cls_name, name, kwargs), = calls
+    ((app, cls_name, name, kwargs),) = calls
     assert (app, cls_name, name) == ("captionacc-staging", "FrameOcr", "extract_frames_and_ocr")
-    assert kwargs == {"storage": store.location, "tenant": "acme", "video": "clip1",
-                      "video_key": uploaded, "ocr_engine": "rapidocr"}
+    assert kwargs == {
+        "storage": store.location,
+        "tenant": "acme",
+        "video": "clip1",
+        "video_key": uploaded,
+        "ocr_engine": "rapidocr",
+    }
 
 
 def test_modal_compute_needs_s3_storage(tmp_path):
     compute = ModalCompute(modal_call="local")
     with pytest.raises(ValueError, match="storage must be S3"):
         compute.crop_and_infer_caption_frame_extents(
-            LocalStorageResource(root=str(tmp_path)), KEYS, KEYS.video_file("mp4"), [Region(0, 0.7, 1, 1)], 1, tmp_path)
+            LocalStorageResource(root=str(tmp_path)), KEYS, KEYS.video_file("mp4"), [Region(0, 0.7, 1, 1)], 1, tmp_path
+        )
     with pytest.raises(ValueError, match="CAPTIONACC_COMPUTE"):
         compute_resource("lambda")
     with pytest.raises(ValueError, match="CAPTIONACC_MODAL_CALL"):
@@ -227,12 +281,25 @@ def test_modal_compute_needs_s3_storage(tmp_path):
 def test_a_function_refuses_keys_of_another_tenant_and_missing_credentials(store, uploaded, monkeypatch):
     with pytest.raises(InputError, match="outside tenant"):
         modal_app.local_function("extract_frames_and_ocr").local(
-            storage=store.location, tenant="other", video="clip1", video_key=uploaded, ocr_engine="rapidocr")
+            storage=store.location, tenant="other", video="clip1", video_key=uploaded, ocr_engine="rapidocr"
+        )
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(MissingSettingError, match="AWS_SECRET_ACCESS_KEY"):
-        modal_app.local_function("caption_ocr").local(storage=store.location, tenant="acme", video="clip1", version=1,
-                                    zones=[{"zone": 0, "placement": "bottom", "region": [0, 0.7, 1, 1], "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz"}],
-                                    ocr_engine="rapidocr")
+        modal_app.local_function("caption_ocr").local(
+            storage=store.location,
+            tenant="acme",
+            video="clip1",
+            version=1,
+            zones=[
+                {
+                    "zone": 0,
+                    "placement": "bottom",
+                    "region": [0, 0.7, 1, 1],
+                    "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
+                }
+            ],
+            ocr_engine="rapidocr",
+        )
 
 
 def test_the_module_names_its_deploy_command():
@@ -242,8 +309,10 @@ def test_the_module_names_its_deploy_command():
 def test_the_model_hash_a_run_process_needs_comes_without_torch(tmp_path):
     """A captions-only run names its extents database by the model's hash; in Modal mode the run
     process must get it without loading the model (no torch)."""
-    code = ("import sys\nfrom captionacc_assets.resources.compute import ModalCompute\n"
-            "print(ModalCompute().model_hash, 'torch' in sys.modules)\n")
+    code = (
+        "import sys\nfrom captionacc_assets.resources.compute import ModalCompute\n"
+        "print(ModalCompute().model_hash, 'torch' in sys.modules)\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     model_hash, torch_loaded = done.stdout.split()
     from captionacc_assets.compute.engines import pair_classifier

@@ -16,21 +16,36 @@ from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.editor import EditorStandIn, stored_captions_table
 from captionacc_assets_tests.processed import processed_video
 
-SPEC = VideoSpec(width=480, height=270, fps=10.0, duration_s=7.0, background="textured", seed=11,
-                 cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")))
+SPEC = VideoSpec(
+    width=480,
+    height=270,
+    fps=10.0,
+    duration_s=7.0,
+    background="textured",
+    seed=11,
+    cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")),
+)
 
 
 @pytest.fixture(scope="module")
 def processed(tmp_path_factory):
-    with processed_video(tmp_path_factory.mktemp("peoples-work") / "home", SPEC, video_id="clip") as (platform, video_id, _):
+    with processed_video(tmp_path_factory.mktemp("peoples-work") / "home", SPEC, video_id="clip") as (
+        platform,
+        video_id,
+        _,
+    ):
         yield platform, video_id
 
 
 def answer_in_process(platform, video_id, request_ids):
     """A `requested_caption_ocr` run as the sensor tags it, run in this process."""
     return dg.materialize(
-        ALL_ASSETS, selection=REQUESTED_OCR_SELECTION, partition_key=video_id, instance=platform.instance,
-        resources=platform.resources, raise_on_error=False,
+        ALL_ASSETS,
+        selection=REQUESTED_OCR_SELECTION,
+        partition_key=video_id,
+        instance=platform.instance,
+        resources=platform.resources,
+        raise_on_error=False,
         tags={**caption_ocr_run_tags("tenant-a", "free", request_ids, "editor-ann")},
     )
 
@@ -39,10 +54,14 @@ def test_a_rerun_of_initial_processing_keeps_a_persons_box_labels(processed, tmp
     platform, video_id = processed
     keys = platform.keys(video_id)
     assert platform.catalog.acquire_lock(video_id, "layout", "editor-ann", lock_type="client")
-    edited = edit_gzip_db(platform.storage.get_file(keys.layout_db, tmp_path / "layout.db.gz"),
-                          tmp_path / "edited.db.gz", lambda conn: conn.execute(
-                              "UPDATE boxes SET label = CASE WHEN predicted_label = 'in' THEN 'out' ELSE 'in' END,"
-                              " label_updated_at = datetime('now')"))
+    edited = edit_gzip_db(
+        platform.storage.get_file(keys.layout_db, tmp_path / "layout.db.gz"),
+        tmp_path / "edited.db.gz",
+        lambda conn: conn.execute(
+            "UPDATE boxes SET label = CASE WHEN predicted_label = 'in' THEN 'out' ELSE 'in' END,"
+            " label_updated_at = datetime('now')"
+        ),
+    )
     platform.storage.put_file(keys.layout_db, edited)
     platform.catalog.release_lock(video_id, "layout", "editor-ann")
     with open_gzip_db(edited) as conn:
@@ -88,7 +107,9 @@ def test_a_good_request_beside_a_bad_one_is_answered_and_the_bad_one_reported(pr
     metadata = result.asset_materializations_for_node("captions_db")[0].metadata
     assert list(metadata["answered"].value) == [str(caption["id"])]
     assert {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()} == {
-        "captions_db", "caption_exports"}  # the exports follow the new text
+        "captions_db",
+        "caption_exports",
+    }  # the exports follow the new text
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "newer_schema"])
@@ -100,8 +121,9 @@ def test_a_captions_db_that_cannot_be_rewritten_safely_is_reported_and_kept(proc
     if damage == "corrupt":
         platform.storage.put_bytes(keys.captions_db, gzip.compress(b"SQLite format 3\x00" + b"\x07" * 3000))
     else:
-        edit_gzip_db(path, path, lambda c: c.execute("UPDATE database_metadata SET schema_version = ?",
-                                                     (SCHEMA_VERSION + 1,)))
+        edit_gzip_db(
+            path, path, lambda c: c.execute("UPDATE database_metadata SET schema_version = ?", (SCHEMA_VERSION + 1,))
+        )
     damaged = platform.storage.get_bytes(keys.captions_db)
     try:
         request = platform.catalog.request_caption_ocr(video_id, caption_ids=[1])
@@ -136,7 +158,8 @@ def test_the_editor_stand_in_and_a_request_answered_in_process(processed):
     rows, _ = stored_captions_table(platform.storage, keys.captions_db)
     good_night = next(r for r in rows if r["caption_ocr"] == "Good night")
     request = EditorStandIn(platform.catalog, platform.storage).confirm_new_end(
-        video_id, good_night["id"], 57, text="Good night")
+        video_id, good_night["id"], 57, text="Good night"
+    )
     assert answer_in_process(platform, video_id, [request["id"]]).success
     after = {r["id"]: r for r in stored_captions_table(platform.storage, keys.captions_db)[0]}
     assert after[good_night["id"]]["caption_ocr"] == "Hello world"  # most of [10, 57] shows it

@@ -11,8 +11,11 @@ from captionacc_assets.resources.compute import ComputeResource, InProcessComput
 
 
 def test_every_asset_belongs_to_exactly_one_stage():
-    keys = sorted(key.to_user_string() for asset in ALL_ASSETS
-                  for key in (asset.keys if isinstance(asset, dg.AssetsDefinition) else [asset.key]))
+    keys = sorted(
+        key.to_user_string()
+        for asset in ALL_ASSETS
+        for key in (asset.keys if isinstance(asset, dg.AssetsDefinition) else [asset.key])
+    )
     assert sorted(name for stage in STAGE_TABLE for name in stage.assets) == keys
 
 

@@ -9,8 +9,9 @@ from captionacc_assets.resources.catalog import utc_now
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 
-SPEC = VideoSpec(width=320, height=180, fps=10.0, duration_s=2.0, background="flat", seed=1,
-                 cues=(Cue(0.2, 1.5, "secret"),))
+SPEC = VideoSpec(
+    width=320, height=180, fps=10.0, duration_s=2.0, background="flat", seed=1, cues=(Cue(0.2, 1.5, "secret"),)
+)
 
 
 def test_a_row_reaching_into_another_tenant_is_refused_first_and_the_refusal_recorded(platform, tmp_path):
@@ -19,10 +20,19 @@ def test_a_row_reaching_into_another_tenant_is_refused_first_and_the_refusal_rec
     platform.catalog.upsert_tenant("evil")
     videos = platform.catalog.tables.videos
     with platform.catalog.engine().begin() as conn:
-        conn.execute(videos.insert().values(
-            id="evil-video", tenant_id="evil", storage_key=victim_key, display_path="mine.mp4", size_bytes=1,
-            uploaded_at=utc_now(), layout_status="wait", boundaries_status="wait", text_status="wait",
-        ))
+        conn.execute(
+            videos.insert().values(
+                id="evil-video",
+                tenant_id="evil",
+                storage_key=victim_key,
+                display_path="mine.mp4",
+                size_bytes=1,
+                uploaded_at=utc_now(),
+                layout_status="wait",
+                boundaries_status="wait",
+                text_status="wait",
+            )
+        )
     platform.instance.add_dynamic_partitions("videos", ["evil-video"])
 
     run = platform.initial_processing("evil-video", trigger="ui")
@@ -36,4 +46,3 @@ def test_a_row_reaching_into_another_tenant_is_refused_first_and_the_refusal_rec
     assert platform.storage.list_keys("evil/") == []
     assert platform.storage.list_keys(f"victim/client/videos/{victim}/") == [victim_key]
     assert platform.catalog.require_video(victim)["layout_status"] == "wait"
-

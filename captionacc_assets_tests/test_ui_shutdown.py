@@ -25,17 +25,30 @@ def ignore_sigint_like_a_background_job() -> None:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_ui_stops_on_a_signal_with_its_children_and_leaves_no_code_server(tmp_path, signum):
     home = tmp_path / "home"
-    env = {**os.environ, "CAPTIONACC_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-           "CAPTIONACC_AUTOMATION": "off"}
+    env = {
+        **os.environ,
+        "CAPTIONACC_HOME": str(home),
+        "DAGSTER_HOME": str(home / "dagster"),
+        "CAPTIONACC_AUTOMATION": "off",
+    }
     port = free_port()
     out = tmp_path / "ui.out"
     with out.open("w") as sink:
-        ui = subprocess.Popen([CAPTIONACC, "ui", "--port", str(port)], cwd=REPO, env=env, stdout=sink,
-                              stderr=subprocess.STDOUT, start_new_session=True,
-                              preexec_fn=ignore_sigint_like_a_background_job)
+        ui = subprocess.Popen(
+            [CAPTIONACC, "ui", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=ignore_sigint_like_a_background_job,
+        )
     try:
-        wait_for(lambda: ui.poll() is not None or answers(f"http://127.0.0.1:{port}/server_info"), 300,
-                 "the Dagster webserver")
+        wait_for(
+            lambda: ui.poll() is not None or answers(f"http://127.0.0.1:{port}/server_info"),
+            300,
+            "the Dagster webserver",
+        )
         assert ui.poll() is None, out.read_text()
         tree = psutil.Process(ui.pid).children(recursive=True)
         commands = [" ".join(p.cmdline()) for p in tree]

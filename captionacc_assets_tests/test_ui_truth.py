@@ -16,8 +16,15 @@ from captionacc_assets.defs.partitions import videos_partitions
 from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 
-SPEC = VideoSpec(width=640, height=360, fps=25.0, duration_s=5.0, background="textured", seed=3,
-                 cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")))
+SPEC = VideoSpec(
+    width=640,
+    height=360,
+    fps=25.0,
+    duration_s=5.0,
+    background="textured",
+    seed=3,
+    cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")),
+)
 # What a backfill "after a new model" selects in the UI (README).
 BACKFILL = ["cropped_frames", "caption_frame_extents", "captions_db", "caption_exports"]
 ALL = ["video", "full_frames", "raw_ocr_db", "layout_db", "layout_approval", *BACKFILL]
@@ -30,8 +37,11 @@ def failed_partitions(instance, asset: str) -> set[str]:
 
 
 def materialized(instance, asset: str, video_id: str) -> int:
-    return len(instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[video_id]), limit=10).records)
+    return len(
+        instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey(asset), asset_partitions=[video_id]), limit=10
+        ).records
+    )
 
 
 @pytest.fixture
@@ -58,8 +68,14 @@ def test_a_deleted_video_is_skipped_by_every_stage_and_nothing_is_failed(uploade
     tags = platform.run_tags(video_id, "upload")  # the run was launched (queued) before the deletion ...
     platform.catalog.soft_delete(video_id)  # ... which reached the catalog while the run was starting
     for selection in (INITIAL_SELECTION, APPROVAL_SELECTION):
-        result = dg.materialize(ALL_ASSETS, selection=selection, partition_key=video_id, tags=tags,
-                                instance=platform.instance, resources=platform.resources)
+        result = dg.materialize(
+            ALL_ASSETS,
+            selection=selection,
+            partition_key=video_id,
+            tags=tags,
+            instance=platform.instance,
+            resources=platform.resources,
+        )
         assert result.success
         assert not [e for e in result.all_events if e.is_step_materialization]
     assert platform.catalog.get_video(video_id)["layout_status"] == "wait"  # untouched
@@ -75,8 +91,9 @@ def test_runs_and_materializations_name_the_file_and_the_pictures_show_inline(up
     (run,) = platform.instance.get_runs(dg.RunsFilter(tags={"dagster/partition": video_id}))
     assert (run.tags["file_name"], run.tags["tenant"]) == ("Episode 01.mp4", "acme")
     # The Runs page filters by that tag: the same query the UI's `tag:file_name=...` filter makes.
-    assert [r.run_id for r in platform.instance.get_runs(dg.RunsFilter(tags={"file_name": "Episode 01.mp4"}))] \
-        == [run.run_id]
+    assert [r.run_id for r in platform.instance.get_runs(dg.RunsFilter(tags={"file_name": "Episode 01.mp4"}))] == [
+        run.run_id
+    ]
 
     video, layout = initial.metadata["video"], initial.metadata["layout_db"]
     assert (video["file_name"], video["tenant"], layout["file_name"]) == ("Episode 01.mp4", "acme", "Episode 01.mp4")
@@ -100,17 +117,21 @@ def test_captions_metadata_reads_in_seconds_and_checks_carry_the_partition(uploa
     approved = platform.approved_processing(video_id)
     assert approved.success, approved.error
     captions = approved.metadata["captions_db"]
-    assert len(captions["timeline"]) < INLINE_LIMIT and captions["timeline"].startswith("![caption timeline](data:image/png")
+    assert len(captions["timeline"]) < INLINE_LIMIT and captions["timeline"].startswith(
+        "![caption timeline](data:image/png"
+    )
     # Times in seconds beside the 10 Hz frames; an inclusive end frame e ends at (e + 1) / 10 s.
     assert "| 2.6 s (26) | 4.4 s (43) | Good night |" in captions["captions"]
     assert "| 2.0 s (19) | 你好，世界 |" in captions["captions"]
     assert {r.data["part"] for r in captions["timings_s"].records} >= {"ocr", "publish"}
-    assert approved.metadata["layout_approval"]["crop_region"] == [round(v, 3) for v in
-                                                                   approved.metadata["layout_approval"]["crop_region"]]
+    assert approved.metadata["layout_approval"]["crop_region"] == [
+        round(v, 3) for v in approved.metadata["layout_approval"]["crop_region"]
+    ]
     assert "Good night" in approved.metadata["caption_exports"]["srt"]
     for asset, check in (("layout_db", "caption_region_has_text"), ("captions_db", "captions_cover_timeline")):
         (record,) = platform.instance.event_log_storage.get_asset_check_execution_history(
-            dg.AssetCheckKey(dg.AssetKey(asset), check), limit=5)
+            dg.AssetCheckKey(dg.AssetKey(asset), check), limit=5
+        )
         evaluation = record.event.dagster_event.event_specific_data
         assert (evaluation.partition, evaluation.passed) == (video_id, True), check
 

@@ -36,11 +36,16 @@ def _word(text: str, left: float, top: float, right: float, bottom: float, score
     symbols = []
     for i, char in enumerate(text):
         kind = (Break.LINE_BREAK if last else Break.SPACE) if i == len(text) - 1 else Break.UNKNOWN
-        symbols.append(vision.Symbol(
-            text=char, bounding_box=_poly(left + i * step, top, left + (i + 1) * step, bottom),
-            property=vision.TextAnnotation.TextProperty(detected_break=vision.TextAnnotation.DetectedBreak(type_=kind)),
-            confidence=score,
-        ))
+        symbols.append(
+            vision.Symbol(
+                text=char,
+                bounding_box=_poly(left + i * step, top, left + (i + 1) * step, bottom),
+                property=vision.TextAnnotation.TextProperty(
+                    detected_break=vision.TextAnnotation.DetectedBreak(type_=kind)
+                ),
+                confidence=score,
+            )
+        )
     return vision.Word(bounding_box=_poly(left, top, right, bottom), symbols=symbols, confidence=score)
 
 
@@ -63,7 +68,8 @@ def annotate_with_rapidocr(content: bytes) -> vision.AnnotateImageResponse:
     full_text = "".join(box.text + "\n" for box in boxes)
     return vision.AnnotateImageResponse(
         full_text_annotation=vision.TextAnnotation(
-            pages=[vision.Page(width=width, height=height, blocks=blocks)], text=full_text),
+            pages=[vision.Page(width=width, height=height, blocks=blocks)], text=full_text
+        ),
         text_annotations=[vision.EntityAnnotation(description=full_text)] if boxes else [],
     )
 
@@ -78,7 +84,9 @@ class FakeVision:
         self.calls = 0
         self.script: list[str] = []  # "unavailable" (an RPC error) or "image_error" (an error in the response)
 
-    def batch_annotate_images(self, request: vision.BatchAnnotateImagesRequest, context) -> vision.BatchAnnotateImagesResponse:
+    def batch_annotate_images(
+        self, request: vision.BatchAnnotateImagesRequest, context
+    ) -> vision.BatchAnnotateImagesResponse:
         with self.lock:
             self.calls += 1
             action = self.script.pop(0) if self.script else None
@@ -87,7 +95,8 @@ class FakeVision:
         if action == "image_error":
             error = status_pb2.Status(code=13, message="internal error while processing the image")
             return vision.BatchAnnotateImagesResponse(
-                responses=[vision.AnnotateImageResponse(error=error) for _ in request.requests])
+                responses=[vision.AnnotateImageResponse(error=error) for _ in request.requests]
+            )
         responses = []
         for item in request.requests:
             if [f.type_ for f in item.features] != [vision.Feature.Type.TEXT_DETECTION]:
@@ -104,16 +113,22 @@ class FakeVision:
 def vision_server() -> Iterator[tuple[str, FakeVision]]:
     """Serve the fake on 127.0.0.1; yields (`host:port`, its state)."""
     fake = FakeVision()
-    handler = grpc.method_handlers_generic_handler(SERVICE, {
-        "BatchAnnotateImages": grpc.unary_unary_rpc_method_handler(
-            fake.batch_annotate_images,
-            request_deserializer=vision.BatchAnnotateImagesRequest.deserialize,
-            response_serializer=vision.BatchAnnotateImagesResponse.serialize,
-        ),
-    })
-    server = grpc.server(ThreadPoolExecutor(max_workers=2), options=[
-        ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-    ])
+    handler = grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "BatchAnnotateImages": grpc.unary_unary_rpc_method_handler(
+                fake.batch_annotate_images,
+                request_deserializer=vision.BatchAnnotateImagesRequest.deserialize,
+                response_serializer=vision.BatchAnnotateImagesResponse.serialize,
+            ),
+        },
+    )
+    server = grpc.server(
+        ThreadPoolExecutor(max_workers=2),
+        options=[
+            ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+        ],
+    )
     server.add_generic_rpc_handlers((handler,))
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

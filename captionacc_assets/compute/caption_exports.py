@@ -33,15 +33,17 @@ def export_captions(
     # A two-zone video's cues say where they sit; a one-zone video's exports stay as they were.
     placements = made_from.placements() if len(made_from.zones) > 1 else None
     captions = captions_for_export(read_captions_db(path), placements)
-    note = {"cropped_frames_version": made_from.cropped_frames_version,
-            "caption_frame_extents_key": made_from.caption_frame_extents_key,
-            **{f"zone{z.zone}_caption_frame_extents_key": z.caption_frame_extents_key
-               for z in made_from.zones if z.zone}}
+    note = {
+        "cropped_frames_version": made_from.cropped_frames_version,
+        "caption_frame_extents_key": made_from.caption_frame_extents_key,
+        **{f"zone{z.zone}_caption_frame_extents_key": z.caption_frame_extents_key for z in made_from.zones if z.zone},
+    }
     texts = {
         "srt": to_srt(captions),
         "vtt": to_vtt(captions, made_from=note),
-        "json": to_json(captions, video_id=keys.video, made_from={
-            k: v for k, v in asdict(made_from).items() if k != "zones" or v}),
+        "json": to_json(
+            captions, video_id=keys.video, made_from={k: v for k, v in asdict(made_from).items() if k != "zones" or v}
+        ),
     }
     for fmt, text in texts.items():
         store.put_bytes(keys.export(fmt), text.encode("utf-8"), CONTENT_TYPES[fmt])

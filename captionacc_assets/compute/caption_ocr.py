@@ -33,7 +33,7 @@ class CaptionOcrResult:
     captions: list[dict]
     timings: dict = field(default_factory=dict)
     kept_confirmed: int = 0  # confirmed captions of the previous captions.db kept (boundaries and text)
-    kept_typed: int = 0      # unconfirmed captions kept because a person typed their text
+    kept_typed: int = 0  # unconfirmed captions kept because a person typed their text
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -47,8 +47,14 @@ def _fetch_chunks(store: ObjectStore, prefix: str, manifest: dict, indices: set[
             store.get_file(prefix + chunk["name"], target)
 
 
-def _read_span_texts(chunks_dir: Path, manifest: dict, wanted: dict[int, list[int]],
-                     engine: OcrEngine, timings: Timings, progress: Progress) -> dict[int, SpanText]:
+def _read_span_texts(
+    chunks_dir: Path,
+    manifest: dict,
+    wanted: dict[int, list[int]],
+    engine: OcrEngine,
+    timings: Timings,
+    progress: Progress,
+) -> dict[int, SpanText]:
     """OCR each span's median frame, decoding the chunks in one ascending pass.
 
     Spans do not overlap, so each decoded frame belongs to one span; a span is read as
@@ -107,15 +113,26 @@ def caption_ocr(
     merged = keep_peoples_captions(_published_rows(store, keys, work_dir), predicted, n)
     rows = merged.rows
     captions_path = work_dir / "captions.db.gz"
-    write_captions_db(captions_path, rows, frame_count=n, video_id=video_id,
-                      provenance=CaptionsProvenance(version, zones[0].caption_frame_extents_key, zones))
+    write_captions_db(
+        captions_path,
+        rows,
+        frame_count=n,
+        video_id=video_id,
+        provenance=CaptionsProvenance(version, zones[0].caption_frame_extents_key, zones),
+    )
     with timings.measure("publish"):
         store.put_file(keys.captions_db, captions_path, GZIP)
 
     captions = [
-        {"start_frame_index": r.start_frame_index, "end_frame_index": r.end_frame_index,
-         "text": r.caption_ocr, "confidence": round(r.confidence, 3), "zone": r.zone}
-        for r in rows if r.state != "gap"
+        {
+            "start_frame_index": r.start_frame_index,
+            "end_frame_index": r.end_frame_index,
+            "text": r.caption_ocr,
+            "confidence": round(r.confidence, 3),
+            "zone": r.zone,
+        }
+        for r in rows
+        if r.state != "gap"
     ]
     return CaptionOcrResult(
         caption_count=len(captions),
@@ -131,12 +148,21 @@ def caption_ocr(
 
 def _zones(zones: Sequence[ZoneProvenance | dict]) -> tuple[ZoneProvenance, ...]:
     """The zones as given, or as a Modal call passes them (dicts)."""
-    return tuple(z if isinstance(z, ZoneProvenance) else ZoneProvenance(**{**z, "region": tuple(z["region"])})
-                 for z in zones)
+    return tuple(
+        z if isinstance(z, ZoneProvenance) else ZoneProvenance(**{**z, "region": tuple(z["region"])}) for z in zones
+    )
 
 
-def _zone_rows(store: ObjectStore, keys: VideoKeys, version: int, zone: ZoneProvenance, engine: OcrEngine,
-               work_dir: Path, timings: Timings, progress: Progress) -> tuple[int, list]:
+def _zone_rows(
+    store: ObjectStore,
+    keys: VideoKeys,
+    version: int,
+    zone: ZoneProvenance,
+    engine: OcrEngine,
+    work_dir: Path,
+    timings: Timings,
+    progress: Progress,
+) -> tuple[int, list]:
     """(n, the zone's predicted rows partitioning [0, n)) from its extents and cropped frames."""
     work_dir.mkdir(parents=True, exist_ok=True)
     prefix = keys.cropped_frames_prefix(version, zone=zone.zone)
@@ -146,7 +172,9 @@ def _zone_rows(store: ObjectStore, keys: VideoKeys, version: int, zone: ZoneProv
         manifest = read_manifest(store.get_file(prefix + MANIFEST_NAME, work_dir / MANIFEST_NAME))
         n = manifest["frame_count"]
         if len(forward) != max(n - 1, 0):
-            raise ValueError(f"{zone.caption_frame_extents_key} has {len(forward)} pairs but the frames have {n} indices")
+            raise ValueError(
+                f"{zone.caption_frame_extents_key} has {len(forward)} pairs but the frames have {n} indices"
+            )
         spans = decode_captions(PairPredictions(forward=forward, backward=backward))
 
     caption_spans = [s for s in spans if s.state == "predicted"]

@@ -59,8 +59,10 @@ class CropInferResult:
 
     def zone_provenance(self) -> list[ZoneProvenance]:
         """The zones as the captions job takes them (and captions.db records them)."""
-        return [ZoneProvenance(z.zone, placement(Region(*z.region)), tuple(z.region), z.caption_frame_extents_key)
-                for z in self.zones]
+        return [
+            ZoneProvenance(z.zone, placement(Region(*z.region)), tuple(z.region), z.caption_frame_extents_key)
+            for z in self.zones
+        ]
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -140,8 +142,11 @@ def crop_and_infer_caption_frame_extents(
     results: list[ZoneExtents] = []
     with timings.measure("publish"):
         for part, manifest, zone_predictions in zip(parts, manifests, predictions):
-            results.append(_publish_zone(store, keys, part, manifest, zone_predictions, version,
-                                         classifier.model_hash, work_dir, written))
+            results.append(
+                _publish_zone(
+                    store, keys, part, manifest, zone_predictions, version, classifier.model_hash, work_dir, written
+                )
+            )
     main = results[0]
     return CropInferResult(
         version=version,
@@ -157,8 +162,17 @@ def crop_and_infer_caption_frame_extents(
     )
 
 
-def _publish_zone(store: ObjectStore, keys: VideoKeys, part: _Zone, manifest: dict, predictions, version: int,
-                  model_hash: str, work_dir: Path, written: list[str]) -> ZoneExtents:
+def _publish_zone(
+    store: ObjectStore,
+    keys: VideoKeys,
+    part: _Zone,
+    manifest: dict,
+    predictions,
+    version: int,
+    model_hash: str,
+    work_dir: Path,
+    written: list[str],
+) -> ZoneExtents:
     """Write one zone's extents database and publish it and its chunks, never over existing ones."""
     extents_key = keys.caption_frame_extents_db(version, model_hash, zone=part.zone)
     extents_path = work_dir / Path(extents_key).name
@@ -180,7 +194,10 @@ def _publish_zone(store: ObjectStore, keys: VideoKeys, part: _Zone, manifest: di
         written.append(extents_key)
     labels = predictions.forward_labels()
     return ZoneExtents(
-        zone=part.zone, region=part.region.as_tuple(), cropped_frames_prefix=prefix,
-        caption_frame_extents_key=extents_key, chunk_count=len(manifest["chunks"]),
+        zone=part.zone,
+        region=part.region.as_tuple(),
+        cropped_frames_prefix=prefix,
+        caption_frame_extents_key=extents_key,
+        chunk_count=len(manifest["chunks"]),
         label_counts={label: labels.count(label) for label in LABELS},
     )

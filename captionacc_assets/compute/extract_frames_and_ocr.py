@@ -92,11 +92,18 @@ def extract_frames_and_ocr(
         proposal = infer_layout(ocr_frames)
         raw_ocr_path = work_dir / "raw-ocr.db.gz"
         layout_path = work_dir / "layout.db.gz"
-        write_raw_ocr_db(raw_ocr_path, ocr_frames, engine=engine.name,
-                         frame_width=probe.width, frame_height=probe.height)
+        write_raw_ocr_db(
+            raw_ocr_path, ocr_frames, engine=engine.name, frame_width=probe.width, frame_height=probe.height
+        )
         person_labels = match_person_labels(_published_person_labels(store, keys, work_dir), ocr_frames)
-        write_layout_db(layout_path, ocr_frames, proposal,
-                        frame_width=probe.width, frame_height=probe.height, person_labels=person_labels)
+        write_layout_db(
+            layout_path,
+            ocr_frames,
+            proposal,
+            frame_width=probe.width,
+            frame_height=probe.height,
+            person_labels=person_labels,
+        )
 
     written = []
     with timings.measure("publish"):

@@ -61,8 +61,15 @@ class SpanOcrResult:
 
 
 def read_spans(
-    store: ObjectStore, keys: VideoKeys, *, version: int, spans: list[Span], engine: OcrEngine,
-    work_dir: Path, progress: Progress = no_progress, zone: int = 0,
+    store: ObjectStore,
+    keys: VideoKeys,
+    *,
+    version: int,
+    spans: list[Span],
+    engine: OcrEngine,
+    work_dir: Path,
+    progress: Progress = no_progress,
+    zone: int = 0,
 ) -> SpanOcrResult:
     """OCR of the median of each inclusive span's frames, from `cropped_frames_v{version}` (of `zone`).
 
@@ -78,8 +85,10 @@ def read_spans(
             manifest = read_manifest(store.get_file(prefix + MANIFEST_NAME, work_dir / MANIFEST_NAME))
         except FileNotFoundError:
             where = f"zone {zone} of " if zone else ""
-            raise InputError(f"video {keys.video!r} has no cropped frames for {where}version {version}: "
-                             f"approve its layout and let the captions run first") from None
+            raise InputError(
+                f"video {keys.video!r} has no cropped frames for {where}version {version}: "
+                f"approve its layout and let the captions run first"
+            ) from None
     n = manifest["frame_count"]
     for (start, end), after in zip(ordered, ordered[1:] + [None]):
         if not 0 <= start <= end < n:
@@ -94,9 +103,12 @@ def read_spans(
     ends = dict(ordered)
     read = {(start, ends[start]): (normalize_caption_text(t.text), float(t.confidence)) for start, t in texts.items()}
     return SpanOcrResult(
-        spans=[{"start": s, "end": e, "text": read[(s, e)][0], "confidence": round(read[(s, e)][1], 4)}
-               for s, e in ((int(a), int(b)) for a, b in spans)],
-        frame_count=n, timings=dict(timings),
+        spans=[
+            {"start": s, "end": e, "text": read[(s, e)][0], "confidence": round(read[(s, e)][1], 4)}
+            for s, e in ((int(a), int(b)) for a, b in spans)
+        ],
+        frame_count=n,
+        timings=dict(timings),
     )
 
 
@@ -115,11 +127,11 @@ class OcrRequest:
 
 @dataclass
 class RequestedOcrResult:
-    answered: dict[int, dict]    # caption id -> {"span", "text", "confidence"} written
-    accepted: list[int]          # request ids answered
-    rejected: dict[int, str]     # request id -> why nothing was written for it
+    answered: dict[int, dict]  # caption id -> {"span", "text", "confidence"} written
+    accepted: list[int]  # request ids answered
+    rejected: dict[int, str]  # request id -> why nothing was written for it
     moved: dict[int, Span | None]  # caption id -> its new span (None: deleted) when a person changed it meanwhile
-    merged: bool                 # the stored captions.db changed while the OCR ran; merged into it
+    merged: bool  # the stored captions.db changed while the OCR ran; merged into it
     frame_count: int
     captions_db_key: str
     sha256_read: str = ""
@@ -140,16 +152,21 @@ def _resolve(request: OcrRequest, stored: StoredCaptions) -> dict[int, ZoneSpan]
         if caption_id not in by_id:
             ids = sorted(by_id)
             where = f"its ids are {ids[0]}..{ids[-1]}" if ids else "it has no rows"
-            raise InputError(f"request {request.id}: caption id {caption_id} does not exist in captions.db "
-                             f"({where}); reload the editor and ask again")
+            raise InputError(
+                f"request {request.id}: caption id {caption_id} does not exist in captions.db "
+                f"({where}); reload the editor and ask again"
+            )
         targets[caption_id] = (by_id[caption_id].row.zone, by_id[caption_id].span)
     for start, end in request.frame_spans or []:
         if not 0 <= start <= end < n:
-            raise InputError(f"request {request.id}: frame span [{start}, {end}] is outside the video's "
-                             f"frames [0, {n})")
+            raise InputError(
+                f"request {request.id}: frame span [{start}, {end}] is outside the video's frames [0, {n})"
+            )
         if (start, end) not in by_span:
-            raise InputError(f"request {request.id}: no caption spans exactly [{start}, {end}]; move its "
-                             f"boundaries there first, or ask by caption id")
+            raise InputError(
+                f"request {request.id}: no caption spans exactly [{start}, {end}]; move its "
+                f"boundaries there first, or ask by caption id"
+            )
         for caption_id in by_span[(start, end)]:
             targets[caption_id] = (by_id[caption_id].row.zone, (start, end))
     return targets
@@ -159,14 +176,21 @@ def _fetch(store: ObjectStore, keys: VideoKeys, dest: Path) -> Path:
     try:
         return store.get_file(keys.captions_db, dest)
     except FileNotFoundError:
-        raise InputError(f"video {keys.video!r} has no captions yet: approve its layout and wait for "
-                         f"captions_db before asking for a caption's OCR") from None
+        raise InputError(
+            f"video {keys.video!r} has no captions yet: approve its layout and wait for "
+            f"captions_db before asking for a caption's OCR"
+        ) from None
 
 
 def answer_requests(
-    store: ObjectStore, keys: VideoKeys, requests: list[OcrRequest], *,
-    hold_lock: Callable[[], AbstractContextManager], read: Callable[[int, list[Span]], SpanOcrResult],
-    work_dir: Path, progress: Progress = no_progress,
+    store: ObjectStore,
+    keys: VideoKeys,
+    requests: list[OcrRequest],
+    *,
+    hold_lock: Callable[[], AbstractContextManager],
+    read: Callable[[int, list[Span]], SpanOcrResult],
+    work_dir: Path,
+    progress: Progress = no_progress,
 ) -> RequestedOcrResult:
     """Answer `requests` into the published captions.db (see the module docstring).
 
@@ -209,8 +233,9 @@ def answer_requests(
                 progress(f"{what} changed while the OCR ran (an edit meanwhile): merging into it")
             now = {c.id: (c.row.zone, c.span) for c in base.captions}
             answers = {cid: CaptionOcr(*texts[target]) for cid, target in targets.items() if now.get(cid) == target}
-            moved = {cid: (now[cid][1] if cid in now else None) for cid, target in targets.items()
-                     if now.get(cid) != target}
+            moved = {
+                cid: (now[cid][1] if cid in now else None) for cid, target in targets.items() if now.get(cid) != target
+            }
             out = work_dir / f"publish-{attempt}.db.gz"
             if answers:
                 write_caption_ocr(current_path, out, answers)
@@ -221,13 +246,27 @@ def answer_requests(
                 store.put_file(keys.captions_db, out, GZIP)
             break
         else:
-            raise RuntimeError(f"{what} kept changing during {PUBLISH_ATTEMPTS} publish attempts "
-                               f"although the server holds its editor lock")
+            raise RuntimeError(
+                f"{what} kept changing during {PUBLISH_ATTEMPTS} publish attempts "
+                f"although the server holds its editor lock"
+            )
     return RequestedOcrResult(
-        answered={cid: {"span": list(targets[cid][1]), "zone": targets[cid][0], "text": a.caption_ocr,
-                        "confidence": a.caption_ocr_confidence}
-                  for cid, a in answers.items()},
-        accepted=accepted, rejected=rejected, moved=moved, merged=merged, frame_count=stored.frame_count,
-        captions_db_key=keys.captions_db, sha256_read=stored.sha256,
-        sha256_published=file_sha256(out) if answers else base.sha256, timings=dict(timings),
+        answered={
+            cid: {
+                "span": list(targets[cid][1]),
+                "zone": targets[cid][0],
+                "text": a.caption_ocr,
+                "confidence": a.caption_ocr_confidence,
+            }
+            for cid, a in answers.items()
+        },
+        accepted=accepted,
+        rejected=rejected,
+        moved=moved,
+        merged=merged,
+        frame_count=stored.frame_count,
+        captions_db_key=keys.captions_db,
+        sha256_read=stored.sha256,
+        sha256_published=file_sha256(out) if answers else base.sha256,
+        timings=dict(timings),
     )

@@ -72,7 +72,7 @@ def _contained(part: str, whole: str) -> float:
 # at a scene change), so it needs more.
 MIN_OCR_CONFIDENCE = 0.7
 MIN_OCR_CONFIDENCE_BRIEF = 0.75
-BRIEF_MAX_INDICES = 9        # under one second
+BRIEF_MAX_INDICES = 9  # under one second
 BRIEF_MAX_CHARACTERS = 2
 
 
@@ -114,21 +114,27 @@ def _join(keeper: CaptionRow, sliver: CaptionRow) -> CaptionRow:
     return keeper
 
 
-def assemble_caption_rows(
-    spans: list[CaptionSpan], texts: dict[int, SpanText], n: int
-) -> list[CaptionRow]:
+def assemble_caption_rows(spans: list[CaptionSpan], texts: dict[int, SpanText], n: int) -> list[CaptionRow]:
     """Rows covering [0, n); `texts` maps a predicted span's start index to its OCR."""
     merged: list[CaptionRow] = []
     for span in spans:
         read = texts.get(span.start) if span.state == "predicted" else None
         text = normalize_caption_text(read.text) if read else ""
-        if read is None or not text or _lone_latin_letter(text) or not has_caption_evidence(
-                text, read.confidence, span.end - span.start + 1):
+        if (
+            read is None
+            or not text
+            or _lone_latin_letter(text)
+            or not has_caption_evidence(text, read.confidence, span.end - span.start + 1)
+        ):
             row = CaptionRow(span.start, span.end, "gap", confidence=span.confidence)
         else:
             row = CaptionRow(
-                span.start, span.end, "predicted", confidence=span.confidence,
-                caption_ocr=text, caption_ocr_confidence=read.confidence,
+                span.start,
+                span.end,
+                "predicted",
+                confidence=span.confidence,
+                caption_ocr=text,
+                caption_ocr_confidence=read.confidence,
                 caption_ocr_status="completed",
             )
         prev = merged[-1] if merged else None

@@ -107,9 +107,9 @@ def drop_clutter(boxes: Sequence[OcrBox]) -> list[OcrBox]:
         return list(boxes)
     typical = float(np.median(sure))
     return [
-        b for b in boxes
-        if b.confidence >= _DOUBTFUL_CONFIDENCE
-        or 1 / _ODD_HEIGHT <= (b.bottom - b.top) / typical <= _ODD_HEIGHT
+        b
+        for b in boxes
+        if b.confidence >= _DOUBTFUL_CONFIDENCE or 1 / _ODD_HEIGHT <= (b.bottom - b.top) / typical <= _ODD_HEIGHT
     ]
 
 
@@ -141,14 +141,18 @@ def drop_strays(lines: list[list[OcrBox]], aspect: float) -> list[list[OcrBox]]:
                 box, other = line[end], line[neighbour]
                 gap = (box.left - other.right if end == -1 else other.left - box.right) * aspect
                 rest = line[1:] if end == 0 else line[:-1]
-                if (len(box.text.strip()) <= _STRAY_MAX_CHARS and gap >= _STRAY_MIN_GAP_LINES * height
-                        and _centre_offset(rest) < _centre_offset(line)):
+                if (
+                    len(box.text.strip()) <= _STRAY_MAX_CHARS
+                    and gap >= _STRAY_MIN_GAP_LINES * height
+                    and _centre_offset(rest) < _centre_offset(line)
+                ):
                     candidates.append((_centre_offset(line) - _centre_offset(rest), end))
             if not candidates:
                 break
             line.pop(max(candidates)[1])
         kept.append(line)
     if len(kept) > 1:
+
         def line_height(line: Sequence[OcrBox]) -> float:
             return max(b.bottom for b in line) - min(b.top for b in line)
 
@@ -171,14 +175,14 @@ def is_cjk(char: str) -> bool:
     Hangul is not here: Korean puts spaces between words."""
     code = ord(char)
     return (
-        0x2E80 <= code <= 0x2FDF      # CJK radicals
-        or 0x3000 <= code <= 0x30FF   # CJK symbols and punctuation, hiragana, katakana
-        or 0x3100 <= code <= 0x31FF   # bopomofo, kanbun, katakana extensions
-        or 0x3400 <= code <= 0x4DBF   # CJK extension A
-        or 0x4E00 <= code <= 0x9FFF   # CJK unified ideographs
-        or 0xF900 <= code <= 0xFAFF   # CJK compatibility ideographs
-        or 0xFE30 <= code <= 0xFE4F   # CJK compatibility forms
-        or 0xFF00 <= code <= 0xFFEF   # halfwidth and fullwidth forms (，！？)
+        0x2E80 <= code <= 0x2FDF  # CJK radicals
+        or 0x3000 <= code <= 0x30FF  # CJK symbols and punctuation, hiragana, katakana
+        or 0x3100 <= code <= 0x31FF  # bopomofo, kanbun, katakana extensions
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0xFE30 <= code <= 0xFE4F  # CJK compatibility forms
+        or 0xFF00 <= code <= 0xFFEF  # halfwidth and fullwidth forms (，！？)
         or 0x20000 <= code <= 0x3FFFF  # CJK extensions B..
     )
 
@@ -226,7 +230,9 @@ def _enlarged(image: np.ndarray, scale: int) -> np.ndarray:
     from PIL import Image
 
     height, width = image.shape[:2]
-    return np.asarray(Image.fromarray(np.ascontiguousarray(image)).resize((width * scale, height * scale), Image.Resampling.BICUBIC))
+    return np.asarray(
+        Image.fromarray(np.ascontiguousarray(image)).resize((width * scale, height * scale), Image.Resampling.BICUBIC)
+    )
 
 
 def read_caption_text(engine: OcrEngine, image: np.ndarray) -> tuple[str, float]:
@@ -278,7 +284,7 @@ def restore_inverted_exclamation(text: str) -> str:
             body = sentence.lstrip()
             if body.endswith("!") and "¡" not in body and body[0].isalpha():
                 mark_read_as_j = len(body) > 1 and body[0] == "j" and body[1].isupper()
-                sentence = sentence[: len(sentence) - len(body)] + "¡" + body[int(mark_read_as_j):]
+                sentence = sentence[: len(sentence) - len(body)] + "¡" + body[int(mark_read_as_j) :]
             sentences.append(sentence)
         lines.append("".join(sentences))
     return "\n".join(lines)
@@ -291,8 +297,7 @@ def clean_ocr_text(text: str) -> str:
 
 
 _FULLWIDTH_ALNUM = {
-    code: code - 0xFEE0
-    for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
+    code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))
 }
 _SPACES = re.compile(r"[^\S\n]+")
 

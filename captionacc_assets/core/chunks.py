@@ -54,8 +54,7 @@ class ChunkSpec:
         return chunk_name(self.level, self.start)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "level": self.level, "start": self.start,
-                "frame_indices": list(self.frame_indices)}
+        return {"name": self.name, "level": self.level, "start": self.start, "frame_indices": list(self.frame_indices)}
 
 
 def plan_chunks(n: int) -> list[ChunkSpec]:
@@ -117,8 +116,14 @@ class ChunkPyramidWriter:
         if encoder is None or encoder.spec.start != start:
             if encoder is not None:
                 encoder.close()
-            encoder = _ChunkEncoder(self.out_dir, self._plan[(level, start)], self._encoded_size(),
-                                    crf=self.crf, cpu_used=self.cpu_used, threads=self.threads)
+            encoder = _ChunkEncoder(
+                self.out_dir,
+                self._plan[(level, start)],
+                self._encoded_size(),
+                crf=self.crf,
+                cpu_used=self.cpu_used,
+                threads=self.threads,
+            )
             self._open[level] = encoder
         encoder.add(_pad_even(rgb))
         self._next_index += 1
@@ -261,5 +266,7 @@ def _decode_chunk(path: Path, chunk: dict, wanted: set[int], width: int, height:
             position += 1
     missing = wanted - frames.keys()
     if missing:
-        raise ValueError(f"chunk {chunk['name']} has fewer frames than its manifest lists (missing {sorted(missing)[:5]})")
+        raise ValueError(
+            f"chunk {chunk['name']} has fewer frames than its manifest lists (missing {sorted(missing)[:5]})"
+        )
     return frames

@@ -25,8 +25,8 @@ def is_peoples(row: CaptionRow) -> bool:
 @dataclass(frozen=True)
 class MergedCaptions:
     rows: list[CaptionRow]
-    kept_confirmed: int      # confirmed rows kept with their boundaries and text
-    kept_typed: int          # unconfirmed rows kept because a person typed their text
+    kept_confirmed: int  # confirmed rows kept with their boundaries and text
+    kept_typed: int  # unconfirmed rows kept because a person typed their text
     clipped_predictions: int  # predicted captions cut back to the span next to a person's
     dropped_predictions: int  # predicted captions that became gaps (mostly under a person's)
 
@@ -54,8 +54,12 @@ def _merge_gaps(rows: list[tuple[CaptionRow, bool]]) -> list[CaptionRow]:
     for row, kept in rows:
         if merged and not kept and not merged[-1][1] and row.state == merged[-1][0].state == "gap":
             previous = merged[-1][0]
-            merged[-1] = (replace(previous, end_frame_index=row.end_frame_index,
-                                  confidence=min(previous.confidence, row.confidence)), False)
+            merged[-1] = (
+                replace(
+                    previous, end_frame_index=row.end_frame_index, confidence=min(previous.confidence, row.confidence)
+                ),
+                False,
+            )
         else:
             merged.append((row, kept))
     return [row for row, _ in merged]
@@ -72,8 +76,13 @@ def keep_peoples_captions(previous: Sequence[CaptionRow], predicted: Sequence[Ca
         zone_predicted = new_zones.get(zone) or [CaptionRow(0, n - 1, "gap", zone=zone)]
         merged = _keep_in_zone(old_zones.get(zone, []), zone_predicted, n)
         rows += [replace(row, zone=zone) for row in merged.rows]
-        totals = [a + b for a, b in zip(totals, (merged.kept_confirmed, merged.kept_typed,
-                                                 merged.clipped_predictions, merged.dropped_predictions))]
+        totals = [
+            a + b
+            for a, b in zip(
+                totals,
+                (merged.kept_confirmed, merged.kept_typed, merged.clipped_predictions, merged.dropped_predictions),
+            )
+        ]
     validate_partition(rows, n)
     return MergedCaptions(rows, *totals)
 

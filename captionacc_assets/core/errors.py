@@ -38,9 +38,7 @@ def storage_fault(error: OSError, where: str, variable: str) -> EnvironmentFault
     if meaning is None:
         return None
     what, fix = meaning
-    return EnvironmentFault(
-        f"storage at {where} {what} ({error.strerror}): {fix}, or point {variable} elsewhere"
-    )
+    return EnvironmentFault(f"storage at {where} {what} ({error.strerror}): {fix}, or point {variable} elsewhere")
 
 
 class LockHeldError(RuntimeError):

@@ -46,8 +46,9 @@ def captions_for_export(rows: Iterable, placements: dict[int, str] | None = None
         text = _clean_lines(text or "")
         zone = getattr(row, "zone", 0)
         if text:
-            captions.append(TimedCaption(row.start_frame_index, row.end_frame_index, text, zone,
-                                         (placements or {}).get(zone, "")))
+            captions.append(
+                TimedCaption(row.start_frame_index, row.end_frame_index, text, zone, (placements or {}).get(zone, ""))
+            )
     return sorted(captions, key=lambda c: (c.start_frame_index, c.end_frame_index, c.zone))
 
 
@@ -95,8 +96,9 @@ def to_vtt(captions: Sequence[TimedCaption], *, made_from: dict | None = None) -
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
         settings = VTT_TOP if caption.placement == "top" else ""
-        blocks.append(f"{index}\n{_vtt_timestamp(start)} --> {_vtt_timestamp(end)}{settings}\n"
-                      f"{_vtt_escape(caption.text)}\n")
+        blocks.append(
+            f"{index}\n{_vtt_timestamp(start)} --> {_vtt_timestamp(end)}{settings}\n{_vtt_escape(caption.text)}\n"
+        )
     return "\n".join(blocks)
 
 
@@ -107,15 +109,17 @@ def to_json(captions: Sequence[TimedCaption], *, video_id: str | None = None, ma
     items = []
     for index, caption in enumerate(captions, 1):
         start, end = caption_times(caption)
-        items.append({
-            "index": index,
-            "start_frame_index": caption.start_frame_index,
-            "end_frame_index": caption.end_frame_index,
-            "start_seconds": start.total_seconds(),
-            "end_seconds": end.total_seconds(),
-            "text": caption.text,
-            "zone": caption.zone,
-            **({"placement": caption.placement} if caption.placement else {}),
-        })
+        items.append(
+            {
+                "index": index,
+                "start_frame_index": caption.start_frame_index,
+                "end_frame_index": caption.end_frame_index,
+                "start_seconds": start.total_seconds(),
+                "end_seconds": end.total_seconds(),
+                "text": caption.text,
+                "zone": caption.zone,
+                **({"placement": caption.placement} if caption.placement else {}),
+            }
+        )
     payload = {"video_id": video_id, "frame_rate_hz": INDEX_RATE_HZ, "made_from": made_from or {}, "captions": items}
     return json.dumps(payload, ensure_ascii=False, indent=2) + "\n"

@@ -12,10 +12,10 @@ import signal
 
 FAULT_VAR = "CAPTIONACC_FAULT"
 POINTS = (
-    "extract.ocr",            # during OCR of the full frames
-    "publish.full_frames",    # half-way through copying the full frames into storage
-    "crop.encode",            # during the crop and chunk encode
-    "caption_ocr.ocr",        # during median-frame OCR of the captions
+    "extract.ocr",  # during OCR of the full frames
+    "publish.full_frames",  # half-way through copying the full frames into storage
+    "crop.encode",  # during the crop and chunk encode
+    "caption_ocr.ocr",  # during median-frame OCR of the captions
     "captions.before_commit",  # captions.db published, the catalog not yet updated
     "captions.before_exports",  # the catalog updated, the exports not yet written
 )

@@ -87,7 +87,7 @@ class CaptionZone:
 
     @property
     def placement(self) -> str:
-        """"top" when the region's vertical centre is in the upper half of the frame, else "bottom"."""
+        """ "top" when the region's vertical centre is in the upper half of the frame, else "bottom"."""
         return "top" if (self.region.top + self.region.bottom) / 2 < 0.5 else "bottom"
 
     def as_dict(self) -> dict:
@@ -132,11 +132,17 @@ class LayoutProposal:
         if zones is None:
             if region is None:
                 raise TypeError("LayoutProposal needs zones or a region")
-            zones = (CaptionZone(
-                region=region, anchor=anchor, anchor_position=anchor_position, confidence=confidence,
-                vertical_center=(region.top + region.bottom) / 2 if vertical_center is None else vertical_center,
-                box_height=box_height, line_count=line_count,
-            ),)
+            zones = (
+                CaptionZone(
+                    region=region,
+                    anchor=anchor,
+                    anchor_position=anchor_position,
+                    confidence=confidence,
+                    vertical_center=(region.top + region.bottom) / 2 if vertical_center is None else vertical_center,
+                    box_height=box_height,
+                    line_count=line_count,
+                ),
+            )
         elif region is not None:
             raise TypeError("LayoutProposal takes zones or a single zone's fields, not both")
         zones = tuple(zones)
@@ -245,8 +251,11 @@ class _Boxes:
         extents = {}
         for frame, idx in out.items():
             idx.sort(key=lambda i: (round(float(self.cy[i]), 2), float(self.left[i])))
-            extents[frame] = (float(self.left[idx].min()), float(self.right[idx].max()),
-                              " ".join(self.text[i] for i in idx))
+            extents[frame] = (
+                float(self.left[idx].min()),
+                float(self.right[idx].max()),
+                " ".join(self.text[i] for i in idx),
+            )
         return extents
 
 
@@ -282,9 +291,14 @@ def _cluster_rows(b: _Boxes) -> list[_Row]:
         if seed not in members:
             members = np.append(members, seed)
         unassigned[members] = False
-        rows.append(_Row(members=members, center=float(np.median(b.cy[members])),
-                         height=float(np.median(b.h[members])),
-                         frames={int(f) for f in b.frame_arr[members]}))
+        rows.append(
+            _Row(
+                members=members,
+                center=float(np.median(b.cy[members])),
+                height=float(np.median(b.h[members])),
+                frames={int(f) for f in b.frame_arr[members]},
+            )
+        )
     return rows
 
 
@@ -294,8 +308,11 @@ def _anchor(lefts: np.ndarray, centers: np.ndarray, rights: np.ndarray) -> tuple
     if len(centers) < 2:
         return "center", _ANCHOR_STD_BAD, float(centers[0])
     stds = {"left": float(np.std(lefts)), "center": float(np.std(centers)), "right": float(np.std(rights))}
-    positions = {"left": float(np.median(lefts)), "center": float(np.median(centers)),
-                 "right": float(np.median(rights))}
+    positions = {
+        "left": float(np.median(lefts)),
+        "center": float(np.median(centers)),
+        "right": float(np.median(rights)),
+    }
     anchor = "center"
     edge = min(("left", "right"), key=lambda side: stds[side])
     if stds[edge] < 0.6 * stds["center"] and stds["center"] > _ANCHOR_STD_GOOD:
@@ -341,8 +358,13 @@ def _describe(b: _Boxes, row: _Row, frame_count: int) -> None:
         row.variety = 0.5  # one sighting: no evidence either way
     row.anchor, row.anchor_std, row.anchor_position = _anchor(lefts, (lefts + rights) / 2, rights)
     centred = 1.0 if row.anchor != "center" or abs(row.anchor_position - 0.5) < 0.1 else 0.8
-    row.score = ((n / frame_count) * (0.15 + 0.85 * row.variety) * _position_prior(row.center)
-                 * _consistency(row.anchor_std) * centred)
+    row.score = (
+        (n / frame_count)
+        * (0.15 + 0.85 * row.variety)
+        * _position_prior(row.center)
+        * _consistency(row.anchor_std)
+        * centred
+    )
 
 
 def _is_static(row: _Row) -> bool:
@@ -417,9 +439,10 @@ def _region(b: _Boxes, members: np.ndarray, anchor: str, anchor_position: float,
     return Region(max(0.0, left), top, min(1.0, right), bottom)
 
 
-def _label_boxes(b: _Boxes, regions: Sequence[Region],
-                 band_members: set[int]) -> dict[tuple[int, int], tuple[str, float]]:
-    """"in" for a box at least half inside any zone's region, else "out"; the label's confidence
+def _label_boxes(
+    b: _Boxes, regions: Sequence[Region], band_members: set[int]
+) -> dict[tuple[int, int], tuple[str, float]]:
+    """ "in" for a box at least half inside any zone's region, else "out"; the label's confidence
     from the region it is most inside (the main zone's on a tie)."""
     labels = {}
     for i, key in enumerate(b.keys):
@@ -445,9 +468,12 @@ def _label_boxes(b: _Boxes, regions: Sequence[Region],
 
 def _default(b: _Boxes) -> LayoutProposal:
     return LayoutProposal(
-        region=DEFAULT_REGION, anchor="center", confidence=0.0,
+        region=DEFAULT_REGION,
+        anchor="center",
+        confidence=0.0,
         vertical_center=(DEFAULT_REGION.top + DEFAULT_REGION.bottom) / 2,
-        box_height=0.05, line_count=1,
+        box_height=0.05,
+        line_count=1,
         box_labels={key: ("out", 0.5) for key in b.keys},
     )
 
@@ -477,8 +503,13 @@ def infer_layout(frames: Sequence[tuple[int, Sequence[OcrBox]]]) -> LayoutPropos
     second_band = second[0] if second else []
     frames_seen = len(set().union(*(r.frames for r in band)))
     # The second zone's rows (and any other row inside its region) are captions of their own, not rivals.
-    rivals = [r.score for r in candidates if not any(r is x for x in band) and not any(r is x for x in second_band)
-              and not (second and second[1].region.top <= r.center <= second[1].region.bottom)]
+    rivals = [
+        r.score
+        for r in candidates
+        if not any(r is x for x in band)
+        and not any(r is x for x in second_band)
+        and not (second and second[1].region.top <= r.center <= second[1].region.bottom)
+    ]
     dominance = 1.0 - 0.5 * (rivals[0] / main.score) ** 2 if rivals else 1.0
     confidence = (
         min(1.0, frames_seen / _FULL_SUPPORT_FRAMES)
@@ -489,15 +520,17 @@ def infer_layout(frames: Sequence[tuple[int, Sequence[OcrBox]]]) -> LayoutPropos
     if frames_seen < 2:
         confidence = min(confidence, 0.3)
 
-    zones = [CaptionZone(
-        region=region,
-        anchor=main.anchor,
-        anchor_position=float(main.anchor_position),
-        confidence=float(np.clip(confidence, 0.0, 1.0)),
-        vertical_center=(float(b.top[members].min()) + float(b.bottom[members].max())) / 2,
-        box_height=height,
-        line_count=_line_count(b, members),
-    )]
+    zones = [
+        CaptionZone(
+            region=region,
+            anchor=main.anchor,
+            anchor_position=float(main.anchor_position),
+            confidence=float(np.clip(confidence, 0.0, 1.0)),
+            vertical_center=(float(b.top[members].min()) + float(b.bottom[members].max())) / 2,
+            box_height=height,
+            line_count=_line_count(b, members),
+        )
+    ]
     in_band = {int(i) for i in members}
     if second:
         zones.append(second[1])
@@ -554,8 +587,9 @@ def _second_zone_evidence(b: _Boxes, row: _Row) -> int | None:
     return n + len(groups)
 
 
-def _second_zone(b: _Boxes, band: list[_Row], main_region: Region, candidates: list[_Row],
-                 frame_count: int) -> tuple[list[_Row], CaptionZone] | None:
+def _second_zone(
+    b: _Boxes, band: list[_Row], main_region: Region, candidates: list[_Row], frame_count: int
+) -> tuple[list[_Row], CaptionZone] | None:
     """The best row on the other half of the frame that reads as a caption zone of its own, with
     the lines merged into it, as (its rows, its zone); None when no row has the evidence."""
     main_top = main_region.top
@@ -591,10 +625,13 @@ def _second_zone(b: _Boxes, band: list[_Row], main_region: Region, candidates: l
         * max(0.0, dominance)
     )
     zone = CaptionZone(
-        region=region, anchor=row.anchor, anchor_position=float(row.anchor_position),
+        region=region,
+        anchor=row.anchor,
+        anchor_position=float(row.anchor_position),
         confidence=float(np.clip(confidence, 0.0, 1.0)),
         vertical_center=(float(b.top[members].min()) + float(b.bottom[members].max())) / 2,
-        box_height=height, line_count=_line_count(b, members),
+        box_height=height,
+        line_count=_line_count(b, members),
     )
     return zone_band, zone
 

@@ -65,6 +65,7 @@ def _scaled(frame: np.ndarray, width: int) -> Image.Image:
 
 def region_on_frame(frame: np.ndarray, region: Region, alt: str = "proposed caption region") -> str:
     """Inline markdown: the whole frame, scaled down, with the caption region outlined."""
+
     def render(width: int) -> Image.Image:
         image = _scaled(frame, width)
         x0, y0, x1, y1 = region.to_pixels(image.width, image.height)
@@ -94,7 +95,8 @@ def zones_on_frame(frame: np.ndarray, zones: Sequence, alt: str = "proposed capt
     while the number in each outline stays legible."""
     legend = " · ".join(
         f"{zone_label(number, zone.placement, zone.confidence)} ({ZONE_COLOUR_NAMES[number % 2]})"
-        for number, zone in enumerate(zones))
+        for number, zone in enumerate(zones)
+    )
 
     def render(width: int) -> Image.Image:
         image = _scaled(frame, width)
@@ -117,15 +119,23 @@ def region_closeup(frame: np.ndarray, region: Region, alt: str = "caption region
     """Inline markdown: the caption region itself with a margin of half its height, outlined,
     large enough that the caption in it can be read."""
     margin = (region.bottom - region.top) / 2
-    view = Region(max(0.0, region.left - margin / 4), max(0.0, region.top - margin),
-                  min(1.0, region.right + margin / 4), min(1.0, region.bottom + margin))
+    view = Region(
+        max(0.0, region.left - margin / 4),
+        max(0.0, region.top - margin),
+        min(1.0, region.right + margin / 4),
+        min(1.0, region.bottom + margin),
+    )
     part = view.crop(frame)
 
     def render(width: int) -> Image.Image:
         image = _scaled(part, width)
         sx, sy = image.width / (view.right - view.left), image.height / (view.bottom - view.top)
-        box = (round((region.left - view.left) * sx), round((region.top - view.top) * sy),
-               round((region.right - view.left) * sx) - 1, round((region.bottom - view.top) * sy) - 1)
+        box = (
+            round((region.left - view.left) * sx),
+            round((region.top - view.top) * sy),
+            round((region.right - view.left) * sx) - 1,
+            round((region.bottom - view.top) * sy) - 1,
+        )
         ImageDraw.Draw(image).rectangle(box, outline=REGION_COLOUR, width=1)
         return image
 
@@ -139,8 +149,7 @@ def caption_text_score(boxes: Sequence[OcrBox], in_region: Sequence[bool]) -> fl
     return sum(len("".join(box.text.split())) * box.confidence for box, inside in zip(boxes, in_region) if inside)
 
 
-def preview_frame_index(frames: Sequence[tuple[int, Sequence[OcrBox]]],
-                        in_region: Sequence[Sequence[bool]]) -> int:
+def preview_frame_index(frames: Sequence[tuple[int, Sequence[OcrBox]]], in_region: Sequence[Sequence[bool]]) -> int:
     """The full frame that shows the most caption text in the region (the earliest on a tie)."""
     scores = [caption_text_score(boxes, inside) for (_, boxes), inside in zip(frames, in_region)]
     return frames[int(np.argmax(scores))][0] if frames else 0

@@ -27,17 +27,15 @@ class Region:
                 "(left, top, right, bottom) fractions of the frame, top-left origin"
             )
         if not (self.left < self.right and self.top < self.bottom):
-            raise InputError(
-                f"crop region {values} is inverted or empty: left must be < right "
-                "and top < bottom"
-            )
+            raise InputError(f"crop region {values} is inverted or empty: left must be < right and top < bottom")
 
     @classmethod
     def parse(cls, text: str) -> "Region":
         """Parse 'l,t,r,b' as typed on a command line."""
         if not text.strip():
-            raise InputError("crop region is empty: give four numbers 'l,t,r,b', or leave --crop out "
-                             "to approve the proposed region")
+            raise InputError(
+                "crop region is empty: give four numbers 'l,t,r,b', or leave --crop out to approve the proposed region"
+            )
         try:
             parts = [float(p) for p in text.split(",")]
         except ValueError:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Stage:
-    name: str                 # the catalog stage: videos.{name}_status and {name}_error_details
-    assets: tuple[str, ...]   # the assets whose steps record their progress in this stage
-    compute_function: str     # the compute job (a ComputeResource method and a Modal method)
-    modal_class: str          # the Modal class that runs it in production (modal_app.py)
-    database: str | None      # the editor-locked database its job writes, if any
+    name: str  # the catalog stage: videos.{name}_status and {name}_error_details
+    assets: tuple[str, ...]  # the assets whose steps record their progress in this stage
+    compute_function: str  # the compute job (a ComputeResource method and a Modal method)
+    modal_class: str  # the Modal class that runs it in production (modal_app.py)
+    database: str | None  # the editor-locked database its job writes, if any
 
     @property
     def status_column(self) -> str:
@@ -30,10 +30,20 @@ class Stage:
 
 
 STAGE_TABLE: tuple[Stage, ...] = (
-    Stage("layout", ("video", "full_frames", "raw_ocr_db", "layout_db", "layout_approval"),
-          "extract_frames_and_ocr", "FrameOcr", "layout"),
-    Stage("boundaries", ("cropped_frames", "caption_frame_extents"),
-          "crop_and_infer_caption_frame_extents", "CaptionFrameExtents", None),
+    Stage(
+        "layout",
+        ("video", "full_frames", "raw_ocr_db", "layout_db", "layout_approval"),
+        "extract_frames_and_ocr",
+        "FrameOcr",
+        "layout",
+    ),
+    Stage(
+        "boundaries",
+        ("cropped_frames", "caption_frame_extents"),
+        "crop_and_infer_caption_frame_extents",
+        "CaptionFrameExtents",
+        None,
+    ),
     Stage("text", ("captions_db", "caption_exports"), "caption_ocr", "CaptionOcr", "captions"),
 )
 

@@ -260,7 +260,8 @@ def _video_stream(container, name: str):
     if demuxer in _IMAGE_FORMAT_NAMES or demuxer.endswith(_IMAGE_FORMAT_SUFFIX):
         raise InputError(f"file {name!r} is an image, not a video ({demuxer}); upload the video file itself")
     streams = [
-        s for s in container.streams.video
+        s
+        for s in container.streams.video
         if not (s.disposition & av.stream.Disposition.attached_pic)  # cover art in audio files
     ]
     if not streams:

@@ -37,12 +37,14 @@ def check_zones(regions: Sequence[Region]) -> tuple[Region, ...]:
     if not regions:
         raise InputError("an approval needs at least one crop region")
     if len(regions) > MAX_ZONES:
-        raise InputError(f"{len(regions)} crop regions given: a video has at most {MAX_ZONES} caption zones "
-                         "(e.g. one --crop for the bottom and one for the top)")
+        raise InputError(
+            f"{len(regions)} crop regions given: a video has at most {MAX_ZONES} caption zones "
+            "(e.g. one --crop for the bottom and one for the top)"
+        )
     if not all(isinstance(r, Region) for r in regions):
         raise InputError(f"crop regions {regions!r} must be Regions")
     for i, a in enumerate(regions):
-        for b in regions[i + 1:]:
+        for b in regions[i + 1 :]:
             if overlaps(a, b):
                 raise InputError(
                     f"crop regions {a.as_tuple()} and {b.as_tuple()} overlap: each caption zone must be its own "
@@ -63,8 +65,10 @@ def zones_to_row(regions: Sequence[Region]) -> dict[str, float | None]:
     """The catalog columns of checked zones: `crop_*` for zone 0, `crop2_*` (NULL when absent) for zone 1."""
     regions = check_zones(regions)
     second = regions[1].as_tuple() if len(regions) > 1 else (None,) * 4
-    return {**regions[0].to_row(),
-            **{f"{SECOND_ZONE_COLUMN_PREFIX}{side}": value for side, value in zip(SIDES, second)}}
+    return {
+        **regions[0].to_row(),
+        **{f"{SECOND_ZONE_COLUMN_PREFIX}{side}": value for side, value in zip(SIDES, second)},
+    }
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,11 @@ class CroppedFramesVersion:
     @classmethod
     def from_row(cls, row: Mapping) -> "CroppedFramesVersion":
         """From a `cropped_frames_versions` row (its zones checked, so a bad row fails here, once)."""
-        return cls(video_id=str(row["video_id"]), version=int(row["version"]), zones=zones_from_row(row),
-                   status=str(row["status"]), requested_by=row.get("requested_by"),
-                   requested_at=row.get("requested_at"))
+        return cls(
+            video_id=str(row["video_id"]),
+            version=int(row["version"]),
+            zones=zones_from_row(row),
+            status=str(row["status"]),
+            requested_by=row.get("requested_by"),
+            requested_at=row.get("requested_at"),
+        )

@@ -53,15 +53,21 @@ class EditorLockHeld(InputError):
 
 def held_too_long(database_name: str, video_id: str, holder: str, waited_s: float) -> str:
     """What a person reads when a server job gave up waiting for their lock: who, and what to do."""
-    return (f"the {database_name} database of video {video_id!r} has been locked by {holder!r} in the editor "
-            f"for over {waited_s:.0f} s; ask them to finish or release it (it expires 30 min after their last "
-            f"activity), then re-run this stage")
+    return (
+        f"the {database_name} database of video {video_id!r} has been locked by {holder!r} in the editor "
+        f"for over {waited_s:.0f} s; ask them to finish or release it (it expires 30 min after their last "
+        f"activity), then re-run this stage"
+    )
 
 
 @contextmanager
 def editor_lock(
-    catalog: CatalogResource, video_id: str, database_name: str, log: Callable[[str], None],
-    policy: LockWaitPolicy | None = None, sleep: Callable[[float], None] = time.sleep,
+    catalog: CatalogResource,
+    video_id: str,
+    database_name: str,
+    log: Callable[[str], None],
+    policy: LockWaitPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Iterator[None]:
     """Hold `database_name`'s lock as the server for the block, waiting for a person to release it."""
     policy = policy or LockWaitPolicy.from_env()
@@ -72,8 +78,10 @@ def editor_lock(
         delay = next(delays, None)
         if delay is None:
             raise EditorLockHeld(held_too_long(database_name, video_id, holder, waited))
-        log(f"the {database_name} database of video {video_id} is locked by {holder!r} in the editor; "
-            f"retrying in {delay:.0f} s (waited {waited:.0f} s)")
+        log(
+            f"the {database_name} database of video {video_id} is locked by {holder!r} in the editor; "
+            f"retrying in {delay:.0f} s (waited {waited:.0f} s)"
+        )
         sleep(delay)
         waited += delay
     try:
@@ -82,10 +90,12 @@ def editor_lock(
         catalog.release_lock(video_id, database_name, SERVER_HOLDER)
 
 
-
-
 def wait_for_person_outside_pool(
-    context, catalog: CatalogResource, video_id: str, database_name: str, policy: LockWaitPolicy | None = None,
+    context,
+    catalog: CatalogResource,
+    video_id: str,
+    database_name: str,
+    policy: LockWaitPolicy | None = None,
 ) -> None:
     """Call first in a pooled step that will take `database_name`'s lock: while a person holds it,
     the step hands its `modal_gpu` slot back and is retried later (`RetryRequested`), so a video
@@ -109,5 +119,6 @@ def wait_for_person_outside_pool(
         raise dg.Failure(description=message, allow_retries=False)
     context.log.info(
         f"the {database_name} database of video {video_id} is locked by {holder!r} in the editor; giving back "
-        f"the GPU slot and retrying in {delays[attempt]:.0f} s (attempt {attempt + 1} of {len(delays)})")
+        f"the GPU slot and retrying in {delays[attempt]:.0f} s (attempt {attempt + 1} of {len(delays)})"
+    )
     raise dg.RetryRequested(max_retries=len(delays), seconds_to_wait=delays[attempt])

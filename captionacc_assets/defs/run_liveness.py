@@ -86,7 +86,9 @@ def dead_runs(instance: dg.DagsterInstance) -> list[tuple[dg.DagsterRun, RunProc
     return found
 
 
-def crashed_runs(instance: dg.DagsterInstance, updated_after: datetime) -> list[tuple[dg.DagsterRun, RunProcess | None]]:
+def crashed_runs(
+    instance: dg.DagsterInstance, updated_after: datetime
+) -> list[tuple[dg.DagsterRun, RunProcess | None]]:
     """Per-video runs Dagster itself failed because their process died, not yet recovered.
 
     When a code server's run process is killed, the server marks the run failed at once
@@ -95,7 +97,8 @@ def crashed_runs(instance: dg.DagsterInstance, updated_after: datetime) -> list[
     """
     found = []
     records = instance.get_run_records(
-        dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], updated_after=updated_after), limit=500,
+        dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE], updated_after=updated_after),
+        limit=500,
     )
     for record in records:
         run = record.dagster_run
@@ -119,8 +122,12 @@ def remove_scratch(pid: int) -> int:
 
 
 def recover_dead_run(
-    instance: dg.DagsterInstance, catalog: CatalogResource, storage, run: dg.DagsterRun,
-    process: RunProcess | None, retried: bool,
+    instance: dg.DagsterInstance,
+    catalog: CatalogResource,
+    storage,
+    run: dg.DagsterRun,
+    process: RunProcess | None,
+    retried: bool,
 ) -> dict:
     """Fail the run (if still STARTED), undo its catalog state, release its locks, sweep its temp files."""
     video_id = run.tags[PARTITION_TAG]

@@ -22,8 +22,9 @@ EDITOR_LOCK_TAG = "captionacc/editor_lock"
 TRIGGERS = ("upload", "approval", "ui", "backfill", "caption_ocr")
 
 
-def video_run_tags(tenant: str, tier: str, trigger: str, waited_hours: float = 0.0,
-                   file_name: str | None = None) -> dict[str, str]:
+def video_run_tags(
+    tenant: str, tier: str, trigger: str, waited_hours: float = 0.0, file_name: str | None = None
+) -> dict[str, str]:
     if trigger not in TRIGGERS:
         raise ValueError(f"trigger {trigger!r} is not one of {', '.join(TRIGGERS)}")
     priority = str(run_priority(tier, waited_hours))
@@ -31,11 +32,13 @@ def video_run_tags(tenant: str, tier: str, trigger: str, waited_hours: float = 0
     return {**tags, FILE_NAME_TAG: file_name} if file_name else tags
 
 
-def approval_run_tags(tenant: str, tier: str, version: int, requested_by: str | None,
-                      file_name: str | None = None) -> dict[str, str]:
+def approval_run_tags(
+    tenant: str, tier: str, version: int, requested_by: str | None, file_name: str | None = None
+) -> dict[str, str]:
     return {
         **video_run_tags(tenant, tier, "approval", file_name=file_name),
-        VERSION_TAG: str(version), "approved_by": requested_by or "unknown",
+        VERSION_TAG: str(version),
+        "approved_by": requested_by or "unknown",
     }
 
 
@@ -46,11 +49,17 @@ def launched_by(tags) -> str:
     return "backfill" if tags.get(BACKFILL_TAG) else "ui"
 
 
-def wanted_video_tags(tags, tenant: str, tier: str, waited_hours: float = 0.0,
-                      file_name: str | None = None) -> dict[str, str]:
+def wanted_video_tags(
+    tags, tenant: str, tier: str, waited_hours: float = 0.0, file_name: str | None = None
+) -> dict[str, str]:
     """The tags a run should carry: its own tenant and tier where it has them, else the catalog's."""
-    return video_run_tags(tags.get("tenant") or tenant, tags.get("tier") or tier, launched_by(tags), waited_hours,
-                          tags.get(FILE_NAME_TAG) or file_name)
+    return video_run_tags(
+        tags.get("tenant") or tenant,
+        tags.get("tier") or tier,
+        launched_by(tags),
+        waited_hours,
+        tags.get(FILE_NAME_TAG) or file_name,
+    )
 
 
 def missing_video_tags(tags, tenant: str, tier: str, file_name: str | None = None) -> dict[str, str]:
@@ -80,7 +89,8 @@ def caption_ocr_run_tags(tenant: str, tier: str, request_ids: list[int], request
     """A run that answers a person's caption OCR requests (the editor's "Generate OCR")."""
     return {
         **video_run_tags(tenant, tier, "caption_ocr"),
-        OCR_REQUESTS_TAG: ",".join(str(i) for i in sorted(request_ids)), "requested_by": requested_by or "unknown",
+        OCR_REQUESTS_TAG: ",".join(str(i) for i in sorted(request_ids)),
+        "requested_by": requested_by or "unknown",
     }
 
 

@@ -32,8 +32,9 @@ def run_video(context: dg.AssetExecutionContext, catalog: CatalogResource) -> di
     the run tags itself here (SPEC §5: the tags are on every run).
     """
     row = catalog.require_video(context.partition_key)
-    missing = missing_video_tags(context.run.tags, row["tenant_id"], catalog.tenant_tier(row["tenant_id"]),
-                                 row["display_path"])
+    missing = missing_video_tags(
+        context.run.tags, row["tenant_id"], catalog.tenant_tier(row["tenant_id"]), row["display_path"]
+    )
     process = this_process_tag()  # so a run whose process dies is found and failed (run_liveness)
     if context.run.tags.get(PROCESS_TAG) != process:
         missing[PROCESS_TAG] = process
@@ -51,8 +52,10 @@ def video_to_process(context: dg.AssetExecutionContext, catalog: CatalogResource
     """
     row = catalog.get_video(context.partition_key)
     if row is not None and row["deleted_at"] is not None:
-        context.log.info(f"skipped: video {row['id']} ({row['display_path'] or 'no file name'}) was deleted "
-                         f"at {row['deleted_at'].isoformat()}; nothing is materialized for it")
+        context.log.info(
+            f"skipped: video {row['id']} ({row['display_path'] or 'no file name'}) was deleted "
+            f"at {row['deleted_at'].isoformat()}; nothing is materialized for it"
+        )
         return None
     return run_video(context, catalog)
 
@@ -62,8 +65,10 @@ def approved_video_to_process(context: dg.AssetExecutionContext, catalog: Catalo
     backfill over every video): such a video is skipped, not failed, until someone approves it."""
     row = video_to_process(context, catalog)
     if row is not None and catalog.latest_cropped_frames_version(row["id"]) is None:
-        context.log.info(f"skipped: video {row['id']} ({row['display_path'] or 'no file name'}) has no approved "
-                         f"layout yet; approve one with `captionacc approve {row['id']}`, then this runs")
+        context.log.info(
+            f"skipped: video {row['id']} ({row['display_path'] or 'no file name'}) has no approved "
+            f"layout yet; approve one with `captionacc approve {row['id']}`, then this runs"
+        )
         return None
     return row
 

@@ -52,7 +52,9 @@ def video_lineage(video_id: str) -> dg.MetadataValue:
 def video_summary(row: dict, probe: dict) -> dg.MetadataValue:
     """What a person knows the video by and what it is, in one small table."""
     rows = [
-        ("file", row["display_path"] or "(no file name)"), ("tenant", row["tenant_id"]), ("video id", row["id"]),
+        ("file", row["display_path"] or "(no file name)"),
+        ("tenant", row["tenant_id"]),
+        ("video id", row["id"]),
         ("duration", f"{probe['duration_seconds']:.1f} s ({probe['frame_count']} frames at 10 Hz)"),
         ("size", f"{probe['width']}×{probe['height']}, {probe['fps']:.2f} fps, {probe['codec']}"),
     ]
@@ -109,7 +111,7 @@ def _cell(value) -> str:
 
 
 def _clip(markdown: str) -> str:
-    return markdown if len(markdown) < INLINE_LIMIT else markdown[:INLINE_LIMIT - 2] + "…"
+    return markdown if len(markdown) < INLINE_LIMIT else markdown[: INLINE_LIMIT - 2] + "…"
 
 
 def zones_table(zones, *fields: str) -> dg.MetadataValue:
@@ -118,5 +120,7 @@ def zones_table(zones, *fields: str) -> dg.MetadataValue:
     for z in zones:
         region = Region(*z.region)
         cells = [str(getattr(z, name)) for name in fields]
-        lines.append(f"| {z.zone} | {placement(region)} | {[round(v, 3) for v in z.region]} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {z.zone} | {placement(region)} | {[round(v, 3) for v in z.region]} | " + " | ".join(cells) + " |"
+        )
     return dg.MetadataValue.md("\n".join(lines))

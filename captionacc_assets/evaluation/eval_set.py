@@ -49,39 +49,108 @@ NAMED_SIZES = {"ci": CI_SIZE, "full": FULL_SIZE, "zones": ZONES_SIZE}
 
 PHRASES: dict[str, tuple[str, ...]] = {
     "zh": (
-        "你今天怎么来得这么早", "我们先去吃饭吧", "这件事你别担心", "外面下雨了", "他说明天再来",
-        "你听见了吗", "我已经等了一个小时", "这个地方真漂亮", "快点，火车要开了", "谢谢你一直帮我",
-        "我不知道该怎么办", "门口有人找你", "妈妈做的菜最好吃", "我们回家吧", "这是谁的手机？",
-        "你相信我一次", "路上小心", "会议推迟到下午三点", "他好像生气了", "我马上就到",
-        "别忘了带钥匙", "你想喝点什么？", "今年冬天特别冷", "我们还有机会",
+        "你今天怎么来得这么早",
+        "我们先去吃饭吧",
+        "这件事你别担心",
+        "外面下雨了",
+        "他说明天再来",
+        "你听见了吗",
+        "我已经等了一个小时",
+        "这个地方真漂亮",
+        "快点，火车要开了",
+        "谢谢你一直帮我",
+        "我不知道该怎么办",
+        "门口有人找你",
+        "妈妈做的菜最好吃",
+        "我们回家吧",
+        "这是谁的手机？",
+        "你相信我一次",
+        "路上小心",
+        "会议推迟到下午三点",
+        "他好像生气了",
+        "我马上就到",
+        "别忘了带钥匙",
+        "你想喝点什么？",
+        "今年冬天特别冷",
+        "我们还有机会",
     ),
     "ja": (
-        "今日はいい天気ですね", "ちょっと待ってください", "駅まで歩いて行こう", "本当にありがとう",
-        "明日の会議は何時ですか", "彼女はもう帰りました", "お腹が空いたね", "この店は美味しい",
-        "どこへ行くの？", "気をつけて帰ってね", "それは知らなかった", "電車が遅れています",
-        "もう一度言ってください", "先生に聞いてみよう", "猫が窓の外を見ている", "私も行きたいです",
-        "急がないと間に合わない", "部屋の鍵をなくした", "夏休みは海に行こう", "心配しないで",
-        "お茶を一杯どうぞ", "名前を教えてください", "雨が降りそうだ", "また来週会いましょう",
+        "今日はいい天気ですね",
+        "ちょっと待ってください",
+        "駅まで歩いて行こう",
+        "本当にありがとう",
+        "明日の会議は何時ですか",
+        "彼女はもう帰りました",
+        "お腹が空いたね",
+        "この店は美味しい",
+        "どこへ行くの？",
+        "気をつけて帰ってね",
+        "それは知らなかった",
+        "電車が遅れています",
+        "もう一度言ってください",
+        "先生に聞いてみよう",
+        "猫が窓の外を見ている",
+        "私も行きたいです",
+        "急がないと間に合わない",
+        "部屋の鍵をなくした",
+        "夏休みは海に行こう",
+        "心配しないで",
+        "お茶を一杯どうぞ",
+        "名前を教えてください",
+        "雨が降りそうだ",
+        "また来週会いましょう",
     ),
     "en": (
-        "Where did you put the keys?", "We need to leave now.", "I told you this would happen.",
-        "That's not what I meant.", "Can you hear me?", "Let's get out of here.",
-        "She's waiting outside.", "I'll call you tomorrow.", "What time is it?",
-        "Nobody knows the truth.", "Keep your voice down.", "The train leaves at six.",
-        "I don't remember.", "You look tired today.", "Is everything all right?",
-        "We can do this together.", "Turn off the lights.", "He never came back.",
-        "Thanks for the coffee.", "This is my brother, Tom.", "Don't worry about it.",
-        "It's been a long day.", "Follow me, quickly!", "How much does it cost?",
+        "Where did you put the keys?",
+        "We need to leave now.",
+        "I told you this would happen.",
+        "That's not what I meant.",
+        "Can you hear me?",
+        "Let's get out of here.",
+        "She's waiting outside.",
+        "I'll call you tomorrow.",
+        "What time is it?",
+        "Nobody knows the truth.",
+        "Keep your voice down.",
+        "The train leaves at six.",
+        "I don't remember.",
+        "You look tired today.",
+        "Is everything all right?",
+        "We can do this together.",
+        "Turn off the lights.",
+        "He never came back.",
+        "Thanks for the coffee.",
+        "This is my brother, Tom.",
+        "Don't worry about it.",
+        "It's been a long day.",
+        "Follow me, quickly!",
+        "How much does it cost?",
     ),
     "es": (
-        "¿Dónde están las llaves?", "¡Qué sorpresa verte aquí!", "Mañana hablamos.",
-        "No sé qué decir.", "¿Cuánto cuesta el pan?", "El niño está dormido.",
-        "¡Vámonos ahora mismo!", "Mi corazón está contigo.", "¿Por qué no me llamaste?",
-        "La canción es preciosa.", "Está lloviendo otra vez.", "¿Quién abrió la puerta?",
-        "Tengo que irme pronto.", "¡Feliz cumpleaños, mamá!", "El año pasado fue difícil.",
-        "¿Tienes un minuto?", "Él llegó tarde otra vez.", "Necesito pensar un poco.",
-        "¡Cuidado con el perro!", "La reunión es a las tres.", "¿Qué hora es?",
-        "Me encanta este lugar.", "Sí, claro que sí.", "Nunca olvidaré este día.",
+        "¿Dónde están las llaves?",
+        "¡Qué sorpresa verte aquí!",
+        "Mañana hablamos.",
+        "No sé qué decir.",
+        "¿Cuánto cuesta el pan?",
+        "El niño está dormido.",
+        "¡Vámonos ahora mismo!",
+        "Mi corazón está contigo.",
+        "¿Por qué no me llamaste?",
+        "La canción es preciosa.",
+        "Está lloviendo otra vez.",
+        "¿Quién abrió la puerta?",
+        "Tengo que irme pronto.",
+        "¡Feliz cumpleaños, mamá!",
+        "El año pasado fue difícil.",
+        "¿Tienes un minuto?",
+        "Él llegó tarde otra vez.",
+        "Necesito pensar un poco.",
+        "¡Cuidado con el perro!",
+        "La reunión es a las tres.",
+        "¿Qué hora es?",
+        "Me encanta este lugar.",
+        "Sí, claro que sí.",
+        "Nunca olvidaré este día.",
     ),
 }
 
@@ -96,15 +165,38 @@ SHORT_CUES: dict[str, tuple[str, ...]] = {
 # Consecutive cues whose texts differ by exactly one character (one substitution or
 # one insertion), shown back to back.
 ONE_CHAR_PAIRS: dict[str, tuple[tuple[str, str], ...]] = {
-    "zh": (("我们明天见", "我们后天见"), ("他在家里等你", "她在家里等你"), ("这是我的书", "这是你的书"),
-           ("三点开会", "四点开会"), ("我要去北京", "我要去南京"), ("你吃饭了吗", "你吃饭了吗？")),
-    "ja": (("私は学生です", "彼は学生です"), ("三時に会おう", "四時に会おう"), ("これは本です", "それは本です"),
-           ("お茶をください", "お水をください"), ("右に曲がって", "左に曲がって"), ("行きます", "行きますか")),
-    "en": (("I see the cat.", "I see the car."), ("He is here.", "He is there."), ("It was fine.", "It was mine."),
-           ("Open the door.", "Open the doors."), ("Turn left now.", "Turn left now!"), ("I can hear you.", "I can't hear you.")),
-    "es": (("¿Dónde está el gato?", "¿Dónde está el pato?"), ("Es la una.", "Es la luna."),
-           ("Mi casa es roja.", "Mi cosa es roja."), ("El año pasado.", "El año pesado."),
-           ("Hola, amigo.", "Hola, amigos."), ("Es mi amigo.", "Es mi amiga.")),
+    "zh": (
+        ("我们明天见", "我们后天见"),
+        ("他在家里等你", "她在家里等你"),
+        ("这是我的书", "这是你的书"),
+        ("三点开会", "四点开会"),
+        ("我要去北京", "我要去南京"),
+        ("你吃饭了吗", "你吃饭了吗？"),
+    ),
+    "ja": (
+        ("私は学生です", "彼は学生です"),
+        ("三時に会おう", "四時に会おう"),
+        ("これは本です", "それは本です"),
+        ("お茶をください", "お水をください"),
+        ("右に曲がって", "左に曲がって"),
+        ("行きます", "行きますか"),
+    ),
+    "en": (
+        ("I see the cat.", "I see the car."),
+        ("He is here.", "He is there."),
+        ("It was fine.", "It was mine."),
+        ("Open the door.", "Open the doors."),
+        ("Turn left now.", "Turn left now!"),
+        ("I can hear you.", "I can't hear you."),
+    ),
+    "es": (
+        ("¿Dónde está el gato?", "¿Dónde está el pato?"),
+        ("Es la una.", "Es la luna."),
+        ("Mi casa es roja.", "Mi cosa es roja."),
+        ("El año pasado.", "El año pesado."),
+        ("Hola, amigo.", "Hola, amigos."),
+        ("Es mi amigo.", "Es mi amiga."),
+    ),
 }
 
 # ---------------------------------------------------------------------- condition values
@@ -119,9 +211,18 @@ FONTS_FOR = {  # candidate fonts per language; ones that lack a glyph are droppe
 BACKGROUNDS = ("moving", "textured", "flat", "cuts", "footage")
 # (resolution, fps): 60 fps only up to 720p, to keep generation time reasonable.
 FORMATS = (
-    ((854, 480), 24), ((854, 480), 60), ((960, 540), 25), ((960, 540), 30), ((1280, 720), 30),
-    ((1280, 720), 60), ((1920, 1080), 24), ((1280, 720), 25), ((1920, 1080), 25), ((854, 480), 30),
-    ((960, 540), 60), ((1280, 720), 24),
+    ((854, 480), 24),
+    ((854, 480), 60),
+    ((960, 540), 25),
+    ((960, 540), 30),
+    ((1280, 720), 30),
+    ((1280, 720), 60),
+    ((1920, 1080), 24),
+    ((1280, 720), 25),
+    ((1920, 1080), 25),
+    ((854, 480), 30),
+    ((960, 540), 60),
+    ((1280, 720), 24),
 )
 # The libass set: 10 and 15 fps as well (screen recordings, anime), and realistic H.264 CRFs.
 LIBASS_FORMATS = FORMATS[:8] + (((854, 480), 10), ((1280, 720), 15), ((960, 540), 10), ((1920, 1080), 30))
@@ -159,8 +260,9 @@ class EvalItem:
         A second zone's cues and style are not in the spec's repr (so single-zone specs hash as
         they always did); they are added here when there are any."""
         second = repr((self.spec.second_cues, self.spec.second_style)) if self.spec.second_cues else ""
-        return hashlib.sha256(repr(self.spec).encode() + second.encode() + self.renderer.encode()
-                              + _generator_fingerprint()).hexdigest()
+        return hashlib.sha256(
+            repr(self.spec).encode() + second.encode() + self.renderer.encode() + _generator_fingerprint()
+        ).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -173,9 +275,10 @@ def _generator_fingerprint() -> bytes:
 
 # ------------------------------------------------------------------------------ glyphs
 
+
 @lru_cache(maxsize=None)
 def _missing_glyph_mask(font: str) -> tuple[bytes, tuple[int, int]]:
-    mask = load_font(font, 32).getmask("\U0010FFFD")  # a private-use code point no font maps
+    mask = load_font(font, 32).getmask("\U0010fffd")  # a private-use code point no font maps
     return bytes(mask), mask.size
 
 
@@ -204,7 +307,8 @@ def usable_fonts(language: str) -> tuple[str, ...]:
     that font: e.g. AR PL fonts lack some Japanese-only kanji such as 帰)."""
     must = [*SHORT_CUES[language], *(t for pair in ONE_CHAR_PAIRS[language] for t in pair)]
     return tuple(
-        f for f in FONTS_FOR[language]
+        f
+        for f in FONTS_FOR[language]
         if all(font_covers(f, t) for t in must)
         and sum(font_covers(f, p) for p in PHRASES[language]) >= 0.75 * len(PHRASES[language])
     )
@@ -219,6 +323,7 @@ def line_fits(line: str, font: str, style: CaptionStyle, width: int, height: int
 
 # ------------------------------------------------------------------------------- cues
 
+
 def _to_s(deciseconds: int) -> float:
     return round(deciseconds / 10, 1)
 
@@ -228,8 +333,11 @@ class _TextSource:
     skipping lines that would not fit the frame."""
 
     def __init__(self, rng: np.random.Generator, language: str, style: CaptionStyle, width: int, height: int):
-        fits = [p for p in PHRASES[language]
-                if font_covers(style.font, p) and line_fits(p, style.font, style, width, height)]
+        fits = [
+            p
+            for p in PHRASES[language]
+            if font_covers(style.font, p) and line_fits(p, style.font, style, width, height)
+        ]
         if len(fits) < 4:
             raise InputError(f"too few {language} phrases fit {width}x{height} at size {style.size_ratio}")
         self.order = [fits[i] for i in rng.permutation(len(fits))]
@@ -241,8 +349,17 @@ class _TextSource:
         return text
 
 
-def make_cues(rng: np.random.Generator, *, language: str, timing: str, lines: int, duration_s: float,
-              style: CaptionStyle, width: int, height: int) -> tuple[Cue, ...]:
+def make_cues(
+    rng: np.random.Generator,
+    *,
+    language: str,
+    timing: str,
+    lines: int,
+    duration_s: float,
+    style: CaptionStyle,
+    width: int,
+    height: int,
+) -> tuple[Cue, ...]:
     """A caption timeline on the 0.1 s grid filling the video, with the timing case
     sprinkled through it. Ordinary cues last 1.2-3.0 s with 0.3-1.0 s gaps; "short":
     every third cue is 1-3 characters for 0.5 s; "back_to_back": every other cue
@@ -250,11 +367,14 @@ def make_cues(rng: np.random.Generator, *, language: str, timing: str, lines: in
     no gap, by a copy differing in one character."""
     texts = _TextSource(rng, language, style, width, height)
     shorts = [SHORT_CUES[language][i] for i in rng.permutation(len(SHORT_CUES[language]))]
-    pairs = [p for p in ONE_CHAR_PAIRS[language]
-             if all(font_covers(style.font, t) and line_fits(t, style.font, style, width, height) for t in p)]
+    pairs = [
+        p
+        for p in ONE_CHAR_PAIRS[language]
+        if all(font_covers(style.font, t) and line_fits(t, style.font, style, width, height) for t in p)
+    ]
     pairs = [pairs[i] for i in rng.permutation(len(pairs))]
-    end_limit = int(round(duration_s * 10)) - 5          # the last cue ends 0.5 s before the video does
-    t = int(rng.integers(5, 11))                          # first cue at 0.5-1.0 s
+    end_limit = int(round(duration_s * 10)) - 5  # the last cue ends 0.5 s before the video does
+    t = int(rng.integers(5, 11))  # first cue at 0.5-1.0 s
     cues: list[Cue] = []
     count = 0
 
@@ -282,6 +402,7 @@ def make_cues(rng: np.random.Generator, *, language: str, timing: str, lines: in
 
 # ------------------------------------------------------------------------------ sets
 
+
 def _balanced(rng: np.random.Generator, values, n: int) -> list:
     """n picks that use every value as evenly as possible (each one at least once when
     n >= len(values)), in a seeded order."""
@@ -290,32 +411,74 @@ def _balanced(rng: np.random.Generator, values, n: int) -> list:
     return [picks[i] for i in rng.permutation(len(picks))]
 
 
-def _captioned_item(index: int, seed: int, conditions: dict[str, str], *, size: tuple[int, int], fps: float,
-                    duration_s: float, font: str, distractors: tuple[str, ...]) -> EvalItem:
+def _captioned_item(
+    index: int,
+    seed: int,
+    conditions: dict[str, str],
+    *,
+    size: tuple[int, int],
+    fps: float,
+    duration_s: float,
+    font: str,
+    distractors: tuple[str, ...],
+) -> EvalItem:
     rng = np.random.default_rng([seed, index, 0xE5A1])
     width, height = size
     style = CaptionStyle(
-        font=font, size_ratio=SIZES[conditions["size"]], color=COLOURS[conditions["colour"]],
-        style=conditions["style"], placement=conditions["placement"], fade_s=FADES[conditions["fade"]],
+        font=font,
+        size_ratio=SIZES[conditions["size"]],
+        color=COLOURS[conditions["colour"]],
+        style=conditions["style"],
+        placement=conditions["placement"],
+        fade_s=FADES[conditions["fade"]],
     )
-    cues = make_cues(rng, language=conditions["language"], timing=conditions["timing"],
-                     lines=int(conditions["lines"]), duration_s=duration_s, style=style, width=width, height=height)
-    spec = VideoSpec(width=width, height=height, fps=fps, duration_s=duration_s, background=conditions["background"],
-                     cues=cues, style=style, distractors=distractors, seed=seed * 1000 + index)
+    cues = make_cues(
+        rng,
+        language=conditions["language"],
+        timing=conditions["timing"],
+        lines=int(conditions["lines"]),
+        duration_s=duration_s,
+        style=style,
+        width=width,
+        height=height,
+    )
+    spec = VideoSpec(
+        width=width,
+        height=height,
+        fps=fps,
+        duration_s=duration_s,
+        background=conditions["background"],
+        cues=cues,
+        style=style,
+        distractors=distractors,
+        seed=seed * 1000 + index,
+    )
     name = f"{index:02d}-{conditions['language']}-{conditions['background']}-{conditions['timing']}-{height}p"
     return EvalItem(name, spec, conditions)
 
 
-def _empty_item(index: int, seed: int, *, kind: str, size: tuple[int, int], fps: float, duration_s: float,
-                background: str) -> EvalItem:
+def _empty_item(
+    index: int, seed: int, *, kind: str, size: tuple[int, int], fps: float, duration_s: float, background: str
+) -> EvalItem:
     """A video whose right answer is "no captions": "blank" (picture only) or
     "distractors" (a constant logo and a scene sign)."""
     distractors = ("logo", "sign") if kind == "distractors" else ()
-    spec = VideoSpec(width=size[0], height=size[1], fps=fps, duration_s=duration_s, background=background,
-                     cues=(), distractors=distractors, seed=seed * 1000 + index)
+    spec = VideoSpec(
+        width=size[0],
+        height=size[1],
+        fps=fps,
+        duration_s=duration_s,
+        background=background,
+        cues=(),
+        distractors=distractors,
+        seed=seed * 1000 + index,
+    )
     conditions = {
-        "captions": "none", "background": background, "resolution": f"{size[0]}x{size[1]}",
-        "fps": f"{fps:g}", "distractors": "logo+sign" if distractors else "none",
+        "captions": "none",
+        "background": background,
+        "resolution": f"{size[0]}x{size[1]}",
+        "fps": f"{fps:g}",
+        "distractors": "logo+sign" if distractors else "none",
     }
     return EvalItem(f"{index:02d}-none-{kind}-{size[1]}p", spec, conditions)
 
@@ -347,19 +510,49 @@ def _full_style_set(size: int, seed: int, formats=FORMATS) -> list[EvalItem]:
         fonts = usable_fonts(language)
         font = fonts[font_turn[language] % len(fonts)]
         font_turn[language] += 1
-        conditions = {key: str(columns[key][i]) for key in
-                      ("language", "background", "size", "colour", "style", "placement", "lines", "fade",
-                       "timing", "distractors")}
+        conditions = {
+            key: str(columns[key][i])
+            for key in (
+                "language",
+                "background",
+                "size",
+                "colour",
+                "style",
+                "placement",
+                "lines",
+                "fade",
+                "timing",
+                "distractors",
+            )
+        }
         conditions.update(captions="yes", font=font, resolution=f"{width}x{height}", fps=f"{fps:g}")
-        items.append(_captioned_item(i, seed, conditions, size=(width, height), fps=float(fps),
-                                     duration_s=float(columns["duration"][i]), font=font,
-                                     distractors=DISTRACTORS[conditions["distractors"]]))
+        items.append(
+            _captioned_item(
+                i,
+                seed,
+                conditions,
+                size=(width, height),
+                fps=float(fps),
+                duration_s=float(columns["duration"][i]),
+                font=font,
+                distractors=DISTRACTORS[conditions["distractors"]],
+            )
+        )
     for k, kind in enumerate(empty_kinds):
         i = n + k
         (width, height), fps = formats[int(rng.integers(len(formats)))]
         background = ("moving", "cuts")[k % 2]
-        items.append(_empty_item(i, seed, kind=kind, size=(width, height), fps=float(fps),
-                                 duration_s=float(columns["duration"][i]), background=background))
+        items.append(
+            _empty_item(
+                i,
+                seed,
+                kind=kind,
+                size=(width, height),
+                fps=float(fps),
+                duration_s=float(columns["duration"][i]),
+                background=background,
+            )
+        )
     return items
 
 
@@ -367,11 +560,33 @@ def _ci_set(seed: int) -> list[EvalItem]:
     """Three small videos (about 28 s, 480p and 360p): Chinese with back-to-back cues,
     English with very short cues, and on-screen text that is not a caption."""
     rng = np.random.default_rng([seed, 0xC1])
-    zh = {"language": "zh", "background": "moving", "size": "medium", "colour": "white", "style": "outline",
-          "placement": "bottom", "lines": "1", "fade": "none", "timing": "back_to_back", "distractors": "none",
-          "captions": "yes", "font": "cjk_sans", "resolution": "854x480", "fps": "30"}
-    en = {**zh, "language": "en", "background": ("textured", "cuts")[int(rng.integers(2))], "colour": "yellow",
-          "style": "shadow", "timing": "short", "font": "latin_sans", "fps": "25", "size": "large"}
+    zh = {
+        "language": "zh",
+        "background": "moving",
+        "size": "medium",
+        "colour": "white",
+        "style": "outline",
+        "placement": "bottom",
+        "lines": "1",
+        "fade": "none",
+        "timing": "back_to_back",
+        "distractors": "none",
+        "captions": "yes",
+        "font": "cjk_sans",
+        "resolution": "854x480",
+        "fps": "30",
+    }
+    en = {
+        **zh,
+        "language": "en",
+        "background": ("textured", "cuts")[int(rng.integers(2))],
+        "colour": "yellow",
+        "style": "shadow",
+        "timing": "short",
+        "font": "latin_sans",
+        "fps": "25",
+        "size": "large",
+    }
     return [
         _captioned_item(0, seed, zh, size=(854, 480), fps=30.0, duration_s=10.0, font="cjk_sans", distractors=()),
         _captioned_item(1, seed, en, size=(854, 480), fps=25.0, duration_s=10.0, font="latin_sans", distractors=()),
@@ -387,22 +602,104 @@ def _ci_set(seed: int) -> list[EvalItem]:
 # in different fonts and sizes; "title": bottom captions only, with a static programme title and a
 # logo at the top (the right answer is one zone).
 ZONE_CASES = (
-    ("netflix", "zh", "zh", "cjk_sans", "cjk_sans", "medium", "medium", "white", "white", "outline",
-     "moving", (1280, 720), 30, 30),
-    ("netflix", "en", "en", "latin_sans", "latin_sans", "large", "large", "yellow", "yellow", "shadow",
-     "footage", (960, 540), 25, 32),
-    ("netflix", "ja", "ja", "cjk_serif", "cjk_serif", "medium", "medium", "white", "white", "box",
-     "cuts", (854, 480), 24, 30),
-    ("bilingual", "zh", "en", "cjk_sans", "latin_serif", "large", "small", "white", "yellow", "outline",
-     "textured", (1280, 720), 30, 26),
-    ("bilingual", "en", "es", "latin_sans", "cjk_sans", "medium", "small", "yellow", "white", "outline",
-     "moving", (854, 480), 30, 24),
-    ("bilingual", "ja", "en", "cjk_brush", "latin_sans", "large", "medium", "white", "white", "shadow",
-     "footage", (960, 540), 30, 24),
-    ("title", "zh", None, "cjk_serif", None, "medium", None, "white", None, "outline",
-     "cuts", (1280, 720), 25, 24),
-    ("title", "en", None, "latin_serif", None, "large", None, "yellow", None, "box",
-     "moving", (854, 480), 30, 24),
+    (
+        "netflix",
+        "zh",
+        "zh",
+        "cjk_sans",
+        "cjk_sans",
+        "medium",
+        "medium",
+        "white",
+        "white",
+        "outline",
+        "moving",
+        (1280, 720),
+        30,
+        30,
+    ),
+    (
+        "netflix",
+        "en",
+        "en",
+        "latin_sans",
+        "latin_sans",
+        "large",
+        "large",
+        "yellow",
+        "yellow",
+        "shadow",
+        "footage",
+        (960, 540),
+        25,
+        32,
+    ),
+    (
+        "netflix",
+        "ja",
+        "ja",
+        "cjk_serif",
+        "cjk_serif",
+        "medium",
+        "medium",
+        "white",
+        "white",
+        "box",
+        "cuts",
+        (854, 480),
+        24,
+        30,
+    ),
+    (
+        "bilingual",
+        "zh",
+        "en",
+        "cjk_sans",
+        "latin_serif",
+        "large",
+        "small",
+        "white",
+        "yellow",
+        "outline",
+        "textured",
+        (1280, 720),
+        30,
+        26,
+    ),
+    (
+        "bilingual",
+        "en",
+        "es",
+        "latin_sans",
+        "cjk_sans",
+        "medium",
+        "small",
+        "yellow",
+        "white",
+        "outline",
+        "moving",
+        (854, 480),
+        30,
+        24,
+    ),
+    (
+        "bilingual",
+        "ja",
+        "en",
+        "cjk_brush",
+        "latin_sans",
+        "large",
+        "medium",
+        "white",
+        "white",
+        "shadow",
+        "footage",
+        (960, 540),
+        30,
+        24,
+    ),
+    ("title", "zh", None, "cjk_serif", None, "medium", None, "white", None, "outline", "cuts", (1280, 720), 25, 24),
+    ("title", "en", None, "latin_serif", None, "large", None, "yellow", None, "box", "moving", (854, 480), 30, 24),
 )
 
 
@@ -427,13 +724,34 @@ def _netflix_split(cues: tuple[Cue, ...], duration_s: float) -> tuple[tuple[Cue,
 
 
 def _zones_item(index: int, seed: int, case: tuple) -> EvalItem:
-    (kind, language, second_language, font, second_font, size, second_size, colour, second_colour, style_name,
-     background, (width, height), fps, duration_s) = case
+    (
+        kind,
+        language,
+        second_language,
+        font,
+        second_font,
+        size,
+        second_size,
+        colour,
+        second_colour,
+        style_name,
+        background,
+        (width, height),
+        fps,
+        duration_s,
+    ) = case
     rng = np.random.default_rng([seed, index, 0x2015])
-    style = CaptionStyle(font=font, size_ratio=SIZES[size], color=COLOURS[colour], style=style_name,
-                         placement="bottom")
-    cues = make_cues(rng, language=language, timing="normal", lines=1, duration_s=float(duration_s),
-                     style=style, width=width, height=height)
+    style = CaptionStyle(font=font, size_ratio=SIZES[size], color=COLOURS[colour], style=style_name, placement="bottom")
+    cues = make_cues(
+        rng,
+        language=language,
+        timing="normal",
+        lines=1,
+        duration_s=float(duration_s),
+        style=style,
+        width=width,
+        height=height,
+    )
     second_style: CaptionStyle | None = None
     second_cues: tuple[Cue, ...] = ()
     distractors: tuple[str, ...] = ()
@@ -441,18 +759,39 @@ def _zones_item(index: int, seed: int, case: tuple) -> EvalItem:
         cues, second_cues = _netflix_split(cues, float(duration_s))
         second_style = dataclasses.replace(style, placement="top")
     elif kind == "bilingual":
-        second_style = CaptionStyle(font=second_font, size_ratio=SIZES[second_size], color=COLOURS[second_colour],
-                                    style=style_name, placement="top")
+        second_style = CaptionStyle(
+            font=second_font,
+            size_ratio=SIZES[second_size],
+            color=COLOURS[second_colour],
+            style=style_name,
+            placement="top",
+        )
         texts = _TextSource(rng, second_language, second_style, width, height)
         second_cues = tuple(Cue(cue.start_s, cue.end_s, texts.take()) for cue in cues)
     else:
         distractors = ("title", "logo")
-    spec = VideoSpec(width=width, height=height, fps=float(fps), duration_s=float(duration_s),
-                     background=background, cues=cues, style=style, distractors=distractors,
-                     seed=seed * 1000 + 900 + index, second_cues=second_cues, second_style=second_style)
+    spec = VideoSpec(
+        width=width,
+        height=height,
+        fps=float(fps),
+        duration_s=float(duration_s),
+        background=background,
+        cues=cues,
+        style=style,
+        distractors=distractors,
+        seed=seed * 1000 + 900 + index,
+        second_cues=second_cues,
+        second_style=second_style,
+    )
     conditions = {
-        "zones": kind, "true_zones": str(spec.zone_count), "language": language, "font": font,
-        "style": style_name, "background": background, "resolution": f"{width}x{height}", "fps": f"{fps:g}",
+        "zones": kind,
+        "true_zones": str(spec.zone_count),
+        "language": language,
+        "font": font,
+        "style": style_name,
+        "background": background,
+        "resolution": f"{width}x{height}",
+        "fps": f"{fps:g}",
         "captions": "yes",
     }
     if second_cues:
@@ -485,20 +824,28 @@ def build_eval_set(size: int | str, seed: int = 0, renderer: str = "generator") 
     elif not 1 <= size <= 500:
         raise InputError(f"eval set size must be 1..500 videos, got {size}")
     else:
-        items = (_full_style_set(size, seed) if renderer == "generator"
-                 else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS))
+        items = (
+            _full_style_set(size, seed)
+            if renderer == "generator"
+            else _full_style_set(size, seed + LIBASS_SEED, LIBASS_FORMATS)
+        )
     if renderer == "generator":
         return items
     rng = np.random.default_rng([seed, 0x1A55])
     crfs = _balanced(rng, LIBASS_CRFS, len(items))
     return [
-        EvalItem(f"libass-{item.name}", dataclasses.replace(item.spec, crf=crf),
-                 {**item.conditions, "renderer": "libass", "crf": str(crf)}, renderer="libass")
+        EvalItem(
+            f"libass-{item.name}",
+            dataclasses.replace(item.spec, crf=crf),
+            {**item.conditions, "renderer": "libass", "crf": str(crf)},
+            renderer="libass",
+        )
         for item, crf in zip(items, crfs)
     ]
 
 
 # ------------------------------------------------------------------------------ files
+
 
 def write_eval_set(items: list[EvalItem], out_dir: Path) -> list[Path]:
     """Write `name.mp4` and `name.srt` (the truth) per item and `conditions.json`;
@@ -518,8 +865,13 @@ def write_eval_set(items: list[EvalItem], out_dir: Path) -> list[Path]:
             (write_libass_video if item.renderer == "libass" else write_video)(item.spec, video)
             write_truth_srt(item.spec, truth)
         manifest[item.name] = {
-            "conditions": item.conditions, "spec_sha256": digest, "duration_s": item.spec.duration_s,
-            "cues": len(item.spec.cues), "width": item.spec.width, "height": item.spec.height, "fps": item.spec.fps,
+            "conditions": item.conditions,
+            "spec_sha256": digest,
+            "duration_s": item.spec.duration_s,
+            "cues": len(item.spec.cues),
+            "width": item.spec.width,
+            "height": item.spec.height,
+            "fps": item.spec.fps,
         }
         paths.append(video)
         # Written after every video, so an interrupted run still reuses what it finished.

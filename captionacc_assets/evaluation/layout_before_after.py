@@ -34,8 +34,12 @@ REPO = Path(__file__).resolve().parents[2]
 def _old_infer_layout(base: str, work: Path):
     """`infer_layout` of `core/layout.py` at commit `base` (it imports only modules that are unchanged
     or compatible: caption_text, ocr.engine, region)."""
-    source = subprocess.run(["git", "-C", str(REPO), "show", f"{base}:captionacc_assets/core/layout.py"],
-                            check=True, capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{base}:captionacc_assets/core/layout.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     path = work / "layout_before.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("captionacc_layout_before", path)
@@ -60,11 +64,16 @@ def ocr_frames(video: Path, cache: Path, engine) -> list:
 
 
 def same_main_zone(before, after) -> bool:
-    return (before.region == after.region and before.anchor == after.anchor
-            and before.confidence == after.confidence and before.line_count == after.line_count
-            and before.vertical_center == after.vertical_center and before.box_height == after.box_height
-            and getattr(before, "anchor_position", None) == after.anchor_position
-            and before.box_labels == after.box_labels)
+    return (
+        before.region == after.region
+        and before.anchor == after.anchor
+        and before.confidence == after.confidence
+        and before.line_count == after.line_count
+        and before.vertical_center == after.vertical_center
+        and before.box_height == after.box_height
+        and getattr(before, "anchor_position", None) == after.anchor_position
+        and before.box_labels == after.box_labels
+    )
 
 
 def compare(base: str, size: str, seed: int, renderer: str, out: Path) -> dict:
@@ -80,23 +89,36 @@ def compare(base: str, size: str, seed: int, renderer: str, out: Path) -> dict:
         for item, video in zip(items, paths):
             frames = ocr_frames(video, video.with_name(f".{video.stem}.{item.spec_hash[:12]}.ocr.pkl"), engine)
             before, after = before_infer(frames), infer_layout(frames)
-            rows.append({
-                "name": item.name, "true_zones": item.spec.zone_count if item.spec.cues else 0,
-                "main_zone_same": same_main_zone(before, after), "confidence_before": before.confidence,
-                "zones_after": [(z.placement, round(z.confidence, 4)) for z in after.zones],
-            })
-            print(f"{item.name:<40} {'same' if rows[-1]['main_zone_same'] else 'DIFFERENT':<9} "
-                  f"before {before.confidence:.3f}  after {rows[-1]['zones_after']}", flush=True)
+            rows.append(
+                {
+                    "name": item.name,
+                    "true_zones": item.spec.zone_count if item.spec.cues else 0,
+                    "main_zone_same": same_main_zone(before, after),
+                    "confidence_before": before.confidence,
+                    "zones_after": [(z.placement, round(z.confidence, 4)) for z in after.zones],
+                }
+            )
+            print(
+                f"{item.name:<40} {'same' if rows[-1]['main_zone_same'] else 'DIFFERENT':<9} "
+                f"before {before.confidence:.3f}  after {rows[-1]['zones_after']}",
+                flush=True,
+            )
     single = [r for r in rows if r["true_zones"] <= 1]
     summary = {
-        "base": base, "size": size, "seed": seed, "renderer": renderer, "videos": len(rows),
+        "base": base,
+        "size": size,
+        "seed": seed,
+        "renderer": renderer,
+        "videos": len(rows),
         "single_zone_videos": len(single),
         "single_zone_main_zone_same": sum(r["main_zone_same"] for r in single),
         "single_zone_given_a_second_zone": sum(len(r["zones_after"]) > 1 for r in single),
         "rows": rows,
     }
-    print(f"single-zone videos: {summary['single_zone_main_zone_same']}/{len(single)} with the same main zone, "
-          f"{summary['single_zone_given_a_second_zone']} given a second zone")
+    print(
+        f"single-zone videos: {summary['single_zone_main_zone_same']}/{len(single)} with the same main zone, "
+        f"{summary['single_zone_given_a_second_zone']} given a second zone"
+    )
     return summary
 
 
@@ -114,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=1), encoding="utf-8")
     single = summary["single_zone_videos"]
-    return 0 if summary["single_zone_main_zone_same"] == single and not summary["single_zone_given_a_second_zone"] else 1
+    return (
+        0 if summary["single_zone_main_zone_same"] == single and not summary["single_zone_given_a_second_zone"] else 1
+    )
 
 
 if __name__ == "__main__":

@@ -68,8 +68,13 @@ def _process(platform, item: EvalItem, video: Path) -> tuple[str, dict]:
         facts["layout_confidence"] = layout.get("confidence")
         facts["layout_region"] = [round(v, 4) for v in layout["region"]]
         facts["proposed_zones"] = [
-            {"placement": z.placement, "confidence": round(z.confidence, 4),
-             "region": [round(v, 4) for v in z.region.as_tuple()]} for z in platform.proposed_zones(video_id)]
+            {
+                "placement": z.placement,
+                "confidence": round(z.confidence, 4),
+                "region": [round(v, 4) for v in z.region.as_tuple()],
+            }
+            for z in platform.proposed_zones(video_id)
+        ]
         # As `captionacc process --approve auto` does: a layout below the confidence
         # threshold is not approved, so the video gets no captions.
         threshold = approve_confidence_threshold()
@@ -108,8 +113,10 @@ def zone_detection(item: EvalItem, facts: dict) -> dict:
     proposed = [z for z in facts.get("proposed_zones") or [] if z["confidence"] >= threshold]
     truth = true_placements(item)
     return {
-        "true_zones": len(truth), "true_placements": truth,
-        "proposed_zones": len(proposed), "proposed_placements": [z["placement"] for z in proposed],
+        "true_zones": len(truth),
+        "true_placements": truth,
+        "proposed_zones": len(proposed),
+        "proposed_placements": [z["placement"] for z in proposed],
         "proposed_confidences": [z["confidence"] for z in facts.get("proposed_zones") or []],
         "approved_zones": facts.get("approved_zones"),
         "count_ok": len(proposed) == len(truth),
@@ -118,9 +125,11 @@ def zone_detection(item: EvalItem, facts: dict) -> dict:
 
 
 def _score_cells(s: Score) -> str:
-    return (f"{s.true_cues:>4} {s.predicted_cues:>4}  {format_cell(s.recall):>5} {format_cell(s.precision):>5} "
-            f"{format_cell(s.cer, '.3f'):>6} {format_cell(s.exact_text_rate):>5} {format_cell(s.start_error_ms_p95, '.0f'):>6} "
-            f"{format_cell(s.end_error_ms_p95, '.0f'):>6}")
+    return (
+        f"{s.true_cues:>4} {s.predicted_cues:>4}  {format_cell(s.recall):>5} {format_cell(s.precision):>5} "
+        f"{format_cell(s.cer, '.3f'):>6} {format_cell(s.exact_text_rate):>5} {format_cell(s.start_error_ms_p95, '.0f'):>6} "
+        f"{format_cell(s.end_error_ms_p95, '.0f'):>6}"
+    )
 
 
 SCORE_HEADER = f"{'true':>4} {'pred':>4}  {'rec':>5} {'prec':>5} {'CER':>6} {'exact':>5} {'st p95':>6} {'en p95':>6}"
@@ -149,8 +158,16 @@ def floors_met(summary: dict, floors: dict[str, float] = FLOORS) -> list[str]:
     return failures
 
 
-def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | None = None,
-             print_report: bool = True, only: str | None = None, renderer: str = "generator") -> dict:
+def run_eval(
+    size: int | str,
+    seed: int,
+    out_dir: Path,
+    *,
+    json_path: Path | None = None,
+    print_report: bool = True,
+    only: str | None = None,
+    renderer: str = "generator",
+) -> dict:
     """Generate (or reuse) the set under out_dir/videos (videos-libass for the libass set),
     process each video in a fresh home at out_dir/home, score it, print the tables and
     write the JSON report."""
@@ -165,8 +182,10 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
             raise InputError(f"--only {only!r} matches no video of the {size!r} set")
     started = time.perf_counter()
     videos_dir = out_dir / ("videos" if renderer == "generator" else f"videos-{renderer}")
-    say(f"eval set {size!r} ({renderer}) seed {seed}: {len(items)} videos, "
-        f"{sum(i.spec.duration_s for i in items):.0f} s of video -> {videos_dir}")
+    say(
+        f"eval set {size!r} ({renderer}) seed {seed}: {len(items)} videos, "
+        f"{sum(i.spec.duration_s for i in items):.0f} s of video -> {videos_dir}"
+    )
     paths = write_eval_set(items, videos_dir)
     generate_seconds = round(time.perf_counter() - started, 2)
 
@@ -190,20 +209,33 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
                 untagged = approved_zones[0] if len(approved_zones) == 1 else "bottom"
                 s, per_zone = score_zones(truth, predicted, untagged_zone=untagged)
                 scores.append(s)
-                results.append({
-                    "name": item.name, "conditions": item.conditions, "duration_s": item.spec.duration_s,
-                    **facts, "score": s.as_dict(), "zones": zone_detection(item, facts),
-                    "zone_scores": {zone: z.as_dict() for zone, z in per_zone.items()} if zone_count(truth) > 1 else {},
-                    "truth": [[c.start_s, c.end_s, c.text, c.zone] for c in truth],
-                    "predicted": [[c.start_s, c.end_s, c.text, c.zone] for c in predicted],
-                })
+                results.append(
+                    {
+                        "name": item.name,
+                        "conditions": item.conditions,
+                        "duration_s": item.spec.duration_s,
+                        **facts,
+                        "score": s.as_dict(),
+                        "zones": zone_detection(item, facts),
+                        "zone_scores": {zone: z.as_dict() for zone, z in per_zone.items()}
+                        if zone_count(truth) > 1
+                        else {},
+                        "truth": [[c.start_s, c.end_s, c.text, c.zone] for c in truth],
+                        "predicted": [[c.start_s, c.end_s, c.text, c.zone] for c in predicted],
+                    }
+                )
                 if zone_count(truth) > 1:
                     zone_scores.append(per_zone)
                 conditions = " ".join(item.conditions.get(k, "") for k in TABLE_CONDITIONS if k in item.conditions)
-                say(f"{item.name:<34} {conditions[:52]:<52} {_score_cells(s)} {facts['seconds']:>6.1f}"
+                say(
+                    f"{item.name:<34} {conditions[:52]:<52} {_score_cells(s)} {facts['seconds']:>6.1f}"
                     + (f"  ERROR {facts['error']}" if facts["error"] else "")
-                    + ("" if facts.get("approved", True) else
-                       f"  layout not approved (confidence {facts['layout_confidence']:.2f})"))
+                    + (
+                        ""
+                        if facts.get("approved", True)
+                        else f"  layout not approved (confidence {facts['layout_confidence']:.2f})"
+                    )
+                )
         finally:
             platform.instance.dispose()
 
@@ -224,26 +256,37 @@ def run_eval(size: int | str, seed: int, out_dir: Path, *, json_path: Path | Non
         "per_zone": {zone: combine([z[zone] for z in zone_scores]).as_dict() for zone in ZONES} if zone_scores else {},
     }
     report = {
-        "size": size, "seed": seed, "renderer": renderer, "videos": results, "summary": summary,
-        "zones": zones_report, "by_condition": {
+        "size": size,
+        "seed": seed,
+        "renderer": renderer,
+        "videos": results,
+        "summary": summary,
+        "zones": zones_report,
+        "by_condition": {
             key: {value: {"videos": n, **s.as_dict()} for value, (n, s) in values.items()}
             for key, values in groups.items()
         },
-        "floors": FLOORS, "floors_failed": failures,
+        "floors": FLOORS,
+        "floors_failed": failures,
         "errors": sum(1 for r in results if r["error"]),
         "unapproved_layouts": [r["name"] for r in results if r.get("approved") is False],
-        "generate_seconds": generate_seconds, "process_seconds": round(process_seconds, 2),
+        "generate_seconds": generate_seconds,
+        "process_seconds": round(process_seconds, 2),
         "video_seconds": video_seconds,
     }
     say(f"\n{'all videos (pooled)':<87} {_score_cells(combine(scores))} {process_seconds:>6.1f}")
-    say(f"f1 {summary['f1']:.3f}; start error median {format_cell(summary['start_error_ms_median'], '.0f')} ms, "
+    say(
+        f"f1 {summary['f1']:.3f}; start error median {format_cell(summary['start_error_ms_median'], '.0f')} ms, "
         f"end error median {format_cell(summary['end_error_ms_median'], '.0f')} ms; {report['errors']} pipeline errors; "
         f"processing {process_seconds:.0f} s for {video_seconds:.0f} s of video "
-        f"({process_seconds / max(len(items), 1):.1f} s per video), generation {generate_seconds:.0f} s")
-    say(f"zones: {zones_report['count_ok']}/{zones_report['videos']} videos with the right number of zones, "
+        f"({process_seconds / max(len(items), 1):.1f} s per video), generation {generate_seconds:.0f} s"
+    )
+    say(
+        f"zones: {zones_report['count_ok']}/{zones_report['videos']} videos with the right number of zones, "
         f"{zones_report['placements_ok']} with the right placements; two-zone videos found "
         f"{zones_report['two_zones_found']}/{zones_report['two_zone_videos']}; false second zones "
-        f"{zones_report['false_second_zones']}")
+        f"{zones_report['false_second_zones']}"
+    )
     for zone, zone_summary in zones_report["per_zone"].items():
         say(f"  {zone + ' zone (two-zone videos)':<85} {_score_cells(Score(**_score_fields(zone_summary)))}")
     say(f"\nby condition (pooled over the videos with each value):\n{'condition':<34} {'n':>3} {SCORE_HEADER}")
@@ -272,9 +315,13 @@ def _size(value: str) -> int | str:
 
 
 SUITE_COLUMNS = (
-    ("recall", "recall", ".3f"), ("precision", "precision", ".3f"), ("CER", "cer", ".2%"),
-    ("CER no punct.", "cer_no_punct", ".2%"), ("exact", "exact_text_rate", ".3f"),
-    ("start p95 ms", "start_error_ms_p95", ".0f"), ("end p95 ms", "end_error_ms_p95", ".0f"),
+    ("recall", "recall", ".3f"),
+    ("precision", "precision", ".3f"),
+    ("CER", "cer", ".2%"),
+    ("CER no punct.", "cer_no_punct", ".2%"),
+    ("exact", "exact_text_rate", ".3f"),
+    ("start p95 ms", "start_error_ms_p95", ".0f"),
+    ("end p95 ms", "end_error_ms_p95", ".0f"),
     ("1-char changes", "one_char_change_rate", ".3f"),
 )
 
@@ -284,8 +331,10 @@ def suite_table(reports: dict[str, dict]) -> str:
     lines = [f"{'set':<12} {'videos':>6} {'true':>5} " + " ".join(f"{name:>14}" for name, _, _ in SUITE_COLUMNS)]
     for renderer, report in reports.items():
         summary = report["summary"]
-        lines.append(f"{renderer:<12} {len(report['videos']):>6} {summary['true_cues']:>5} "
-                     + " ".join(f"{format_cell(summary.get(key), spec):>14}" for _, key, spec in SUITE_COLUMNS))
+        lines.append(
+            f"{renderer:<12} {len(report['videos']):>6} {summary['true_cues']:>5} "
+            + " ".join(f"{format_cell(summary.get(key), spec):>14}" for _, key, spec in SUITE_COLUMNS)
+        )
     return "\n".join(lines)
 
 
@@ -301,8 +350,14 @@ def eval_command(args) -> int:
     for renderer in renderers:
         suffix = f"-{renderer}" if len(renderers) > 1 else ""
         json_path = Path(args.json).with_stem(Path(args.json).stem + suffix) if args.json else None
-        report = reports[renderer] = run_eval(_size(str(args.size)), args.seed, out, json_path=json_path,
-                                              only=getattr(args, "only", None), renderer=renderer)
+        report = reports[renderer] = run_eval(
+            _size(str(args.size)),
+            args.seed,
+            out,
+            json_path=json_path,
+            only=getattr(args, "only", None),
+            renderer=renderer,
+        )
         if getattr(args, "markdown", None):
             markdown = Path(args.markdown).with_stem(Path(args.markdown).stem + suffix)
             markdown.parent.mkdir(parents=True, exist_ok=True)

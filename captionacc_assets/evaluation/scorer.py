@@ -30,8 +30,20 @@ import numpy as np
 import srt
 import webvtt
 
-__all__ = ["ScoredCue", "Score", "parse_captions", "normalize_text", "edit_distance", "cer", "match", "score",
-           "combine", "split_zone_tags", "score_zones", "ZONES"]
+__all__ = [
+    "ScoredCue",
+    "Score",
+    "parse_captions",
+    "normalize_text",
+    "edit_distance",
+    "cer",
+    "match",
+    "score",
+    "combine",
+    "split_zone_tags",
+    "score_zones",
+    "ZONES",
+]
 
 ZONES = ("bottom", "top")
 
@@ -79,6 +91,7 @@ def _vtt_zone(settings: str | None) -> str | None:
 
 # ---------------------------------------------------------------------------- parsing
 
+
 def _parse_vtt(text: str) -> list[ScoredCue]:
     """WebVTT cues via webvtt-py: its `text` drops cue tags (<v>, <i>, ...); character
     references (&amp; ...) are decoded here."""
@@ -86,8 +99,14 @@ def _parse_vtt(text: str) -> list[ScoredCue]:
     cues = []
     for cue in document.captions:
         body, tag_zone = split_zone_tags(html.unescape(cue.text))
-        cues.append(ScoredCue(cue.start_time.in_milliseconds() / 1000, cue.end_time.in_milliseconds() / 1000,
-                              body, _vtt_zone(getattr(cue, "settings", None)) or tag_zone))
+        cues.append(
+            ScoredCue(
+                cue.start_time.in_milliseconds() / 1000,
+                cue.end_time.in_milliseconds() / 1000,
+                body,
+                _vtt_zone(getattr(cue, "settings", None)) or tag_zone,
+            )
+        )
     return cues
 
 
@@ -105,6 +124,7 @@ def parse_captions(text: str) -> list[ScoredCue]:
 
 
 # ------------------------------------------------------------------------------- text
+
 
 def normalize_text(text: str) -> str:
     """NFKC, every run of whitespace (line breaks included) one space, trimmed."""
@@ -156,6 +176,7 @@ def _similarity(a: str, b: str) -> float:
 
 # --------------------------------------------------------------------------- matching
 
+
 def _overlap_ms(a: ScoredCue, b: ScoredCue) -> int:
     return max(0, round(1000 * (min(a.end_s, b.end_s) - max(a.start_s, b.start_s))))
 
@@ -169,7 +190,7 @@ def _hungarian_max(weight: list[list[float]]) -> list[tuple[int, int]]:
     n, m = len(weight), len(weight[0])
     inf = float("inf")
     u, v = [0.0] * (n + 1), [0.0] * (m + 1)
-    owner = [0] * (m + 1)      # owner[j]: row (1-based) assigned to column j
+    owner = [0] * (m + 1)  # owner[j]: row (1-based) assigned to column j
     way = [0] * (m + 1)
     for i in range(1, n + 1):
         owner[0] = i
@@ -242,12 +263,13 @@ def match(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> list[tu
         for i, j, overlap in component:
             weight[rows.index(i)][cols.index(j)] = overlap + tie * _similarity(truth[i].text, predicted[j].text)
         for r, c in _hungarian_max(weight):
-            if weight[r][c] > 0:   # a zero-weight pair is "not matched"
+            if weight[r][c] > 0:  # a zero-weight pair is "not matched"
                 pairs.append((rows[r], cols[c]))
     return sorted(pairs)
 
 
 # ---------------------------------------------------------------------------- scoring
+
 
 def _percentile(values: Sequence[float], q: float) -> float | None:
     return None if not values else round(float(np.percentile(np.asarray(values, dtype=float), q)), 1)
@@ -296,11 +318,29 @@ class Score:
         return {
             name: getattr(self, name)
             for name in (
-                "true_cues", "predicted_cues", "matched", "missed", "phantom", "recall", "precision", "f1",
-                "cer", "exact_text_rate", "start_error_ms_median", "start_error_ms_p95",
-                "end_error_ms_median", "end_error_ms_p95", "edits", "reference_chars", "exact",
-                "cer_no_punct", "edits_no_punct", "reference_chars_no_punct",
-                "one_char_changes", "one_char_changes_found", "one_char_change_rate",
+                "true_cues",
+                "predicted_cues",
+                "matched",
+                "missed",
+                "phantom",
+                "recall",
+                "precision",
+                "f1",
+                "cer",
+                "exact_text_rate",
+                "start_error_ms_median",
+                "start_error_ms_p95",
+                "end_error_ms_median",
+                "end_error_ms_p95",
+                "edits",
+                "reference_chars",
+                "exact",
+                "cer_no_punct",
+                "edits_no_punct",
+                "reference_chars_no_punct",
+                "one_char_changes",
+                "one_char_changes_found",
+                "one_char_change_rate",
             )
         }
 
@@ -309,10 +349,21 @@ class Score:
         return self.one_char_changes_found / self.one_char_changes if self.one_char_changes else None
 
 
-def _make_score(true_cues: int, predicted_cues: int, matched: int, edits: int, reference_chars: int,
-                exact: int, start_errors: Sequence[float], end_errors: Sequence[float], *,
-                edits_no_punct: int = 0, reference_chars_no_punct: int = 0,
-                one_char_changes: int = 0, one_char_changes_found: int = 0) -> Score:
+def _make_score(
+    true_cues: int,
+    predicted_cues: int,
+    matched: int,
+    edits: int,
+    reference_chars: int,
+    exact: int,
+    start_errors: Sequence[float],
+    end_errors: Sequence[float],
+    *,
+    edits_no_punct: int = 0,
+    reference_chars_no_punct: int = 0,
+    one_char_changes: int = 0,
+    one_char_changes_found: int = 0,
+) -> Score:
     recall = matched / true_cues if true_cues else 1.0
     precision = matched / predicted_cues if predicted_cues else 1.0
     f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
@@ -322,24 +373,42 @@ def _make_score(true_cues: int, predicted_cues: int, matched: int, edits: int, r
     else:
         cer_value, exact_rate = None, None
     return Score(
-        true_cues=true_cues, predicted_cues=predicted_cues, matched=matched,
-        missed=true_cues - matched, phantom=predicted_cues - matched,
-        recall=recall, precision=precision, f1=f1, cer=cer_value, exact_text_rate=exact_rate,
-        start_error_ms_median=_percentile(start_errors, 50), start_error_ms_p95=_percentile(start_errors, 95),
-        end_error_ms_median=_percentile(end_errors, 50), end_error_ms_p95=_percentile(end_errors, 95),
-        edits=edits, reference_chars=reference_chars, exact=exact,
-        start_errors_ms=tuple(start_errors), end_errors_ms=tuple(end_errors),
-        cer_no_punct=(edits_no_punct / reference_chars_no_punct if reference_chars_no_punct
-                      else float(edits_no_punct > 0)) if matched else None,
-        edits_no_punct=edits_no_punct, reference_chars_no_punct=reference_chars_no_punct,
-        one_char_changes=one_char_changes, one_char_changes_found=one_char_changes_found,
+        true_cues=true_cues,
+        predicted_cues=predicted_cues,
+        matched=matched,
+        missed=true_cues - matched,
+        phantom=predicted_cues - matched,
+        recall=recall,
+        precision=precision,
+        f1=f1,
+        cer=cer_value,
+        exact_text_rate=exact_rate,
+        start_error_ms_median=_percentile(start_errors, 50),
+        start_error_ms_p95=_percentile(start_errors, 95),
+        end_error_ms_median=_percentile(end_errors, 50),
+        end_error_ms_p95=_percentile(end_errors, 95),
+        edits=edits,
+        reference_chars=reference_chars,
+        exact=exact,
+        start_errors_ms=tuple(start_errors),
+        end_errors_ms=tuple(end_errors),
+        cer_no_punct=(
+            edits_no_punct / reference_chars_no_punct if reference_chars_no_punct else float(edits_no_punct > 0)
+        )
+        if matched
+        else None,
+        edits_no_punct=edits_no_punct,
+        reference_chars_no_punct=reference_chars_no_punct,
+        one_char_changes=one_char_changes,
+        one_char_changes_found=one_char_changes_found,
     )
 
 
 def one_char_changes(truth: Sequence[ScoredCue]) -> list[int]:
     """Indices k of true cues that follow cue k-1 with no gap and differ from it by one character."""
     return [
-        k for k in range(1, len(truth))
+        k
+        for k in range(1, len(truth))
         if abs(truth[k].start_s - truth[k - 1].end_s) < 1e-6
         and edit_distance(normalize_text(truth[k - 1].text), normalize_text(truth[k].text)) == 1
     ]
@@ -362,10 +431,20 @@ def score(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue]) -> Score:
         end_errors.append(round(abs(predicted[j].end_s - truth[i].end_s) * 1000, 1))
     matched_truth = {i for i, _ in pairs}
     changes = one_char_changes(truth)
-    return _make_score(len(truth), len(predicted), len(pairs), edits, reference_chars, exact,
-                       start_errors, end_errors, edits_no_punct=edits_np, reference_chars_no_punct=chars_np,
-                       one_char_changes=len(changes),
-                       one_char_changes_found=sum(1 for k in changes if {k - 1, k} <= matched_truth))
+    return _make_score(
+        len(truth),
+        len(predicted),
+        len(pairs),
+        edits,
+        reference_chars,
+        exact,
+        start_errors,
+        end_errors,
+        edits_no_punct=edits_np,
+        reference_chars_no_punct=chars_np,
+        one_char_changes=len(changes),
+        one_char_changes_found=sum(1 for k in changes if {k - 1, k} <= matched_truth),
+    )
 
 
 def zone_count(cues: Sequence[ScoredCue]) -> int:
@@ -373,8 +452,9 @@ def zone_count(cues: Sequence[ScoredCue]) -> int:
     return len({cue.zone or "bottom" for cue in cues}) if cues else 0
 
 
-def score_zones(truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue], *,
-                untagged_zone: str = "bottom") -> tuple[Score, dict[str, Score]]:
+def score_zones(
+    truth: Sequence[ScoredCue], predicted: Sequence[ScoredCue], *, untagged_zone: str = "bottom"
+) -> tuple[Score, dict[str, Score]]:
     """(the pooled score, the score per zone) of one video.
 
     A truth with one zone is scored as one timeline (its per-zone dict has that one zone), as
@@ -398,12 +478,16 @@ def combine(scores: Sequence[Score]) -> Score:
     """Pool several videos' scores: counts and edits summed, timing errors pooled (so a
     video with many cues weighs more than one with few)."""
     return _make_score(
-        sum(s.true_cues for s in scores), sum(s.predicted_cues for s in scores), sum(s.matched for s in scores),
-        sum(s.edits for s in scores), sum(s.reference_chars for s in scores), sum(s.exact for s in scores),
-        [e for s in scores for e in s.start_errors_ms], [e for s in scores for e in s.end_errors_ms],
+        sum(s.true_cues for s in scores),
+        sum(s.predicted_cues for s in scores),
+        sum(s.matched for s in scores),
+        sum(s.edits for s in scores),
+        sum(s.reference_chars for s in scores),
+        sum(s.exact for s in scores),
+        [e for s in scores for e in s.start_errors_ms],
+        [e for s in scores for e in s.end_errors_ms],
         edits_no_punct=sum(s.edits_no_punct for s in scores),
         reference_chars_no_punct=sum(s.reference_chars_no_punct for s in scores),
         one_char_changes=sum(s.one_char_changes for s in scores),
         one_char_changes_found=sum(s.one_char_changes_found for s in scores),
     )
-

@@ -40,8 +40,8 @@ VALIDATION_SEED = 4102
 @dataclass
 class VideoExamples:
     name: str
-    frames: np.ndarray      # (n, 3, H, W) uint8, preprocessed crops at 10 Hz
-    states: np.ndarray      # (n,) int: text id shown, -1 for none
+    frames: np.ndarray  # (n, 3, H, W) uint8, preprocessed crops at 10 Hz
+    states: np.ndarray  # (n,) int: text id shown, -1 for none
     conditions: dict
 
 
@@ -62,7 +62,7 @@ def _one_char_edit(text: str, language: str, font: str, rng: np.random.Generator
     for _ in range(10):
         i = positions[int(rng.integers(len(positions)))]
         new = pool[int(rng.integers(len(pool)))]
-        edited = text[:i] + new + text[i + 1:]
+        edited = text[:i] + new + text[i + 1 :]
         if edited != text and font_covers(font, edited):
             return edited
     return None

@@ -27,15 +27,22 @@ from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS, reverse_label
 from captionacc_assets.core.extents.model import MODELS_DIR, ModelPairClassifier, PairNet, save_weights
 from captionacc_assets.extents_training.data import (
-    TRAIN_SEED, VALIDATION_SEED, VideoExamples, load_split, pair_label, pair_labels)
+    TRAIN_SEED,
+    VALIDATION_SEED,
+    VideoExamples,
+    load_split,
+    pair_label,
+    pair_labels,
+)
 
 CALIBRATION_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
-CALIBRATION_TOLERANCE = 0.005   # caption F1 (within one frame) given up for a more conservative model
+CALIBRATION_TOLERANCE = 0.005  # caption F1 (within one frame) given up for a more conservative model
 _REVERSED_LABEL = torch.tensor([LABELS.index(reverse_label(label)) for label in LABELS])
 
 
-def build_pair_pool(videos: list[VideoExamples], rng: np.random.Generator, near_per_frame: int = 2,
-                    max_offset: int = 12) -> np.ndarray:
+def build_pair_pool(
+    videos: list[VideoExamples], rng: np.random.Generator, near_per_frame: int = 2, max_offset: int = 12
+) -> np.ndarray:
     """(m, 5) int rows: video, frame a, frame b, label, is_consecutive."""
     rows = []
     for v, video in enumerate(videos):
@@ -100,13 +107,19 @@ def _metrics(truth: np.ndarray, predicted: np.ndarray) -> dict:
         precision = tp / max(confusion[:, c].sum(), 1)
         recall = tp / max(confusion[c].sum(), 1)
         f1 = 2 * precision * recall / max(precision + recall, 1e-9)
-        per_class[label] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
-                            "f1": round(float(f1), 4), "support": int(confusion[c].sum())}
-    present = [m["f1"] for m in per_class.values() if m["support"]]   # a label absent from the set has no F1
-    return {"per_class": per_class,
-            "macro_f1": round(float(np.mean(present)), 4) if present else 0.0,
-            "accuracy": round(float(np.trace(confusion) / max(confusion.sum(), 1)), 4),
-            "confusion": confusion.tolist()}
+        per_class[label] = {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
+            "support": int(confusion[c].sum()),
+        }
+    present = [m["f1"] for m in per_class.values() if m["support"]]  # a label absent from the set has no F1
+    return {
+        "per_class": per_class,
+        "macro_f1": round(float(np.mean(present)), 4) if present else 0.0,
+        "accuracy": round(float(np.trace(confusion) / max(confusion.sum(), 1)), 4),
+        "confusion": confusion.tolist(),
+    }
 
 
 def _truth_spans(states: np.ndarray) -> list[tuple[int, int]]:
@@ -127,7 +140,9 @@ def validate(classifier: ModelPairClassifier, videos: list[VideoExamples]) -> di
     truth_all, fwd_all, bwd_all = [], [], []
     exact = within1 = true_n = pred_n = 0
     for video in videos:
-        batches = [video.frames[i:i + classifier.batch_size] for i in range(0, len(video.frames), classifier.batch_size)]
+        batches = [
+            video.frames[i : i + classifier.batch_size] for i in range(0, len(video.frames), classifier.batch_size)
+        ]
         predictions = classifier.predict_preprocessed(batches)
         truth = pair_labels(video.states)
         truth_all.append(truth)
@@ -142,9 +157,14 @@ def validate(classifier: ModelPairClassifier, videos: list[VideoExamples]) -> di
     return {
         "forward": _metrics(truth, np.concatenate(fwd_all)),
         "backward": _metrics(truth, np.concatenate(bwd_all)),
-        "captions": {"true": true_n, "predicted": pred_n, "exact_spans": exact, "spans_within_1_frame": within1,
-                     "recall_within_1_frame": round(within1 / max(true_n, 1), 4),
-                     "precision_within_1_frame": round(within1 / max(pred_n, 1), 4)},
+        "captions": {
+            "true": true_n,
+            "predicted": pred_n,
+            "exact_spans": exact,
+            "spans_within_1_frame": within1,
+            "recall_within_1_frame": round(within1 / max(true_n, 1), 4),
+            "precision_within_1_frame": round(within1 / max(pred_n, 1), 4),
+        },
     }
 
 
@@ -154,11 +174,15 @@ def format_metrics(report: dict) -> str:
         m = report[direction]
         lines.append(f"{direction}: macro-F1 {m['macro_f1']:.4f}, accuracy {m['accuracy']:.4f}")
         for label, c in m["per_class"].items():
-            lines.append(f"  {label:<12} P {c['precision']:.4f}  R {c['recall']:.4f}  F1 {c['f1']:.4f}  n {c['support']}")
+            lines.append(
+                f"  {label:<12} P {c['precision']:.4f}  R {c['recall']:.4f}  F1 {c['f1']:.4f}  n {c['support']}"
+            )
     c = report["captions"]
-    lines.append(f"captions after decoding: {c['true']} true, {c['predicted']} predicted, {c['exact_spans']} exact, "
-                 f"{c['spans_within_1_frame']} within one frame (recall {c['recall_within_1_frame']:.4f}, "
-                 f"precision {c['precision_within_1_frame']:.4f})")
+    lines.append(
+        f"captions after decoding: {c['true']} true, {c['predicted']} predicted, {c['exact_spans']} exact, "
+        f"{c['spans_within_1_frame']} within one frame (recall {c['recall_within_1_frame']:.4f}, "
+        f"precision {c['precision_within_1_frame']:.4f})"
+    )
     return "\n".join(lines)
 
 
@@ -173,8 +197,9 @@ def _caption_f1(report: dict) -> float:
     return 2 * c["spans_within_1_frame"] / max(c["true"] + c["predicted"], 1)
 
 
-def calibrate_and_save(net: PairNet, val_set: list[VideoExamples], prior: np.ndarray, out_dir: Path, *,
-                       meta: dict, log=print) -> dict:
+def calibrate_and_save(
+    net: PairNet, val_set: list[VideoExamples], prior: np.ndarray, out_dir: Path, *, meta: dict, log=print
+) -> dict:
     """Pick how far to pull the balanced model's probabilities towards the real label
     frequencies (logit bias = alpha * log(prior / uniform)) by the decoded captions of the
     validation videos: the largest alpha within `CALIBRATION_TOLERANCE` of the best caption
@@ -188,39 +213,63 @@ def calibrate_and_save(net: PairNet, val_set: list[VideoExamples], prior: np.nda
         classifier.logit_bias = torch.as_tensor(alpha * shift, dtype=torch.float32)
         result = validate(classifier, val_set)
         tried.append((_caption_f1(result), result["captions"]["exact_spans"], -alpha, alpha, result))
-        log(f"calibration alpha {alpha:.2f}: caption F1 (within one frame) {tried[-1][0]:.4f}, "
-            f"exact spans {result['captions']['exact_spans']}, pair macro-F1 {result['forward']['macro_f1']:.4f}")
+        log(
+            f"calibration alpha {alpha:.2f}: caption F1 (within one frame) {tried[-1][0]:.4f}, "
+            f"exact spans {result['captions']['exact_spans']}, pair macro-F1 {result['forward']['macro_f1']:.4f}"
+        )
     # The largest pull towards the real frequencies that costs (almost) nothing on validation:
     # on a tie, fewer false `different` (split captions) is what a viewer notices less.
     best = max(t[0] for t in tried)
     _, _, _, alpha, report = max((t for t in tried if t[0] >= best - CALIBRATION_TOLERANCE), key=lambda t: t[3])
-    weights = save_weights(net, out_dir, meta={**meta, "calibration_alpha": alpha, "label_prior": prior.tolist()},
-                           logit_bias=alpha * shift)
+    weights = save_weights(
+        net, out_dir, meta={**meta, "calibration_alpha": alpha, "label_prior": prior.tolist()}, logit_bias=alpha * shift
+    )
     shutil.rmtree(out_dir / "uncalibrated", ignore_errors=True)
     model_hash = ModelPairClassifier(weights, device="cpu").model_hash
-    report.update(meta=meta, weights=weights.name, model_hash=model_hash, weights_bytes=weights.stat().st_size,
-                  calibration_alpha=alpha, calibration={f"{t[3]:.2f}": round(t[0], 4) for t in tried})
+    report.update(
+        meta=meta,
+        weights=weights.name,
+        model_hash=model_hash,
+        weights_bytes=weights.stat().st_size,
+        calibration_alpha=alpha,
+        calibration={f"{t[3]:.2f}": round(t[0], 4) for t in tried},
+    )
     return report
 
 
-def train(*, train_videos: int = 48, val_videos: int = 12, steps: int = 3000, batch: int = 64, lr: float = 3e-3,
-          seed: int = 0, cache_dir: Path, out_dir: Path, threads: int | None = None, workers: int = 2,
-          log=print) -> dict:
+def train(
+    *,
+    train_videos: int = 48,
+    val_videos: int = 12,
+    steps: int = 3000,
+    batch: int = 64,
+    lr: float = 3e-3,
+    seed: int = 0,
+    cache_dir: Path,
+    out_dir: Path,
+    threads: int | None = None,
+    workers: int = 2,
+    log=print,
+) -> dict:
     """Train, validate by video, write extents_<hash>.pt and train_report.json in out_dir."""
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     started = time.perf_counter()
-    log(f"rendering/caching {train_videos} training videos (seed {TRAIN_SEED}) and {val_videos} validation "
-        f"videos (seed {VALIDATION_SEED}) under {cache_dir}")
+    log(
+        f"rendering/caching {train_videos} training videos (seed {TRAIN_SEED}) and {val_videos} validation "
+        f"videos (seed {VALIDATION_SEED}) under {cache_dir}"
+    )
     train_set = load_split(train_videos, TRAIN_SEED, Path(cache_dir), workers=workers)
     val_set = load_split(val_videos, VALIDATION_SEED, Path(cache_dir), workers=workers)
     data_seconds = time.perf_counter() - started
     rng = np.random.default_rng(seed)
     pool = build_pair_pool(train_set, rng)
     counts = np.bincount(pool[pool[:, 4] == 1, 3], minlength=len(LABELS))
-    log(f"data ready in {data_seconds:.0f} s: {sum(len(v.states) for v in train_set)} training frames, "
-        f"{len(pool)} pairs; consecutive pairs per label " + ", ".join(f"{l} {c}" for l, c in zip(LABELS, counts)))
+    log(
+        f"data ready in {data_seconds:.0f} s: {sum(len(v.states) for v in train_set)} training frames, "
+        f"{len(pool)} pairs; consecutive pairs per label " + ", ".join(f"{l} {c}" for l, c in zip(LABELS, counts))
+    )
     sampler = BalancedSampler(pool, rng)
     gen = torch.Generator().manual_seed(seed)
     net = PairNet()
@@ -248,14 +297,24 @@ def train(*, train_videos: int = 48, val_videos: int = 12, steps: int = 3000, ba
         if step % 250 == 0 or step == steps:
             log(f"step {step}/{steps} loss {running:.4f} ({time.perf_counter() - started:.0f} s)")
     net.eval()
-    meta = {"train_videos": train_videos, "val_videos": val_videos, "steps": steps, "batch": batch, "lr": lr,
-            "seed": seed, "train_seed": TRAIN_SEED, "validation_seed": VALIDATION_SEED}
+    meta = {
+        "train_videos": train_videos,
+        "val_videos": val_videos,
+        "steps": steps,
+        "batch": batch,
+        "lr": lr,
+        "seed": seed,
+        "train_seed": TRAIN_SEED,
+        "validation_seed": VALIDATION_SEED,
+    }
     report = calibrate_and_save(net, val_set, label_prior(pool), Path(out_dir), meta=meta, log=log)
     report.update(seconds=round(time.perf_counter() - started, 1), data_seconds=round(data_seconds, 1))
     log("validation (videos never trained on):\n" + format_metrics(report))
     (Path(out_dir) / f"train_report_{report['model_hash']}.json").write_text(json.dumps(report, indent=1))
-    log(f"wrote {Path(out_dir) / report['weights']} (model hash {report['model_hash']}, "
-        f"{report['weights_bytes']} bytes) in {report['seconds']:.0f} s")
+    log(
+        f"wrote {Path(out_dir) / report['weights']} (model hash {report['model_hash']}, "
+        f"{report['weights_bytes']} bytes) in {report['seconds']:.0f} s"
+    )
     return report
 
 
@@ -272,8 +331,16 @@ def install(weights: Path) -> Path:
 
 
 def train_command(args) -> int:
-    report = train(train_videos=args.train_videos, val_videos=args.val_videos, steps=args.steps, batch=args.batch,
-                   seed=args.seed, cache_dir=Path(args.cache), out_dir=Path(args.out), threads=args.threads)
+    report = train(
+        train_videos=args.train_videos,
+        val_videos=args.val_videos,
+        steps=args.steps,
+        batch=args.batch,
+        seed=args.seed,
+        cache_dir=Path(args.cache),
+        out_dir=Path(args.out),
+        threads=args.threads,
+    )
     if args.install:
         print(f"installed {install(Path(args.out) / report['weights'])}")
     return 0

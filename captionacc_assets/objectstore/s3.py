@@ -64,19 +64,29 @@ def _is_missing(error) -> bool:
 
 
 @functools.lru_cache(maxsize=16)
-def _client(endpoint_url: str | None, region: str | None, access_key: str | None, secret_key: str | None,
-            max_attempts: int, pid: int):
+def _client(
+    endpoint_url: str | None,
+    region: str | None,
+    access_key: str | None,
+    secret_key: str | None,
+    max_attempts: int,
+    pid: int,
+):
     """One thread-safe client per configuration and process (a forked child builds its own)."""
     import boto3
     from botocore.config import Config
 
     config = Config(
         retries={"mode": "standard", "total_max_attempts": max_attempts},
-        connect_timeout=10, read_timeout=120, max_pool_connections=UPLOAD_THREADS * 2,
+        connect_timeout=10,
+        read_timeout=120,
+        max_pool_connections=UPLOAD_THREADS * 2,
         s3={"addressing_style": "path"},
     )
     session = boto3.session.Session(
-        aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        region_name=region,
     )
     return session.client("s3", endpoint_url=endpoint_url or None, config=config)
 
@@ -104,8 +114,9 @@ class S3ObjectStore:
 
     # -- plumbing ------------------------------------------------------------------------------
     def client(self):
-        return _client(self.endpoint_url, self.region, self.access_key_id, self.secret_access_key,
-                       self.max_attempts, os.getpid())
+        return _client(
+            self.endpoint_url, self.region, self.access_key_id, self.secret_access_key, self.max_attempts, os.getpid()
+        )
 
     @property
     def location(self) -> dict:
@@ -113,8 +124,9 @@ class S3ObjectStore:
         return {"bucket": self.bucket, "endpoint_url": self.endpoint_url, "region": self.region}
 
     @classmethod
-    def from_env(cls, *, bucket: str | None = None, endpoint_url: str | None = None,
-                 region: str | None = None) -> "S3ObjectStore":
+    def from_env(
+        cls, *, bucket: str | None = None, endpoint_url: str | None = None, region: str | None = None
+    ) -> "S3ObjectStore":
         """The bucket from the environment, credentials included (a missing one is named)."""
         access_key_id = require_env(ACCESS_KEY_VAR, "the S3/Wasabi access key id")
         secret_access_key = require_env(SECRET_KEY_VAR, "the S3/Wasabi secret access key")
@@ -122,15 +134,18 @@ class S3ObjectStore:
             bucket=bucket or require_env(BUCKET_VAR, "the S3/Wasabi bucket that holds every artifact"),
             endpoint_url=endpoint_url or optional_env(ENDPOINT_VAR),
             region=region or optional_env(REGION_VAR, "us-east-1"),
-            access_key_id=access_key_id, secret_access_key=secret_access_key,
+            access_key_id=access_key_id,
+            secret_access_key=secret_access_key,
         )
 
     def _transfer_config(self):
         from boto3.s3.transfer import TransferConfig
 
-        return TransferConfig(multipart_threshold=self.multipart_threshold,
-                              multipart_chunksize=max(5 * 1024 * 1024, min(MULTIPART_CHUNKSIZE, self.multipart_threshold)),
-                              max_concurrency=4)
+        return TransferConfig(
+            multipart_threshold=self.multipart_threshold,
+            multipart_chunksize=max(5 * 1024 * 1024, min(MULTIPART_CHUNKSIZE, self.multipart_threshold)),
+            max_concurrency=4,
+        )
 
     @property
     def bucket_name(self) -> str:
@@ -148,7 +163,10 @@ class S3ObjectStore:
         if not src.is_file():
             raise FileNotFoundError(f"cannot store {src} at {key!r}: it does not exist or is not a file")
         self.client().upload_file(
-            str(src), self.bucket_name, key, Config=self._transfer_config(),
+            str(src),
+            self.bucket_name,
+            key,
+            Config=self._transfer_config(),
             ExtraArgs={"ContentType": content_type or content_type_for(key)},
         )
         return src.stat().st_size
@@ -157,8 +175,9 @@ class S3ObjectStore:
         self._key(key)
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"put_bytes needs bytes, not {type(data).__name__}")
-        self.client().put_object(Bucket=self.bucket_name, Key=key, Body=bytes(data),
-                                 ContentType=content_type or content_type_for(key))
+        self.client().put_object(
+            Bucket=self.bucket_name, Key=key, Body=bytes(data), ContentType=content_type or content_type_for(key)
+        )
         return len(data)
 
     def put_dir(self, prefix: str, src_dir: Path) -> list[str]:
@@ -205,7 +224,7 @@ class S3ObjectStore:
         stale = sorted(set(self.list_keys(prefix)) - {key for key, _ in files})
         for start in range(0, len(stale), 1000):
             self.client().delete_objects(
-                Bucket=self.bucket_name, Delete={"Objects": [{"Key": k} for k in stale[start:start + 1000]]}
+                Bucket=self.bucket_name, Delete={"Objects": [{"Key": k} for k in stale[start : start + 1000]]}
             )
         return sorted(key for key, _ in files)
 
@@ -219,8 +238,9 @@ class S3ObjectStore:
         from botocore.exceptions import ClientError
 
         try:
-            self.client().put_object(Bucket=self.bucket_name, Key=key, Body=data, ContentType=content_type,
-                                     IfNoneMatch="*")
+            self.client().put_object(
+                Bucket=self.bucket_name, Key=key, Body=data, ContentType=content_type, IfNoneMatch="*"
+            )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code"))
             if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):

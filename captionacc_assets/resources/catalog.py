@@ -46,12 +46,23 @@ LOCK_EXPIRY_MINUTES = 30
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 # Columns a caller may set through `update_video`; identity, ownership and timestamps are not among them.
-UPDATABLE_VIDEO_COLUMNS = frozenset({
-    "display_path", "size_bytes", "duration_seconds", "width", "height", "total_frames",
-    "layout_status", "boundaries_status", "text_status",
-    "layout_error_details", "boundaries_error_details", "text_error_details",
-    "current_cropped_frames_version",
-})
+UPDATABLE_VIDEO_COLUMNS = frozenset(
+    {
+        "display_path",
+        "size_bytes",
+        "duration_seconds",
+        "width",
+        "height",
+        "total_frames",
+        "layout_status",
+        "boundaries_status",
+        "text_status",
+        "layout_error_details",
+        "boundaries_error_details",
+        "text_error_details",
+        "current_cropped_frames_version",
+    }
+)
 
 
 def utc_now() -> datetime:
@@ -98,7 +109,8 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
     """The four tables of SPEC §4 and the editor's caption OCR requests, in `db_schema` (None on SQLite)."""
     metadata = sa.MetaData(schema=db_schema)
     tenants = sa.Table(
-        "tenants", metadata,
+        "tenants",
+        metadata,
         sa.Column("id", sa.String(128), primary_key=True),
         sa.Column("name", sa.Text),
         sa.Column("tier", sa.String(16), nullable=False, server_default="free"),
@@ -108,7 +120,8 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
         sa.Column(f"{stage}_status", sa.String(16), nullable=False, server_default="wait") for stage in STAGES
     ]
     videos = sa.Table(
-        "videos", metadata,
+        "videos",
+        metadata,
         sa.Column("id", sa.String(128), primary_key=True),
         sa.Column("tenant_id", sa.String(128), sa.ForeignKey(tenants.c.id), nullable=False, index=True),
         sa.Column("storage_key", sa.Text, nullable=False),
@@ -128,7 +141,8 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
         sa.Index("ix_videos_uploaded_at_id", "uploaded_at", "id"),
     )
     cropped_frames_versions = sa.Table(
-        "cropped_frames_versions", metadata,
+        "cropped_frames_versions",
+        metadata,
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
         sa.Column("video_id", sa.String(128), sa.ForeignKey(videos.c.id), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
@@ -153,13 +167,17 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
         sa.CheckConstraint(SECOND_ZONE_CHECK, name="ck_cropped_frames_versions_second_zone"),
         # At most one active version per video, guarded by the database itself.
         sa.Index(
-            "ux_cropped_frames_versions_one_active", "video_id", unique=True,
-            sqlite_where=sa.text("status = 'active'"), postgresql_where=sa.text("status = 'active'"),
+            "ux_cropped_frames_versions_one_active",
+            "video_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'active'"),
+            postgresql_where=sa.text("status = 'active'"),
         ),
         sa.Index("ix_cropped_frames_versions_status_id", "status", "id"),
     )
     video_database_state = sa.Table(
-        "video_database_state", metadata,
+        "video_database_state",
+        metadata,
         sa.Column("video_id", sa.String(128), sa.ForeignKey(videos.c.id), primary_key=True),
         sa.Column("database_name", sa.String(32), primary_key=True),
         sa.Column("lock_holder_user_id", sa.Text),
@@ -174,7 +192,8 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
     )
     # A web editor's request for the median-frame OCR of some captions again (docs/contracts.md).
     caption_ocr_requests = sa.Table(
-        "caption_ocr_requests", metadata,
+        "caption_ocr_requests",
+        metadata,
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
         sa.Column("video_id", sa.String(128), sa.ForeignKey(videos.c.id), nullable=False),
         sa.Column("caption_ids", _json_type()),  # [id, ...] of captions.db rows
@@ -192,8 +211,11 @@ def catalog_tables(db_schema: str | None) -> SimpleNamespace:
         sa.Index("ix_caption_ocr_requests_video_id", "video_id"),
     )
     return SimpleNamespace(
-        metadata=metadata, tenants=tenants, videos=videos,
-        cropped_frames_versions=cropped_frames_versions, video_database_state=video_database_state,
+        metadata=metadata,
+        tenants=tenants,
+        videos=videos,
+        cropped_frames_versions=cropped_frames_versions,
+        video_database_state=video_database_state,
         caption_ocr_requests=caption_ocr_requests,
     )
 
@@ -223,7 +245,9 @@ def _engine(url: str, pid: int) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             raise ValueError(f"catalog URL {url!r} must name a SQLite file, e.g. sqlite:////abs/path/catalog.sqlite")
         engine = sa.create_engine(
-            url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            url,
+            poolclass=NullPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
         )
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
@@ -271,9 +295,13 @@ class CatalogResource(dg.ConfigurableResource):
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:
             # The URL holds the password: describe what is wrong with it, never echo it.
             scheme = url.split("://", 1)[0] if "://" in url else None
-            problem = (f"the driver {error.name!r} is not installed" if isinstance(error, ImportError)
-                       else f"no database dialect is called {scheme!r}" if scheme
-                       and isinstance(error, sa.exc.NoSuchModuleError) else "it cannot be parsed")
+            problem = (
+                f"the driver {error.name!r} is not installed"
+                if isinstance(error, ImportError)
+                else f"no database dialect is called {scheme!r}"
+                if scheme and isinstance(error, sa.exc.NoSuchModuleError)
+                else "it cannot be parsed"
+            )
             raise EnvironmentFault(
                 f"{self._url_variable()} is not a usable catalog URL ({problem}): give one like "
                 "postgresql+psycopg://USER:PASSWORD@HOST:5432/postgres"
@@ -340,8 +368,11 @@ class CatalogResource(dg.ConfigurableResource):
         """Fail at start, saying what to do, when the catalog tables are absent (migration not applied)."""
         with self._read() as conn:
             inspector = sa.inspect(conn)
-            missing = [t.name for t in self.tables.metadata.sorted_tables
-                       if not inspector.has_table(t.name, schema=self.db_schema)]
+            missing = [
+                t.name
+                for t in self.tables.metadata.sorted_tables
+                if not inspector.has_table(t.name, schema=self.db_schema)
+            ]
             if "cropped_frames_versions" not in missing:
                 present = {c["name"] for c in inspector.get_columns("cropped_frames_versions", schema=self.db_schema)}
                 missing += [f"cropped_frames_versions.{c}" for c in SECOND_ZONE_COLUMNS if c not in present]
@@ -388,8 +419,14 @@ class CatalogResource(dg.ConfigurableResource):
 
     # -- videos --------------------------------------------------------------------------------
     def register_upload(
-        self, *, video_id: str, tenant_id: str, storage_key: str, display_path: str | None,
-        size_bytes: int, uploaded_at: datetime | None = None,
+        self,
+        *,
+        video_id: str,
+        tenant_id: str,
+        storage_key: str,
+        display_path: str | None,
+        size_bytes: int,
+        uploaded_at: datetime | None = None,
     ) -> dict:
         """Record an uploaded video (every stage `wait`), creating its tenant if missing."""
         validate_id(video_id, "video id")
@@ -402,11 +439,19 @@ class CatalogResource(dg.ConfigurableResource):
             self._insert_if_absent(conn, self.tables.tenants, {"id": tenant_id, "name": None, "tier": "free"})
             if conn.execute(sa.select(v.c.id).where(v.c.id == video_id)).first() is not None:
                 raise InputError(f"video id {video_id!r} is already registered: upload under a new id")
-            conn.execute(v.insert().values(
-                id=video_id, tenant_id=tenant_id, storage_key=storage_key, display_path=display_path,
-                size_bytes=size_bytes, uploaded_at=uploaded_at or utc_now(),
-                layout_status="wait", boundaries_status="wait", text_status="wait",
-            ))
+            conn.execute(
+                v.insert().values(
+                    id=video_id,
+                    tenant_id=tenant_id,
+                    storage_key=storage_key,
+                    display_path=display_path,
+                    size_bytes=size_bytes,
+                    uploaded_at=uploaded_at or utc_now(),
+                    layout_status="wait",
+                    boundaries_status="wait",
+                    text_status="wait",
+                )
+            )
             return _found(conn.execute(sa.select(v).where(v.c.id == video_id)).first())
 
     def get_video(self, video_id: str) -> dict | None:
@@ -484,7 +529,10 @@ class CatalogResource(dg.ConfigurableResource):
 
     # -- cropped frames versions ---------------------------------------------------------------
     def request_cropped_frames_version(
-        self, video_id: str, region: Region | Sequence[Region], requested_by: str | None,
+        self,
+        video_id: str,
+        region: Region | Sequence[Region],
+        requested_by: str | None,
     ) -> dict:
         """Record a layout approval of one or two caption zones: version max+1 of the video, status
         `requested`, in one INSERT (a reader never sees half an approval)."""
@@ -498,30 +546,38 @@ class CatalogResource(dg.ConfigurableResource):
                 raise InputError(f"unknown video {video_id!r}: cannot approve a layout for a missing or deleted video")
             latest = conn.execute(sa.select(sa.func.max(cfv.c.version)).where(cfv.c.video_id == video_id)).scalar()
             version = (latest or 0) + 1
-            conn.execute(cfv.insert().values(
-                video_id=video_id, version=version, **columns, status="requested",
-                requested_by=requested_by, requested_at=utc_now(),
-            ))
-            return _found(conn.execute(
-                sa.select(cfv).where(cfv.c.video_id == video_id, cfv.c.version == version)
-            ).first())
+            conn.execute(
+                cfv.insert().values(
+                    video_id=video_id,
+                    version=version,
+                    **columns,
+                    status="requested",
+                    requested_by=requested_by,
+                    requested_at=utc_now(),
+                )
+            )
+            return _found(
+                conn.execute(sa.select(cfv).where(cfv.c.video_id == video_id, cfv.c.version == version)).first()
+            )
 
     def get_cropped_frames_version(self, video_id: str, version: int) -> dict | None:
         validate_id(video_id, "video id")
         cfv = self.tables.cropped_frames_versions
         with self._read() as conn:
-            return _row(conn.execute(
-                sa.select(cfv).where(cfv.c.video_id == video_id, cfv.c.version == version)
-            ).first())
+            return _row(
+                conn.execute(sa.select(cfv).where(cfv.c.video_id == video_id, cfv.c.version == version)).first()
+            )
 
     def latest_cropped_frames_version(self, video_id: str) -> dict | None:
         """The highest-numbered version of the video, whatever its status."""
         validate_id(video_id, "video id")
         cfv = self.tables.cropped_frames_versions
         with self._read() as conn:
-            return _row(conn.execute(
-                sa.select(cfv).where(cfv.c.video_id == video_id).order_by(cfv.c.version.desc()).limit(1)
-            ).first())
+            return _row(
+                conn.execute(
+                    sa.select(cfv).where(cfv.c.video_id == video_id).order_by(cfv.c.version.desc()).limit(1)
+                ).first()
+            )
 
     def list_requested_versions(self, after_id: int | None, limit: int) -> list[dict]:
         """Pending approvals (status `requested`) with id > `after_id`, by id.
@@ -601,21 +657,27 @@ class CatalogResource(dg.ConfigurableResource):
         with self._write() as conn:
             for stage in STAGES:
                 changed["stages"] += conn.execute(
-                    v.update().where(v.c.id == video_id, v.c[f"{stage}_status"] == "processing")
+                    v.update()
+                    .where(v.c.id == video_id, v.c[f"{stage}_status"] == "processing")
                     .values({f"{stage}_status": "error", f"{stage}_error_details": details})
                 ).rowcount
             changed["versions"] = conn.execute(
                 cfv.update().where(cfv.c.video_id == video_id, cfv.c.status == "processing").values(status="requested")
             ).rowcount
             changed["locks"] = conn.execute(
-                s.update().where(s.c.video_id == video_id, s.c.lock_holder_user_id == lock_holder)
+                s.update()
+                .where(s.c.video_id == video_id, s.c.lock_holder_user_id == lock_holder)
                 .values(lock_holder_user_id=None, lock_type=None, locked_at=None)
             ).rowcount
         return changed
 
     # -- editor locks --------------------------------------------------------------------------
     def acquire_lock(
-        self, video_id: str, database_name: str, holder: str, lock_type: str = "server",
+        self,
+        video_id: str,
+        database_name: str,
+        holder: str,
+        lock_type: str = "server",
         expiry_minutes: int = LOCK_EXPIRY_MINUTES,
     ) -> bool:
         """Take the lock on one of a video's databases; True if `holder` now holds it.
@@ -637,7 +699,8 @@ class CatalogResource(dg.ConfigurableResource):
             taken = conn.execute(
                 s.update()
                 .where(
-                    s.c.video_id == video_id, s.c.database_name == database_name,
+                    s.c.video_id == video_id,
+                    s.c.database_name == database_name,
                     sa.or_(
                         s.c.lock_holder_user_id.is_(None),
                         s.c.lock_holder_user_id == holder,
@@ -646,7 +709,9 @@ class CatalogResource(dg.ConfigurableResource):
                     ),
                 )
                 .values(
-                    lock_holder_user_id=holder, lock_type=lock_type, last_activity_at=now,
+                    lock_holder_user_id=holder,
+                    lock_type=lock_type,
+                    last_activity_at=now,
                     locked_at=sa.case(
                         (s.c.lock_holder_user_id == holder, s.c.locked_at),
                         else_=sa.literal(now, UtcDateTime()),
@@ -662,8 +727,7 @@ class CatalogResource(dg.ConfigurableResource):
         with self._write() as conn:
             touched = conn.execute(
                 s.update()
-                .where(s.c.video_id == video_id, s.c.database_name == database_name,
-                       s.c.lock_holder_user_id == holder)
+                .where(s.c.video_id == video_id, s.c.database_name == database_name, s.c.lock_holder_user_id == holder)
                 .values(last_activity_at=utc_now())
             ).rowcount
         if touched != 1:
@@ -676,28 +740,25 @@ class CatalogResource(dg.ConfigurableResource):
         with self._write() as conn:
             conn.execute(
                 s.update()
-                .where(s.c.video_id == video_id, s.c.database_name == database_name,
-                       s.c.lock_holder_user_id == holder)
+                .where(s.c.video_id == video_id, s.c.database_name == database_name, s.c.lock_holder_user_id == holder)
                 .values(lock_holder_user_id=None, lock_type=None, locked_at=None)
             )
 
-    def lock_holder(
-        self, video_id: str, database_name: str, expiry_minutes: int = LOCK_EXPIRY_MINUTES
-    ) -> str | None:
+    def lock_holder(self, video_id: str, database_name: str, expiry_minutes: int = LOCK_EXPIRY_MINUTES) -> str | None:
         """Who holds the lock now; None if free or expired."""
         validate_id(video_id, "video id")
         s = self.tables.video_database_state
         with self._read() as conn:
             row = conn.execute(
-                sa.select(s.c.lock_holder_user_id, s.c.last_activity_at)
-                .where(s.c.video_id == video_id, s.c.database_name == database_name)
+                sa.select(s.c.lock_holder_user_id, s.c.last_activity_at).where(
+                    s.c.video_id == video_id, s.c.database_name == database_name
+                )
             ).first()
         if row is None or row.lock_holder_user_id is None:
             return None
         if row.last_activity_at is None or row.last_activity_at < utc_now() - timedelta(minutes=expiry_minutes):
             return None
         return row.lock_holder_user_id
-
 
     # -- automation queries (sensors) ----------------------------------------------------------
     def databases_people_hold(
@@ -709,7 +770,9 @@ class CatalogResource(dg.ConfigurableResource):
             return {}
         s = self.tables.video_database_state
         query = sa.select(s.c.video_id, s.c.database_name).where(
-            s.c.video_id.in_(ids), s.c.lock_type == "client", s.c.lock_holder_user_id.is_not(None),
+            s.c.video_id.in_(ids),
+            s.c.lock_type == "client",
+            s.c.lock_holder_user_id.is_not(None),
             s.c.last_activity_at >= utc_now() - timedelta(minutes=expiry_minutes),
         )
         held: dict[str, set[str]] = {}
@@ -743,8 +806,10 @@ class CatalogResource(dg.ConfigurableResource):
             raise ValueError(f"limit {limit!r} must be at least 1")
         v = self.tables.videos
         query = (
-            sa.select(v.c.id, v.c.tenant_id, v.c.deleted_at).where(v.c.deleted_at.is_not(None))
-            .order_by(v.c.deleted_at, v.c.id).limit(int(limit))
+            sa.select(v.c.id, v.c.tenant_id, v.c.deleted_at)
+            .where(v.c.deleted_at.is_not(None))
+            .order_by(v.c.deleted_at, v.c.id)
+            .limit(int(limit))
         )
         if after is not None:
             at, last_id = _cursor_time(after[0]), after[1]
@@ -762,15 +827,22 @@ class CatalogResource(dg.ConfigurableResource):
         with self._write() as conn:
             return conn.execute(
                 cfv.update()
-                .where(cfv.c.video_id == video_id, cfv.c.version < newest_version,
-                       cfv.c.status.in_(("requested", "processing")))
+                .where(
+                    cfv.c.video_id == video_id,
+                    cfv.c.version < newest_version,
+                    cfv.c.status.in_(("requested", "processing")),
+                )
                 .values(status="archived")
             ).rowcount
 
     # -- caption OCR requests (the editor's "Generate OCR"; docs/contracts.md) -----------------
     def request_caption_ocr(
-        self, video_id: str, *, caption_ids: list[int] | None = None,
-        frame_spans: list[tuple[int, int]] | None = None, requested_by: str | None = None,
+        self,
+        video_id: str,
+        *,
+        caption_ids: list[int] | None = None,
+        frame_spans: list[tuple[int, int]] | None = None,
+        requested_by: str | None = None,
     ) -> dict:
         """Record a request for the OCR of some captions again, as the web editor's INSERT does.
 
@@ -787,11 +859,21 @@ class CatalogResource(dg.ConfigurableResource):
         with self._write() as conn:
             video = conn.execute(sa.select(v.c.id, v.c.deleted_at).where(v.c.id == video_id)).first()
             if video is None or video.deleted_at is not None:
-                raise InputError(f"unknown video {video_id!r}: cannot request caption OCR of a missing or deleted video")
-            request_id = conn.execute(r.insert().values(
-                video_id=video_id, caption_ids=ids, frame_spans=spans, requested_by=requested_by,
-                requested_at=utc_now(), status="requested",
-            ).returning(r.c.id)).scalar_one()
+                raise InputError(
+                    f"unknown video {video_id!r}: cannot request caption OCR of a missing or deleted video"
+                )
+            request_id = conn.execute(
+                r.insert()
+                .values(
+                    video_id=video_id,
+                    caption_ids=ids,
+                    frame_spans=spans,
+                    requested_by=requested_by,
+                    requested_at=utc_now(),
+                    status="requested",
+                )
+                .returning(r.c.id)
+            ).scalar_one()
             return _found(conn.execute(sa.select(r).where(r.c.id == request_id)).first())
 
     def get_caption_ocr_request(self, request_id: int) -> dict | None:
@@ -822,7 +904,11 @@ class CatalogResource(dg.ConfigurableResource):
             return [_found(row) for row in conn.execute(query)]
 
     def claim_caption_ocr_requests(
-        self, video_id: str, request_ids: list[int], run_id: str, taking_over: str | None = None,
+        self,
+        video_id: str,
+        request_ids: list[int],
+        run_id: str,
+        taking_over: str | None = None,
     ) -> list[dict]:
         """Move the video's requests among `request_ids` that are still `requested` to `processing`
         by `run_id`, atomically; returns every request that run now answers, by id.
@@ -842,12 +928,16 @@ class CatalogResource(dg.ConfigurableResource):
             claimable = sa.or_(claimable, sa.and_(r.c.status == "processing", r.c.run_id == taking_over))
         with self._write() as conn:
             conn.execute(
-                r.update().where(mine, claimable)
+                r.update()
+                .where(mine, claimable)
                 .values(status="processing", run_id=run_id, started_at=utc_now(), error=None)
             )
-            return [_found(row) for row in conn.execute(
-                sa.select(r).where(mine, r.c.status == "processing", r.c.run_id == run_id).order_by(r.c.id)
-            )]
+            return [
+                _found(row)
+                for row in conn.execute(
+                    sa.select(r).where(mine, r.c.status == "processing", r.c.run_id == run_id).order_by(r.c.id)
+                )
+            ]
 
     def finish_caption_ocr_requests(self, request_ids: list[int], status: str, error: str | None = None) -> None:
         """Mark requests `completed`, or `error` with a message a person can act on."""
@@ -858,16 +948,24 @@ class CatalogResource(dg.ConfigurableResource):
         if ids:
             r = self.tables.caption_ocr_requests
             with self._write() as conn:
-                conn.execute(r.update().where(r.c.id.in_(ids)).values(
-                    status=status, error=error, finished_at=utc_now(),
-                ))
+                conn.execute(
+                    r.update()
+                    .where(r.c.id.in_(ids))
+                    .values(
+                        status=status,
+                        error=error,
+                        finished_at=utc_now(),
+                    )
+                )
 
 
 def _request_caption_ids(caption_ids) -> list[int] | None:
     if caption_ids is None:
         return None
-    if not isinstance(caption_ids, (list, tuple)) or not caption_ids or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in caption_ids
+    if (
+        not isinstance(caption_ids, (list, tuple))
+        or not caption_ids
+        or not all(isinstance(i, int) and not isinstance(i, bool) for i in caption_ids)
     ):
         raise InputError(f"caption_ids {caption_ids!r} must be a non-empty list of integer captions.db row ids")
     return [int(i) for i in caption_ids]
@@ -876,9 +974,15 @@ def _request_caption_ids(caption_ids) -> list[int] | None:
 def _request_frame_spans(frame_spans) -> list[list[int]] | None:
     if frame_spans is None:
         return None
+
     def is_span(span) -> bool:
-        return (isinstance(span, (list, tuple)) and len(span) == 2
-                and all(isinstance(i, int) and not isinstance(i, bool) for i in span) and span[0] <= span[1])
+        return (
+            isinstance(span, (list, tuple))
+            and len(span) == 2
+            and all(isinstance(i, int) and not isinstance(i, bool) for i in span)
+            and span[0] <= span[1]
+        )
+
     if not isinstance(frame_spans, (list, tuple)) or not frame_spans or not all(is_span(s) for s in frame_spans):
         raise InputError(
             f"frame_spans {frame_spans!r} must be a non-empty list of [start, end] frame indices, start <= end (inclusive)"

@@ -37,7 +37,7 @@ class ComputeResource(dg.ConfigurableResource, ABC):
     """The three compute jobs (and job 3 for a person's request), wherever they run."""
 
     ocr_engine: str = "rapidocr"
-    extents_model: str = "model"      # trained pair model; "baseline" is the non-learned one (docs/extents_model.md)
+    extents_model: str = "model"  # trained pair model; "baseline" is the non-learned one (docs/extents_model.md)
 
     @property
     def model_hash(self) -> str:
@@ -46,27 +46,48 @@ class ComputeResource(dg.ConfigurableResource, ABC):
 
     @abstractmethod
     def extract_frames_and_ocr(
-        self, store: ObjectStore, keys: VideoKeys, video_key: str, work_dir: Path,
+        self,
+        store: ObjectStore,
+        keys: VideoKeys,
+        video_key: str,
+        work_dir: Path,
         progress: Progress = no_progress,
     ) -> ExtractResult: ...
 
     @abstractmethod
     def crop_and_infer_caption_frame_extents(
-        self, store: ObjectStore, keys: VideoKeys, video_key: str, zones: Sequence[Region],
-        version: int, work_dir: Path, progress: Progress = no_progress,
+        self,
+        store: ObjectStore,
+        keys: VideoKeys,
+        video_key: str,
+        zones: Sequence[Region],
+        version: int,
+        work_dir: Path,
+        progress: Progress = no_progress,
     ) -> CropInferResult:
         """Every caption zone of the version in one call (one decode), never one call per zone or frame."""
 
     @abstractmethod
     def caption_ocr(
-        self, store: ObjectStore, keys: VideoKeys, version: int, zones: Sequence[ZoneProvenance],
-        work_dir: Path, progress: Progress = no_progress,
+        self,
+        store: ObjectStore,
+        keys: VideoKeys,
+        version: int,
+        zones: Sequence[ZoneProvenance],
+        work_dir: Path,
+        progress: Progress = no_progress,
     ) -> CaptionOcrResult: ...
 
     @abstractmethod
     def caption_ocr_spans(
-        self, store: ObjectStore, keys: VideoKeys, version: int, spans: list[tuple[int, int]],
-        work_dir: Path, progress: Progress = no_progress, zone: int = 0,
+        self,
+        store: ObjectStore,
+        keys: VideoKeys,
+        version: int,
+        spans: list[tuple[int, int]],
+        work_dir: Path,
+        progress: Progress = no_progress,
+        zone: int = 0,
     ) -> SpanOcrResult:
         """Job 3 for a person's request: text and confidence of each span's median frame in one
         caption zone's cropped frames (writes nothing)."""
@@ -77,27 +98,51 @@ class InProcessCompute(ComputeResource):
 
     def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress):
         return extract_frames_and_ocr(
-            store, keys, video_key, engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
-            work_dir=work_dir, progress=progress,
+            store,
+            keys,
+            video_key,
+            engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
+            work_dir=work_dir,
+            progress=progress,
         )
 
-    def crop_and_infer_caption_frame_extents(self, store, keys, video_key, zones, version, work_dir,
-                                             progress=no_progress):
+    def crop_and_infer_caption_frame_extents(
+        self, store, keys, video_key, zones, version, work_dir, progress=no_progress
+    ):
         return crop_and_infer_caption_frame_extents(
-            store, keys, video_key, zones=zones, version=version,
-            classifier=pair_classifier(self.extents_model), work_dir=work_dir, progress=progress,
+            store,
+            keys,
+            video_key,
+            zones=zones,
+            version=version,
+            classifier=pair_classifier(self.extents_model),
+            work_dir=work_dir,
+            progress=progress,
         )
 
     def caption_ocr(self, store, keys, version, zones, work_dir, progress=no_progress):
         return caption_ocr(
-            store, keys, version=version, zones=zones,
-            engine=ocr_engine(self.ocr_engine), work_dir=work_dir,
-            video_id=keys.video, progress=progress,
+            store,
+            keys,
+            version=version,
+            zones=zones,
+            engine=ocr_engine(self.ocr_engine),
+            work_dir=work_dir,
+            video_id=keys.video,
+            progress=progress,
         )
 
     def caption_ocr_spans(self, store, keys, version, spans, work_dir, progress=no_progress, zone=0):
-        return read_spans(store, keys, version=version, spans=spans, engine=ocr_engine(self.ocr_engine),
-                          work_dir=work_dir, progress=progress, zone=zone)
+        return read_spans(
+            store,
+            keys,
+            version=version,
+            spans=spans,
+            engine=ocr_engine(self.ocr_engine),
+            work_dir=work_dir,
+            progress=progress,
+            zone=zone,
+        )
 
 
 class ModalCompute(ComputeResource):
@@ -109,7 +154,9 @@ class ModalCompute(ComputeResource):
     def check(self) -> "ModalCompute":
         """Fail at start on a call kind that does not exist."""
         if self.modal_call not in MODAL_CALLS:
-            raise ValueError(f"Modal call {self.modal_call!r} is not one of {', '.join(MODAL_CALLS)} (CAPTIONACC_MODAL_CALL)")
+            raise ValueError(
+                f"Modal call {self.modal_call!r} is not one of {', '.join(MODAL_CALLS)} (CAPTIONACC_MODAL_CALL)"
+            )
         return self
 
     def _modal(self, name: str, store: ObjectStore, progress: Progress, **kwargs) -> dict:
@@ -133,30 +180,63 @@ class ModalCompute(ComputeResource):
         return result
 
     def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress):
-        return ExtractResult(**self._modal(
-            "extract_frames_and_ocr", store, progress, tenant=keys.tenant, video=keys.video,
-            video_key=video_key, ocr_engine=self.ocr_engine,
-        ))
+        return ExtractResult(
+            **self._modal(
+                "extract_frames_and_ocr",
+                store,
+                progress,
+                tenant=keys.tenant,
+                video=keys.video,
+                video_key=video_key,
+                ocr_engine=self.ocr_engine,
+            )
+        )
 
-    def crop_and_infer_caption_frame_extents(self, store, keys, video_key, zones, version, work_dir,
-                                             progress=no_progress):
-        return CropInferResult(**self._modal(
-            "crop_and_infer_caption_frame_extents", store, progress, tenant=keys.tenant, video=keys.video,
-            video_key=video_key, zones=[list(region.as_tuple()) for region in zones],
-            version=version, extents_model=self.extents_model,
-        ))
+    def crop_and_infer_caption_frame_extents(
+        self, store, keys, video_key, zones, version, work_dir, progress=no_progress
+    ):
+        return CropInferResult(
+            **self._modal(
+                "crop_and_infer_caption_frame_extents",
+                store,
+                progress,
+                tenant=keys.tenant,
+                video=keys.video,
+                video_key=video_key,
+                zones=[list(region.as_tuple()) for region in zones],
+                version=version,
+                extents_model=self.extents_model,
+            )
+        )
 
     def caption_ocr(self, store, keys, version, zones, work_dir, progress=no_progress):
-        return CaptionOcrResult(**self._modal(
-            "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video,
-            version=version, zones=[asdict(zone) for zone in zones], ocr_engine=self.ocr_engine,
-        ))
+        return CaptionOcrResult(
+            **self._modal(
+                "caption_ocr",
+                store,
+                progress,
+                tenant=keys.tenant,
+                video=keys.video,
+                version=version,
+                zones=[asdict(zone) for zone in zones],
+                ocr_engine=self.ocr_engine,
+            )
+        )
 
     def caption_ocr_spans(self, store, keys, version, spans, work_dir, progress=no_progress, zone=0):
-        return SpanOcrResult(**self._modal(
-            "caption_ocr", store, progress, tenant=keys.tenant, video=keys.video, version=version,
-            ocr_engine=self.ocr_engine, spans=[[int(s), int(e)] for s, e in spans], zone=zone,
-        ))
+        return SpanOcrResult(
+            **self._modal(
+                "caption_ocr",
+                store,
+                progress,
+                tenant=keys.tenant,
+                video=keys.video,
+                version=version,
+                ocr_engine=self.ocr_engine,
+                spans=[[int(s), int(e)] for s, e in spans],
+                zone=zone,
+            )
+        )
 
 
 def compute_resource(mode: str, **config) -> ComputeResource:

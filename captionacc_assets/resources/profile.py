@@ -61,8 +61,10 @@ def production_resources() -> dict:
         modal_call=optional_env(MODAL_CALL_VAR, "remote"),
         **_engines(),
     )
-    if isinstance(compute, ModalCompute) and compute.modal_call == "remote" and not os.path.exists(
-        os.path.expanduser("~/.modal.toml")
+    if (
+        isinstance(compute, ModalCompute)
+        and compute.modal_call == "remote"
+        and not os.path.exists(os.path.expanduser("~/.modal.toml"))
     ):
         require_env("MODAL_TOKEN_ID", "the Modal token id (or run `modal token new`)")
         require_env("MODAL_TOKEN_SECRET", "the Modal token secret (or run `modal token new`)")

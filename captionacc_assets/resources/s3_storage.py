@@ -47,9 +47,13 @@ class S3StorageResource(dg.ConfigurableResource):
     def store(self) -> S3ObjectStore:
         """The plain store, with every `dg.EnvVar` read from the environment."""
         return S3ObjectStore(
-            bucket=resolved(self.bucket), endpoint_url=resolved(self.endpoint_url), region=resolved(self.region),
-            access_key_id=resolved(self.access_key_id), secret_access_key=resolved(self.secret_access_key),
-            multipart_threshold=self.multipart_threshold, max_attempts=self.max_attempts,
+            bucket=resolved(self.bucket),
+            endpoint_url=resolved(self.endpoint_url),
+            region=resolved(self.region),
+            access_key_id=resolved(self.access_key_id),
+            secret_access_key=resolved(self.secret_access_key),
+            multipart_threshold=self.multipart_threshold,
+            max_attempts=self.max_attempts,
         )
 
     @property
@@ -62,13 +66,17 @@ class S3StorageResource(dg.ConfigurableResource):
         return resolved(self.bucket)
 
     @classmethod
-    def from_env(cls, *, bucket: str | None = None, endpoint_url: str | None = None,
-                 region: str | None = None) -> "S3StorageResource":
+    def from_env(
+        cls, *, bucket: str | None = None, endpoint_url: str | None = None, region: str | None = None
+    ) -> "S3StorageResource":
         """The production bucket from the environment; credentials stay `dg.EnvVar`s (never values)."""
         found = S3ObjectStore.from_env(bucket=bucket, endpoint_url=endpoint_url, region=region)  # names a missing one
         return cls(
-            bucket=found.bucket, endpoint_url=found.endpoint_url, region=found.region,
-            access_key_id=dg.EnvVar(ACCESS_KEY_VAR), secret_access_key=dg.EnvVar(SECRET_KEY_VAR),
+            bucket=found.bucket,
+            endpoint_url=found.endpoint_url,
+            region=found.region,
+            access_key_id=dg.EnvVar(ACCESS_KEY_VAR),
+            secret_access_key=dg.EnvVar(SECRET_KEY_VAR),
         )
 
     client = to_store("client")

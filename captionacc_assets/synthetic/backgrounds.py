@@ -30,8 +30,14 @@ KINDS = ("moving", "cuts", "textured", "flat", "footage")
 # Colour and grey photographs in scikit-image's bundled data with no legible text in them
 # (not "motorcycle_left.png": it says YAMAHA, which would be scene text, not a caption).
 FOOTAGE_PHOTOS = (
-    "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg",
-    "hubble_deep_field.jpg", "camera.png", "grass.png", "gravel.png",
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "hubble_deep_field.jpg",
+    "camera.png",
+    "grass.png",
+    "gravel.png",
 )
 # A shot shows this much more than the frame in each direction, so the camera can pan.
 FOOTAGE_OVERSCAN = 1.25
@@ -85,7 +91,7 @@ class Sprite:
     """A moving shape: premultiplied colour and inverse alpha (uint16) and a
     Lissajous path given as centre = size * (base + amp * sin(2 pi t / period + phase))."""
 
-    premul: np.ndarray         # h x w x 3, round(colour * alpha), 0..255*255
+    premul: np.ndarray  # h x w x 3, round(colour * alpha), 0..255*255
     inverse_alpha: np.ndarray  # h x w x 1, 255 - alpha
     base: tuple[float, float]
     amp: tuple[float, float]
@@ -138,15 +144,17 @@ def make_sprites(rng: np.random.Generator, width: int, height: int, count: int) 
             colour[rng.integers(3)] = rng.uniform(0, 60)  # saturated
         alpha *= rng.uniform(0.8, 1.0) if kind != "glow" else 0.9
         alpha = np.round(alpha)[..., None]
-        sprites.append(Sprite(
-            premul=np.round(alpha * colour[None, None, :]).astype(np.uint16),
-            inverse_alpha=(255 - alpha).astype(np.uint16),
-            # Every other shape keeps to the lower part of the frame, through the caption band.
-            base=(rng.uniform(0.3, 0.7), rng.uniform(0.72, 0.85) if i % 2 else rng.uniform(0.3, 0.6)),
-            amp=(rng.uniform(0.25, 0.5), rng.uniform(0.05, 0.15) if i % 2 else rng.uniform(0.15, 0.35)),
-            period_s=(rng.uniform(5.0, 18.0), rng.uniform(4.0, 14.0)),
-            phase=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
-        ))
+        sprites.append(
+            Sprite(
+                premul=np.round(alpha * colour[None, None, :]).astype(np.uint16),
+                inverse_alpha=(255 - alpha).astype(np.uint16),
+                # Every other shape keeps to the lower part of the frame, through the caption band.
+                base=(rng.uniform(0.3, 0.7), rng.uniform(0.72, 0.85) if i % 2 else rng.uniform(0.3, 0.6)),
+                amp=(rng.uniform(0.25, 0.5), rng.uniform(0.05, 0.15) if i % 2 else rng.uniform(0.15, 0.35)),
+                period_s=(rng.uniform(5.0, 18.0), rng.uniform(4.0, 14.0)),
+                phase=(rng.uniform(0, 2 * np.pi), rng.uniform(0, 2 * np.pi)),
+            )
+        )
     return sprites
 
 
@@ -162,8 +170,8 @@ def paste_sprite(frame: np.ndarray, sprite: Sprite, left: int, top: int) -> None
     if x0 >= x1 or y0 >= y1:
         return
     sx, sy = x0 - left, y0 - top
-    inverse = sprite.inverse_alpha[sy:sy + y1 - y0, sx:sx + x1 - x0]
-    premul = sprite.premul[sy:sy + y1 - y0, sx:sx + x1 - x0]
+    inverse = sprite.inverse_alpha[sy : sy + y1 - y0, sx : sx + x1 - x0]
+    premul = sprite.premul[sy : sy + y1 - y0, sx : sx + x1 - x0]
     x = frame[y0:y1, x0:x1].astype(np.uint16)
     x *= inverse
     x += premul
@@ -219,7 +227,7 @@ class Background:
         texture = textured_image(rng, self.tex_h, self.tex_w)
         self._tiled = np.pad(texture, ((0, height), (0, width), (0, 0)), mode="wrap")
         self.origin = rng.uniform(0, 1, 2) * (self.tex_w, self.tex_h)
-        speed = width * rng.uniform(0.03, 0.07)           # px/s, about 1 px per frame at 30 fps
+        speed = width * rng.uniform(0.03, 0.07)  # px/s, about 1 px per frame at 30 fps
         angle = rng.uniform(-0.5, 0.5) + (np.pi if rng.random() < 0.5 else 0.0)
         self.velocity = speed * np.array([np.cos(angle), np.sin(angle)])
         self.wobble = height * rng.uniform(0.01, 0.04)
@@ -249,7 +257,7 @@ class Background:
         (x0, y0), (x1, y1) = self.shot_paths[shot]
         x = int(round((x0 + (x1 - x0) * progress) * (big_w - self.width)))
         y = int(round((y0 + (y1 - y0) * progress) * (big_h - self.height)))
-        return photo[y:y + self.height, x:x + self.width].copy()
+        return photo[y : y + self.height, x : x + self.width].copy()
 
     def frame(self, t: float) -> np.ndarray:
         """A new (writable) H x W x 3 uint8 RGB array: the background at time t."""
@@ -269,7 +277,7 @@ class Background:
             ox, oy = ox + self.shot_jumps[shot][0], oy + self.shot_jumps[shot][1]
         x, y = int(np.floor(ox)) % self.tex_w, int(np.floor(oy)) % self.tex_h
         assert self._tiled is not None
-        crop = self._tiled[y:y + self.height, x:x + self.width]
+        crop = self._tiled[y : y + self.height, x : x + self.width]
         if shot:  # a new shot has its colour channels swapped: a different-looking place
             out = np.empty((self.height, self.width, 3), np.uint8)
             for channel, source in enumerate(self.shot_colours[shot]):

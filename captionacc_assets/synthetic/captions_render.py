@@ -23,8 +23,8 @@ from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue
 # fraction of the frame height.
 BOTTOM_LAST_LINE_CENTRE = 0.90
 TOP_FIRST_LINE_CENTRE = 0.08
-LINE_PITCH = 1.3           # baseline-to-baseline distance in font sizes
-OUTLINE_WIDTH = 0.09       # in font sizes
+LINE_PITCH = 1.3  # baseline-to-baseline distance in font sizes
+OUTLINE_WIDTH = 0.09  # in font sizes
 SHADOW_OFFSET = 0.07
 BOX_PADDING = 0.3
 BOX_COLOUR = (16, 16, 16)
@@ -38,7 +38,7 @@ class TextLayer:
     left: int
     top: int
     premul: np.ndarray  # h x w x 3
-    alpha: np.ndarray   # h x w x 1, 0..1
+    alpha: np.ndarray  # h x w x 1, 0..1
 
     @property
     def box(self) -> tuple[int, int, int, int]:

@@ -50,26 +50,49 @@ def _distractor_layers(spec: VideoSpec) -> list[TextLayer]:
     w, h = spec.width, spec.height
     layers = []
     if "sign" in spec.distractors:
-        layers.append(render_text_layer(
-            (SIGN_TEXT,), font="cjk_sans", size=max(8, round(0.05 * h)), colour=(245, 245, 235),
-            style="box", centres=((0.22 * w, 0.42 * h),), frame_size=(w, h), box_colour=(0, 105, 62),
-        ))
+        layers.append(
+            render_text_layer(
+                (SIGN_TEXT,),
+                font="cjk_sans",
+                size=max(8, round(0.05 * h)),
+                colour=(245, 245, 235),
+                style="box",
+                centres=((0.22 * w, 0.42 * h),),
+                frame_size=(w, h),
+                box_colour=(0, 105, 62),
+            )
+        )
     if "title" in spec.distractors:
         # A static programme title on the side away from the captions, as large as a caption:
         # it recurs in every frame, but its text never changes.
         size = max(8, round(0.05 * h))
         y = 0.92 * h if spec.style.placement == "top" else 0.08 * h
-        layers.append(render_text_layer(
-            (TITLE_TEXT,), font="latin_sans_bold", size=size, colour=(250, 250, 250),
-            style="outline", centres=((0.5 * w, y),), frame_size=(w, h),
-        ))
+        layers.append(
+            render_text_layer(
+                (TITLE_TEXT,),
+                font="latin_sans_bold",
+                size=size,
+                colour=(250, 250, 250),
+                style="outline",
+                centres=((0.5 * w, y),),
+                frame_size=(w, h),
+            )
+        )
     if "logo" in spec.distractors:
         size = max(8, round(0.045 * h))
         y = 0.94 * h if spec.style.placement == "top" else 0.07 * h
-        layers.append(render_text_layer(
-            (LOGO_TEXT,), font="latin_sans_bold", size=size, colour=(255, 255, 255),
-            style="plain", centres=((w - 0.04 * w - 1.6 * size, y),), frame_size=(w, h), opacity=0.75,
-        ))
+        layers.append(
+            render_text_layer(
+                (LOGO_TEXT,),
+                font="latin_sans_bold",
+                size=size,
+                colour=(255, 255, 255),
+                style="plain",
+                centres=((w - 0.04 * w - 1.6 * size, y),),
+                frame_size=(w, h),
+                opacity=0.75,
+            )
+        )
     return layers
 
 
@@ -83,8 +106,9 @@ class _Renderer:
         self.distractors = _distractor_layers(spec)
         self.captions = {cue: caption_layer(cue.text, spec.style, spec.width, spec.height) for cue in spec.cues}
         second = spec.second_zone_style
-        self.second_captions = {cue: caption_layer(cue.text, second, spec.width, spec.height)
-                                for cue in spec.second_cues}
+        self.second_captions = {
+            cue: caption_layer(cue.text, second, spec.width, spec.height) for cue in spec.second_cues
+        }
 
     def frame(self, t: float) -> np.ndarray:
         spec = self.spec
@@ -95,8 +119,7 @@ class _Renderer:
         if cue is not None:
             composite(image, self.captions[cue], cue_opacity(cue, t, spec.style.fade_s, spec.fps))
         if spec.second_cues and (cue := spec.second_cue_at(t)) is not None:
-            composite(image, self.second_captions[cue],
-                      cue_opacity(cue, t, spec.second_zone_style.fade_s, spec.fps))
+            composite(image, self.second_captions[cue], cue_opacity(cue, t, spec.second_zone_style.fade_s, spec.fps))
         return image
 
 
@@ -166,8 +189,9 @@ def write_video(spec: VideoSpec, path: Path) -> Path:
     partial = path.with_name(f".{path.name}.partial")
     try:
         with av.open(str(partial), mode="w", format="mp4") as container:
-            stream = cast(av.VideoStream, container.add_stream(encoder, rate=rate,
-                                                               options={**options, "crf": str(spec.crf)}))
+            stream = cast(
+                av.VideoStream, container.add_stream(encoder, rate=rate, options={**options, "crf": str(spec.crf)})
+            )
             stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
             for k, frame in enumerate(_yuv_frames(spec, renderer)):
                 frame.pts, frame.time_base = k, time_base
@@ -193,8 +217,12 @@ def write_truth_srt(spec: VideoSpec, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     two_zones = spec.zone_count == 2
     subtitles = [
-        srt.Subtitle(index=i, start=timedelta(seconds=cue.start_s), end=timedelta(seconds=cue.end_s),
-                     content=(TOP_ZONE_TAG if two_zones and placement == "top" else "") + cue.text)
+        srt.Subtitle(
+            index=i,
+            start=timedelta(seconds=cue.start_s),
+            end=timedelta(seconds=cue.end_s),
+            content=(TOP_ZONE_TAG if two_zones and placement == "top" else "") + cue.text,
+        )
         for i, (cue, placement) in enumerate(truth_cues(spec), start=1)
     ]
     path.write_text(srt.compose(subtitles), encoding="utf-8")
@@ -205,7 +233,7 @@ DEMO_CUES = (
     Cue(1.0, 3.0, "你好，世界"),
     Cue(3.6, 5.6, "Where are you going?"),
     Cue(6.4, 8.4, "我们明天见"),
-    Cue(8.4, 10.4, "See you tomorrow."),          # back-to-back with the cue before
+    Cue(8.4, 10.4, "See you tomorrow."),  # back-to-back with the cue before
     Cue(11.2, 13.6, "今天天气很好\n我们去公园吧"),  # two lines
     Cue(14.2, 15.8, "Thank you very much!"),
     Cue(16.4, 17.8, "谢谢你的帮助"),
@@ -218,6 +246,12 @@ def demo_spec(seed: int = 0) -> VideoSpec:
     one back-to-back pair, one two-line cue), white outlined text at the bottom over a
     moving background. The seed changes the background only."""
     return VideoSpec(
-        width=1280, height=720, fps=30.0, duration_s=20.0, background="moving",
-        cues=DEMO_CUES, style=CaptionStyle(), seed=seed,
+        width=1280,
+        height=720,
+        fps=30.0,
+        duration_s=20.0,
+        background="moving",
+        cues=DEMO_CUES,
+        style=CaptionStyle(),
+        seed=seed,
     )

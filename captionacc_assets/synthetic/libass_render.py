@@ -27,8 +27,12 @@ from captionacc_assets.synthetic.video_spec import CaptionStyle, VideoSpec
 
 # Fontconfig family names of the generator's font keys (the same Debian font packages).
 FONT_FAMILIES = {
-    "cjk_sans": "WenQuanYi Micro Hei", "cjk_serif": "AR PL UMing CN", "cjk_brush": "AR PL UKai CN",
-    "latin_sans": "DejaVu Sans", "latin_sans_bold": "DejaVu Sans", "latin_serif": "DejaVu Serif",
+    "cjk_sans": "WenQuanYi Micro Hei",
+    "cjk_serif": "AR PL UMing CN",
+    "cjk_brush": "AR PL UKai CN",
+    "latin_sans": "DejaVu Sans",
+    "latin_sans_bold": "DejaVu Sans",
+    "latin_serif": "DejaVu Serif",
     "latin_brush": "Kaushan Script",
 }
 PICTURE_CRF = 8  # the caption-less picture, before libass draws on it and the final encode
@@ -38,8 +42,11 @@ def _ass_style(style: CaptionStyle, spec: VideoSpec) -> pysubs2.SSAStyle:
     px = style.size_ratio * spec.height
     outline = max(1.0, px / 14)
     return pysubs2.SSAStyle(
-        fontname=FONT_FAMILIES[style.font], fontsize=px, primarycolor=pysubs2.Color(*style.color),
-        outlinecolor=pysubs2.Color(0, 0, 0), backcolor=pysubs2.Color(0, 0, 0, 96 if style.style == "shadow" else 40),
+        fontname=FONT_FAMILIES[style.font],
+        fontsize=px,
+        primarycolor=pysubs2.Color(*style.color),
+        outlinecolor=pysubs2.Color(0, 0, 0),
+        backcolor=pysubs2.Color(0, 0, 0, 96 if style.style == "shadow" else 40),
         bold=style.font == "latin_sans_bold",
         borderstyle=3 if style.style == "box" else 1,
         outline=outline if style.style != "shadow" else 0.0,
@@ -51,9 +58,15 @@ def _ass_style(style: CaptionStyle, spec: VideoSpec) -> pysubs2.SSAStyle:
 
 def _events(cues, style: CaptionStyle, style_name: str) -> list[pysubs2.SSAEvent]:
     fade = f"{{\\fad({int(style.fade_s * 1000)},{int(style.fade_s * 1000)})}}" if style.fade_s else ""
-    return [pysubs2.SSAEvent(start=int(round(cue.start_s * 1000)), end=int(round(cue.end_s * 1000)),
-                             text=fade + cue.text.replace("\n", "\\N"), style=style_name)
-            for cue in cues]
+    return [
+        pysubs2.SSAEvent(
+            start=int(round(cue.start_s * 1000)),
+            end=int(round(cue.end_s * 1000)),
+            text=fade + cue.text.replace("\n", "\\N"),
+            style=style_name,
+        )
+        for cue in cues
+    ]
 
 
 def ass_script(spec: VideoSpec) -> pysubs2.SSAFile:
@@ -75,18 +88,38 @@ def write_libass_video(spec: VideoSpec, path: Path) -> Path:
     """Encode the spec with its captions drawn by libass; written to a temp name, then renamed."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        raise InputError("the libass renderer needs ffmpeg: install the Debian package `ffmpeg` (apt-get install ffmpeg)")
+        raise InputError(
+            "the libass renderer needs ffmpeg: install the Debian package `ffmpeg` (apt-get install ffmpeg)"
+        )
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="captionacc-libass-") as work:
-        picture = write_video(dataclasses.replace(spec, cues=(), second_cues=(), crf=PICTURE_CRF), Path(work) / "picture.mp4")
+        picture = write_video(
+            dataclasses.replace(spec, cues=(), second_cues=(), crf=PICTURE_CRF), Path(work) / "picture.mp4"
+        )
         script = Path(work) / "captions.ass"
         ass_script(spec).save(str(script))
         partial = path.with_name(f".{path.name}.partial.mp4")
         command = [
-            ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-i", str(picture),
-            "-vf", f"ass={script}", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(spec.crf),
-            "-pix_fmt", "yuv420p", "-an", str(partial),
+            ffmpeg,
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(picture),
+            "-vf",
+            f"ass={script}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            str(spec.crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-an",
+            str(partial),
         ]
         try:
             done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "LC_ALL": "C.UTF-8"})

@@ -38,9 +38,7 @@ class Cue:
         if not (math.isfinite(self.start_s) and math.isfinite(self.end_s)):
             raise InputError(f"cue times must be finite numbers, got {self.start_s}..{self.end_s}")
         if self.start_s < 0 or self.end_s <= self.start_s:
-            raise InputError(
-                f"cue {self.text!r} must have 0 <= start_s < end_s, got {self.start_s}..{self.end_s}"
-            )
+            raise InputError(f"cue {self.text!r} must have 0 <= start_s < end_s, got {self.start_s}..{self.end_s}")
         lines = self.text.split("\n")
         if not self.text.strip() or any(not line.strip() for line in lines):
             raise InputError(f"cue text must be non-empty with no blank lines, got {self.text!r}")
@@ -56,9 +54,9 @@ class CaptionStyle:
     font: str = "cjk_sans"
     size_ratio: float = 0.06
     color: tuple[int, int, int] = (255, 255, 255)
-    style: str = "outline"      # "outline" | "shadow" | "box"
-    placement: str = "bottom"   # "bottom" | "top"
-    fade_s: float = 0.0         # fade in and out duration
+    style: str = "outline"  # "outline" | "shadow" | "box"
+    placement: str = "bottom"  # "bottom" | "top"
+    fade_s: float = 0.0  # fade in and out duration
 
     def __post_init__(self) -> None:
         if self.font not in FONTS:
@@ -81,8 +79,9 @@ def _check_timeline(cues: tuple[Cue, ...], duration_s: float, what: str) -> None
     ordered = sorted(cues, key=lambda c: c.start_s)
     for before, after in zip(ordered, ordered[1:]):
         if after.start_s < before.end_s - TIME_EPSILON:
-            raise InputError(f"{what} overlap: {before.text!r} ends at {before.end_s} after {after.text!r} "
-                             f"starts at {after.start_s}")
+            raise InputError(
+                f"{what} overlap: {before.text!r} ends at {before.end_s} after {after.text!r} starts at {after.start_s}"
+            )
     for cue in cues:
         if cue.end_s > duration_s + TIME_EPSILON:
             raise InputError(f"cue {cue.text!r} ends at {cue.end_s} s, after the video's {duration_s} s")
@@ -102,10 +101,10 @@ class VideoSpec:
     height: int = 720
     fps: float = 30.0
     duration_s: float = 20.0
-    background: str = "moving"   # "moving", "cuts" (moving with scene cuts), "textured", "flat", "footage" (photos)
+    background: str = "moving"  # "moving", "cuts" (moving with scene cuts), "textured", "flat", "footage" (photos)
     cues: tuple[Cue, ...] = ()
     style: CaptionStyle = field(default_factory=CaptionStyle)
-    distractors: tuple[str, ...] = ()   # "logo" (constant corner logo), "sign" (constant scene text)
+    distractors: tuple[str, ...] = ()  # "logo" (constant corner logo), "sign" (constant scene text)
     seed: int = 0
     codec: str = "h264"
     crf: int = 23
@@ -128,10 +127,14 @@ class VideoSpec:
         if self.second_style is not None and not isinstance(self.second_style, CaptionStyle):
             raise InputError("second_style must be a CaptionStyle (or None: the main style at the other placement)")
         if self.second_cues and self.second_zone_style.placement == self.style.placement:
-            raise InputError(f"the second zone must be at the other placement than the captions' "
-                             f"{self.style.placement!r}: give second_style another placement")
+            raise InputError(
+                f"the second zone must be at the other placement than the captions' "
+                f"{self.style.placement!r}: give second_style another placement"
+            )
         if not isinstance(self.distractors, tuple) or any(d not in DISTRACTORS for d in self.distractors):
-            raise InputError(f"distractors must be a tuple drawn from {', '.join(DISTRACTORS)}, got {self.distractors!r}")
+            raise InputError(
+                f"distractors must be a tuple drawn from {', '.join(DISTRACTORS)}, got {self.distractors!r}"
+            )
         if self.codec not in CODECS:
             raise InputError(f"codec {self.codec!r} is not supported: use one of {', '.join(CODECS)}")
         if not 0 <= self.crf <= 51:

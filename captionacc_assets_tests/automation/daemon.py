@@ -48,8 +48,12 @@ class LightDaemon:
             path.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "dagster.yaml", self.dagster_home / "dagster.yaml")
         self.env = {
-            **os.environ, "CAPTIONACC_HOME": str(self.home), "DAGSTER_HOME": str(self.dagster_home),
-            "LIGHT_WORK_DIR": str(self.work), "CAPTIONACC_SENSOR_INTERVAL_S": "1", **(env or {}),
+            **os.environ,
+            "CAPTIONACC_HOME": str(self.home),
+            "DAGSTER_HOME": str(self.dagster_home),
+            "LIGHT_WORK_DIR": str(self.work),
+            "CAPTIONACC_SENSOR_INTERVAL_S": "1",
+            **(env or {}),
         }
         self.catalog = CatalogResource(url=f"sqlite:///{self.home / 'catalog.sqlite'}")
         self.catalog.ensure_schema()
@@ -60,7 +64,11 @@ class LightDaemon:
         self.log = open(self.root / "daemon.log", "a")
         self.process = subprocess.Popen(
             [DAEMON, "run", "-m", self.module, "--log-level", "warning"],
-            cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         return self
 
@@ -91,8 +99,11 @@ class LightDaemon:
         if gated:
             self.gate(video_id)
         self.catalog.register_upload(
-            video_id=video_id, tenant_id=tenant, storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
-            display_path=f"{video_id}.mp4", size_bytes=1,
+            video_id=video_id,
+            tenant_id=tenant,
+            storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
+            display_path=f"{video_id}.mp4",
+            size_bytes=1,
         )
         return video_id
 
@@ -104,14 +115,21 @@ class LightDaemon:
 
     # -- Dagster side ----------------------------------------------------------------------------
     def runs(self, video_id: str, job: str | None = None, statuses=None) -> list[dg.DagsterRun]:
-        return list(self.instance.get_runs(dg.RunsFilter(
-            tags={"dagster/partition": video_id}, job_name=job, statuses=statuses or [],
-        )))
+        return list(
+            self.instance.get_runs(
+                dg.RunsFilter(
+                    tags={"dagster/partition": video_id},
+                    job_name=job,
+                    statuses=statuses or [],
+                )
+            )
+        )
 
     def wait_run(self, video_id: str, job: str, statuses, timeout_s: float = 90) -> dg.DagsterRun:
         self.assert_alive()
         return wait_for(
-            lambda: next(iter(self.runs(video_id, job, statuses)), None), timeout_s,
+            lambda: next(iter(self.runs(video_id, job, statuses)), None),
+            timeout_s,
             f"a {job} run of {video_id} in {[s.value for s in statuses]}\n{self.log_tail()}",
         )
 

@@ -37,8 +37,15 @@ def record_run(context: dg.AssetExecutionContext, stage: str, **extra) -> None:
     gate = work_dir() / "gates" / video_id
     while gate.exists():
         time.sleep(0.1)
-    line = {"run_id": context.run_id, "video": video_id, "stage": stage, "start": started, "end": time.time(),
-            "tags": dict(context.run.tags), **extra}
+    line = {
+        "run_id": context.run_id,
+        "video": video_id,
+        "stage": stage,
+        "start": started,
+        "end": time.time(),
+        "tags": dict(context.run.tags),
+        **extra,
+    }
     with open(work_dir() / "runs.jsonl", "a") as log:
         log.write(json.dumps(line) + "\n")
 
@@ -51,8 +58,12 @@ def light_initial(context: dg.AssetExecutionContext, catalog: CatalogResource):
         yield dg.MaterializeResult(asset_key=key)
 
 
-@dg.multi_asset(partitions_def=videos_partitions, specs=[dg.AssetSpec(k) for k in APPROVAL_SELECTION],
-                can_subset=True, pool="modal_gpu")
+@dg.multi_asset(
+    partitions_def=videos_partitions,
+    specs=[dg.AssetSpec(k) for k in APPROVAL_SELECTION],
+    can_subset=True,
+    pool="modal_gpu",
+)
 def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
     video_id = context.partition_key
     catalog.require_video(video_id)
@@ -62,8 +73,12 @@ def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
     wait_for_person_outside_pool(context, catalog, video_id, "captions")
     with editor_lock(catalog, video_id, "captions", context.log.info):
         if requested_ocr_ids(context.run.tags):
-            claimed = [r["id"] for r in catalog.claim_caption_ocr_requests(
-                video_id, requested_ocr_ids(context.run.tags), context.run_id)]
+            claimed = [
+                r["id"]
+                for r in catalog.claim_caption_ocr_requests(
+                    video_id, requested_ocr_ids(context.run.tags), context.run_id
+                )
+            ]
             record_run(context, "caption_ocr", answered=claimed)
             catalog.finish_caption_ocr_requests(claimed, "completed")
         else:
@@ -73,7 +88,9 @@ def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
 
 
 defs = dg.Definitions(
-    assets=[light_initial, light_approved], jobs=ALL_JOBS, sensors=ALL_SENSORS,
+    assets=[light_initial, light_approved],
+    jobs=ALL_JOBS,
+    sensors=ALL_SENSORS,
     resources={
         "catalog": CatalogResource(url=local_paths().catalog_url),
         "storage": LocalStorageResource(root=str(local_paths().storage_root)),

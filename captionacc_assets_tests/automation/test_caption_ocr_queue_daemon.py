@@ -21,8 +21,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     # A run that finds a person's lock retries every second or two, without its GPU slot.
-    daemon = LightDaemon(tmp_path_factory.mktemp("ocr-queue"), env={
-        "CAPTIONACC_LOCK_RETRY_S": "1", "CAPTIONACC_LOCK_RETRY_MAX_S": "2"}).start()
+    daemon = LightDaemon(
+        tmp_path_factory.mktemp("ocr-queue"), env={"CAPTIONACC_LOCK_RETRY_S": "1", "CAPTIONACC_LOCK_RETRY_MAX_S": "2"}
+    ).start()
     yield daemon
     daemon.stop()
 
@@ -37,14 +38,19 @@ def test_a_request_made_while_its_video_runs_waits_its_turn_and_is_answered_once
     first = daemon.catalog.request_caption_ocr("req-1", caption_ids=[2], requested_by="editor-ann")
     daemon.wait_run("req-1", "requested_caption_ocr", [S.QUEUED])
     second = daemon.catalog.request_caption_ocr("req-1", frame_spans=[(30, 41)], requested_by="editor-ann")
-    wait_for(lambda: len(ocr_runs(daemon, "req-1")) == 2, 60, f"a second run for the second request\n{daemon.log_tail()}")
+    wait_for(
+        lambda: len(ocr_runs(daemon, "req-1")) == 2, 60, f"a second run for the second request\n{daemon.log_tail()}"
+    )
     time.sleep(3)  # several dequeue passes while the initial run holds the video
     assert all(r.status == S.QUEUED for r in ocr_runs(daemon, "req-1"))
     assert daemon.catalog.get_caption_ocr_request(second["id"])["status"] == "requested"  # waiting, not dropped
 
     daemon.open_gate("req-1")
-    wait_for(lambda: all(r.status == S.SUCCESS for r in ocr_runs(daemon, "req-1")), 120,
-             f"both caption OCR runs to finish\n{daemon.log_tail()}")
+    wait_for(
+        lambda: all(r.status == S.SUCCESS for r in ocr_runs(daemon, "req-1")),
+        120,
+        f"both caption OCR runs to finish\n{daemon.log_tail()}",
+    )
     recorded = sorted((r for r in daemon.recorded() if r["video"] == "req-1"), key=lambda r: r["start"])
     assert [r["stage"] for r in recorded] == ["initial", "caption_ocr", "caption_ocr"]
     assert all(a["end"] <= b["start"] for a, b in zip(recorded, recorded[1:]))  # one run per video at a time
@@ -53,9 +59,16 @@ def test_a_request_made_while_its_video_runs_waits_its_turn_and_is_answered_once
         row = daemon.catalog.get_caption_ocr_request(request["id"])
         assert row["status"] == "completed" and row["run_id"] in {r.run_id for r in ocr_runs(daemon, "req-1")}
     run = ocr_runs(daemon, "req-1")[0]
-    assert {k: run.tags[k] for k in ("tenant", "tier", "trigger", "priority", "dagster/priority", "dagster/partition")} \
-        == {"tenant": "tenant-free", "tier": "free", "trigger": "caption_ocr", "priority": "50",
-            "dagster/priority": "50", "dagster/partition": "req-1"}
+    assert {
+        k: run.tags[k] for k in ("tenant", "tier", "trigger", "priority", "dagster/priority", "dagster/partition")
+    } == {
+        "tenant": "tenant-free",
+        "tier": "free",
+        "trigger": "caption_ocr",
+        "priority": "50",
+        "dagster/priority": "50",
+        "dagster/partition": "req-1",
+    }
     time.sleep(3)  # later ticks launch nothing more
     assert len(ocr_runs(daemon, "req-1")) == 2
 
@@ -80,9 +93,14 @@ def test_two_locked_videos_do_not_stop_a_third(daemon):
         assert daemon.catalog.acquire_lock(video_id, "captions", f"editor-{video_id}", lock_type="client")
         daemon.open_gate(f"{video_id}.before-lock")
     # Both runs reach the captions step and find the person's lock.
-    wait_for(lambda: all(any("locked by 'editor-lock-" in (e.message or "")
-                             for e in daemon.instance.all_logs(run_id)) for run_id in waiting),
-             60, f"the locked runs to wait for the editor\n{daemon.log_tail()}")
+    wait_for(
+        lambda: all(
+            any("locked by 'editor-lock-" in (e.message or "") for e in daemon.instance.all_logs(run_id))
+            for run_id in waiting
+        ),
+        60,
+        f"the locked runs to wait for the editor\n{daemon.log_tail()}",
+    )
     assert daemon.instance.event_log_storage.get_concurrency_info("modal_gpu").slot_count == 2  # both slots exist
 
     daemon.catalog.request_cropped_frames_version(free, REGION, "editor-ann")

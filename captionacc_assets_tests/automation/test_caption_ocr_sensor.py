@@ -14,8 +14,13 @@ from captionacc_assets_tests.automation.test_sensors import catalog, postgres  #
 def videos(catalog):
     """Three videos of two tenants (one premium) in the catalog of each backend."""
     for video_id, tenant in (("v1", "tenant-p"), ("v2", "tenant-f"), ("gone", "tenant-f")):
-        catalog.register_upload(video_id=video_id, tenant_id=tenant, storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
-                                display_path=None, size_bytes=1)
+        catalog.register_upload(
+            video_id=video_id,
+            tenant_id=tenant,
+            storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
+            display_path=None,
+            size_bytes=1,
+        )
     catalog.upsert_tenant("tenant-p", tier="premium")
 
 
@@ -28,13 +33,21 @@ def test_one_tagged_run_per_video_with_the_pending_request_ids(catalog):
     assert set(by_video) == {"v1", "v2"}
     first = by_video["v1"]
     assert first.run_key == f"caption_ocr:v1:{c['id']}" and requested_ocr_ids(first.tags) == [a["id"], c["id"]]
-    assert {k: first.tags[k] for k in ("tenant", "tier", "trigger", "priority", "dagster/priority", "requested_by")} == {
-        "tenant": "tenant-p", "tier": "premium", "trigger": "caption_ocr", "priority": "70", "dagster/priority": "70",
-        "requested_by": "ann"}
+    assert {
+        k: first.tags[k] for k in ("tenant", "tier", "trigger", "priority", "dagster/priority", "requested_by")
+    } == {
+        "tenant": "tenant-p",
+        "tier": "premium",
+        "trigger": "caption_ocr",
+        "priority": "70",
+        "dagster/priority": "70",
+        "requested_by": "ann",
+    }
     assert by_video["v2"].tags[OCR_REQUESTS_TAG] == str(b["id"]) and by_video["v2"].tags["priority"] == "50"
     # Nothing was claimed: a repeated tick asks again with the same keys (Dagster launches each key once).
-    assert [r.run_key for r in caption_ocr_request_tick(catalog, result.cursor).run_requests] == \
-        [r.run_key for r in result.run_requests]
+    assert [r.run_key for r in caption_ocr_request_tick(catalog, result.cursor).run_requests] == [
+        r.run_key for r in result.run_requests
+    ]
 
 
 def test_a_request_made_while_its_videos_run_is_queued_gets_a_later_run_and_is_answered_once(catalog):
@@ -65,7 +78,10 @@ def test_requests_of_a_deleted_video_are_closed_with_the_reason(catalog):
     result = caption_ocr_request_tick(catalog, None)
     assert result.run_requests == [] and "deleted" in result.skip_reason.skip_message
     row = catalog.get_caption_ocr_request(request["id"])
-    assert (row["status"], row["error"]) == ("error", "video 'gone' was deleted: its caption OCR request is not answered")
+    assert (row["status"], row["error"]) == (
+        "error",
+        "video 'gone' was deleted: its caption OCR request is not answered",
+    )
     assert "was deleted" in catalog.get_video("gone")["text_error_details"]["message"]
     assert caption_ocr_request_tick(catalog, None).skip_reason.skip_message == "no pending caption OCR requests"
 

@@ -47,16 +47,29 @@ def answers(url: str) -> bool:
 @pytest.fixture
 def dagster_dev(tmp_path):
     home = tmp_path / "home"
-    env = {**os.environ, "CAPTIONACC_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-           "CAPTIONACC_SENSOR_INTERVAL_S": "2"}
+    env = {
+        **os.environ,
+        "CAPTIONACC_HOME": str(home),
+        "DAGSTER_HOME": str(home / "dagster"),
+        "CAPTIONACC_SENSOR_INTERVAL_S": "2",
+    }
     port = free_port()
     log = open(tmp_path / "dagster-dev.log", "w")
-    process = subprocess.Popen([CAPTIONACC, "ui", "--port", str(port)], cwd=REPO, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [CAPTIONACC, "ui", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     tail = lambda: (tmp_path / "dagster-dev.log").read_text()[-4000:]
     try:
-        wait_for(lambda: process.poll() is not None or answers(f"http://127.0.0.1:{port}/server_info"), 300,
-                 "the Dagster webserver")
+        wait_for(
+            lambda: process.poll() is not None or answers(f"http://127.0.0.1:{port}/server_info"),
+            300,
+            "the Dagster webserver",
+        )
         assert process.poll() is None, tail()
         yield env, home, tail, f"http://127.0.0.1:{port}/graphql"
     finally:
@@ -92,8 +105,11 @@ query BackfillStatus($id: String!) {
 
 
 def graphql(url: str, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps({"query": query, "variables": variables}).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url,
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         body = json.load(response)
     assert not body.get("errors"), body["errors"]
@@ -102,10 +118,19 @@ def graphql(url: str, query: str, variables: dict) -> dict:
 
 def launch_ui_backfill(url: str, assets: tuple[str, ...]) -> str:
     """What *Materialize selected* -> *All partitions* -> *Launch backfill* sends to the webserver."""
-    result = graphql(url, LAUNCH_BACKFILL, {"params": {
-        "assetSelection": [{"path": [name]} for name in assets], "allPartitions": True,
-        "fromFailure": False, "tags": [], "title": "new extents model",
-    }})["launchPartitionBackfill"]
+    result = graphql(
+        url,
+        LAUNCH_BACKFILL,
+        {
+            "params": {
+                "assetSelection": [{"path": [name]} for name in assets],
+                "allPartitions": True,
+                "fromFailure": False,
+                "tags": [],
+                "title": "new extents model",
+            }
+        },
+    )["launchPartitionBackfill"]
     assert result["__typename"] == "LaunchBackfillSuccess", result
     return result["backfillId"]
 
@@ -130,15 +155,23 @@ def test_upload_and_approval_reach_exported_captions_with_no_run_launched_by_han
     catalog = CatalogResource(url=f"sqlite:///{home / 'catalog.sqlite'}")
 
     video_id = captionacc(env, "upload", str(video_path), "--tenant", "tenant-sys").splitlines()[-1]
-    wait_for(lambda: catalog.get_video(video_id)["layout_status"] in ("annotate", "error"), 600,
-             f"initial processing by the upload sensor\n{tail()}", every_s=1)
+    wait_for(
+        lambda: catalog.get_video(video_id)["layout_status"] in ("annotate", "error"),
+        600,
+        f"initial processing by the upload sensor\n{tail()}",
+        every_s=1,
+    )
     assert catalog.get_video(video_id)["layout_status"] == "annotate", catalog.get_video(video_id)
 
     captionacc(env, "approve", video_id, "--by", "editor-alice")
     keys = VideoKeys(tenant="tenant-sys", video=video_id)
     srt_file = home / "storage" / keys.export("srt")
-    wait_for(lambda: srt_file.exists() or catalog.get_video(video_id)["text_status"] == "error", 600,
-             f"captions exported after the approval\n{tail()}", every_s=1)
+    wait_for(
+        lambda: srt_file.exists() or catalog.get_video(video_id)["text_status"] == "error",
+        600,
+        f"captions exported after the approval\n{tail()}",
+        every_s=1,
+    )
     captions = list(srt.parse(srt_file.read_text(encoding="utf-8")))
     assert [c.content for c in captions] == [cue.text for cue in CUES]
     assert catalog.get_video(video_id)["current_cropped_frames_version"] == 1
@@ -150,9 +183,15 @@ def test_upload_and_approval_reach_exported_captions_with_no_run_launched_by_han
             ("approved_processing", "approval", "layout_approvals"),
             ("initial_processing", "upload", "new_uploads"),
         ]
-        finished = lambda: [r.status for r in instance.get_runs(dg.RunsFilter(
-            tags={"dagster/partition": video_id}, statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
-        ))]
+        finished = lambda: [
+            r.status
+            for r in instance.get_runs(
+                dg.RunsFilter(
+                    tags={"dagster/partition": video_id},
+                    statuses=[dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE],
+                )
+            )
+        ]
         assert wait_for(lambda: len(finished()) == 2, 120, f"both runs to finish\n{tail()}")
         assert finished() == [dg.DagsterRunStatus.SUCCESS] * 2
         approval = instance.get_latest_materialization_event(dg.AssetKey("layout_approval"))
@@ -165,8 +204,12 @@ def test_upload_and_approval_reach_exported_captions_with_no_run_launched_by_han
         exported_before = srt_file.read_text(encoding="utf-8")
         backfill_id = launch_ui_backfill(graphql_url, BACKFILL_ASSETS)
         # The backfill daemon looks every 30 s (not configurable): ~1 tick to launch, ~1 to see it done.
-        status = wait_for(lambda: finished_backfill_status(graphql_url, backfill_id), 300,
-                          f"backfill {backfill_id} to finish\n{tail()}", every_s=1)
+        status = wait_for(
+            lambda: finished_backfill_status(graphql_url, backfill_id),
+            300,
+            f"backfill {backfill_id} to finish\n{tail()}",
+            every_s=1,
+        )
         assert status == "COMPLETED_SUCCESS", tail()
 
         backfill_runs = instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
@@ -175,7 +218,10 @@ def test_upload_and_approval_reach_exported_captions_with_no_run_launched_by_han
         assert run.status == dg.DagsterRunStatus.SUCCESS
         tier = catalog.tenant_tier("tenant-sys")
         assert {k: run.tags.get(k) for k in ("trigger", "tenant", "tier")} == {
-            "trigger": "backfill", "tenant": "tenant-sys", "tier": tier}
+            "trigger": "backfill",
+            "tenant": "tenant-sys",
+            "tier": tier,
+        }
         assert run.tags["priority"] == run.tags["dagster/priority"] and int(run.tags["priority"]) >= 0
         assert run.asset_selection == {dg.AssetKey(name) for name in BACKFILL_ASSETS}
         assert instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_ENQUEUED), "launched outside the queue"
@@ -193,10 +239,12 @@ def test_upload_and_approval_reach_exported_captions_with_no_run_launched_by_han
         assert catalog.latest_cropped_frames_version(video_id)["status"] == "active"
 
         # One run per video at a time: none of its runs overlapped another.
-        records = sorted(instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": video_id})),
-                         key=lambda r: r.start_time)
+        records = sorted(
+            instance.get_run_records(dg.RunsFilter(tags={"dagster/partition": video_id})), key=lambda r: r.start_time
+        )
         assert len(records) == 3 and all(r.start_time and r.end_time for r in records)
         assert all(a.end_time <= b.start_time for a, b in zip(records, records[1:])), [
-            (r.dagster_run.job_name, r.start_time, r.end_time) for r in records]
+            (r.dagster_run.job_name, r.start_time, r.end_time) for r in records
+        ]
     finally:
         instance.dispose()

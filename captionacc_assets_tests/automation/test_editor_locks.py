@@ -16,8 +16,9 @@ from captionacc_assets_tests.core.video_factory import make_h264_video
 def catalog(tmp_path):
     catalog = CatalogResource(url=f"sqlite:///{tmp_path / 'catalog.sqlite'}")
     catalog.ensure_schema()
-    catalog.register_upload(video_id="vid", tenant_id="t", storage_key="t/client/videos/vid/video.mp4",
-                            display_path=None, size_bytes=1)
+    catalog.register_upload(
+        video_id="vid", tenant_id="t", storage_key="t/client/videos/vid/video.mp4", display_path=None, size_bytes=1
+    )
     return catalog
 
 
@@ -53,8 +54,9 @@ def test_a_lock_held_past_the_limit_fails_loudly_naming_the_holder(catalog):
 def test_initial_processing_waits_for_the_layout_lock_then_completes(platform, tmp_path, monkeypatch):
     monkeypatch.setenv("CAPTIONACC_LOCK_RETRY_S", "0.2")
     monkeypatch.setenv("CAPTIONACC_LOCK_RETRY_MAX_S", "0.5")
-    path = make_h264_video(tmp_path / "v.mp4", lambda t: np.full((90, 160, 3), 40, np.uint8),
-                           width=160, height=90, fps=10, duration_s=2)
+    path = make_h264_video(
+        tmp_path / "v.mp4", lambda t: np.full((90, 160, 3), 40, np.uint8), width=160, height=90, fps=10, duration_s=2
+    )
     video_id = platform.upload(path, "tenant-a")
     assert platform.catalog.acquire_lock(video_id, "layout", "editor-alice", lock_type="client")
     result = {}

@@ -28,8 +28,15 @@ from captionacc_assets_tests.editor import EditorStandIn, stored_captions_table
 from captionacc_assets_tests.processed import processed_video
 
 S = dg.DagsterRunStatus
-SPEC = VideoSpec(width=480, height=270, fps=10.0, duration_s=7.0, background="textured", seed=11,
-                 cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")))
+SPEC = VideoSpec(
+    width=480,
+    height=270,
+    fps=10.0,
+    duration_s=7.0,
+    background="textured",
+    seed=11,
+    cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")),
+)
 VIDEO = "loop"
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -39,8 +46,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 def loop(tmp_path_factory):
     """The video processed through the real assets, then the daemon running the real code location."""
     root = tmp_path_factory.mktemp("editor-loop")
-    daemon = LightDaemon(root, module="captionacc_assets.definitions",
-                         env={"CAPTIONACC_LOCK_RETRY_S": "0.2", "CAPTIONACC_LOCK_RETRY_MAX_S": "0.5"})
+    daemon = LightDaemon(
+        root,
+        module="captionacc_assets.definitions",
+        env={"CAPTIONACC_LOCK_RETRY_S": "0.2", "CAPTIONACC_LOCK_RETRY_MAX_S": "0.5"},
+    )
     with processed_video(daemon.home, SPEC, video_id=VIDEO) as (platform, _, _):
         daemon.start()
         try:
@@ -54,20 +64,30 @@ def table(platform):
 
 
 def finished_request(daemon, request_id, timeout_s=240):
-    row = wait_for(lambda: (r := daemon.catalog.get_caption_ocr_request(request_id))["status"] in ("completed", "error")
-                   and r, timeout_s, f"caption OCR request {request_id} answered\n{daemon.log_tail()}", every_s=0.1)
+    row = wait_for(
+        lambda: (r := daemon.catalog.get_caption_ocr_request(request_id))["status"] in ("completed", "error") and r,
+        timeout_s,
+        f"caption OCR request {request_id} answered\n{daemon.log_tail()}",
+        every_s=0.1,
+    )
     assert row["status"] == "completed", row
     run = daemon.instance.get_run_by_id(row["run_id"])
-    wait_for(lambda: daemon.instance.get_run_by_id(run.run_id).status in (S.SUCCESS, S.FAILURE), 120,
-             f"run {run.run_id} to end\n{daemon.log_tail()}")
+    wait_for(
+        lambda: daemon.instance.get_run_by_id(run.run_id).status in (S.SUCCESS, S.FAILURE),
+        120,
+        f"run {run.run_id} to end\n{daemon.log_tail()}",
+    )
     assert daemon.instance.get_run_by_id(run.run_id).status == S.SUCCESS
     return row, run
 
 
 def peoples_rows(platform):
     rows, _ = table(platform)
-    return sorted((r["start_frame_index"], r["end_frame_index"], r["caption_frame_extents_state"], r["text"])
-                  for r in rows if r["caption_frame_extents_state"] == "confirmed" or r["text"] is not None)
+    return sorted(
+        (r["start_frame_index"], r["end_frame_index"], r["caption_frame_extents_state"], r["text"])
+        for r in rows
+        if r["caption_frame_extents_state"] == "confirmed" or r["text"] is not None
+    )
 
 
 def test_the_editor_moves_the_end_of_caption_k_and_only_row_ks_ocr_changes(loop):
@@ -79,7 +99,12 @@ def test_the_editor_moves_the_end_of_caption_k_and_only_row_ks_ocr_changes(loop)
 
     row, run = finished_request(daemon, request["id"])
     assert {key: run.tags[key] for key in ("trigger", "tenant", "tier", "priority", "dagster/partition")} == {
-        "trigger": "caption_ocr", "tenant": "tenant-a", "tier": "free", "priority": "50", "dagster/partition": VIDEO}
+        "trigger": "caption_ocr",
+        "tenant": "tenant-a",
+        "tier": "free",
+        "priority": "50",
+        "dagster/partition": VIDEO,
+    }
     assert run.job_name == "requested_caption_ocr" and run.tags["dagster/sensor_name"] == "caption_ocr_requests"
 
     after, after_meta = table(platform)
@@ -92,7 +117,11 @@ def test_the_editor_moves_the_end_of_caption_k_and_only_row_ks_ocr_changes(loop)
             assert changed == set(), (old, new)  # every other row identical, field by field
     row_k = next(r for r in after if r["id"] == k)
     start = row_k["start_frame_index"]
-    assert (row_k["end_frame_index"], row_k["caption_frame_extents_state"], row_k["text"]) == (57, "confirmed", "Good night")
+    assert (row_k["end_frame_index"], row_k["caption_frame_extents_state"], row_k["text"]) == (
+        57,
+        "confirmed",
+        "Good night",
+    )
     reading = span_median_text(platform.storage, platform.keys(VIDEO), 1, (start, 57), ocr_engine("rapidocr"))
     assert row_k["caption_ocr"] == reading == "Hello world"  # the new span's median, not the old text
     assert daemon.catalog.get_video(VIDEO)["text_status"] == "annotate"
@@ -113,8 +142,12 @@ def test_an_edit_made_while_a_caption_ocr_run_is_going_on_survives_it(loop):
         text = f"Good night, everyone ({attempt + 1})"
         request = daemon.catalog.request_caption_ocr(VIDEO, caption_ids=captions, requested_by="editor-bob")
         # The run reads captions.db under the server's lock, then OCRs with the lock released.
-        wait_for(lambda: daemon.catalog.lock_holder(VIDEO, "captions") == "captionacc-server", 240,
-                 f"the run to read captions.db\n{daemon.log_tail()}", every_s=0.005)
+        wait_for(
+            lambda: daemon.catalog.lock_holder(VIDEO, "captions") == "captionacc-server",
+            240,
+            f"the run to read captions.db\n{daemon.log_tail()}",
+            every_s=0.005,
+        )
         wait_for(lambda: daemon.catalog.lock_holder(VIDEO, "captions") is None, 60, "the read to end", every_s=0.005)
         editor.edit(VIDEO, lambda e: e.type_text(target, text))
 
@@ -155,8 +188,11 @@ def test_a_reapproval_and_a_backfill_with_another_model_keep_every_confirmed_cap
     people = peoples_rows(platform)
     assert any(state == "confirmed" for _, _, state, _ in people), people
     old_rows, _ = table(platform)
-    sliver = next((r["start_frame_index"], r["end_frame_index"]) for r in old_rows
-                  if r["caption_frame_extents_state"] == "predicted" and r["start_frame_index"] == 58)
+    sliver = next(
+        (r["start_frame_index"], r["end_frame_index"])
+        for r in old_rows
+        if r["caption_frame_extents_state"] == "predicted" and r["start_frame_index"] == 58
+    )
 
     # A re-approval with another crop: the approval sensor's run crops version 2 and rebuilds the captions.
     proposed = platform.proposed_layout(VIDEO)["region"]
@@ -164,31 +200,64 @@ def test_a_reapproval_and_a_backfill_with_another_model_keep_every_confirmed_cap
     daemon.catalog.request_cropped_frames_version(VIDEO, region, "editor-bob")
     run = daemon.wait_run(VIDEO, "approved_processing", [S.SUCCESS, S.FAILURE], timeout_s=300)
     assert run.status == S.SUCCESS, daemon.log_tail()
-    assert read_captions_provenance(platform.storage.get_file(keys.captions_db, tmp_path / "v2.db.gz")) \
-        .cropped_frames_version == 2
+    assert (
+        read_captions_provenance(
+            platform.storage.get_file(keys.captions_db, tmp_path / "v2.db.gz")
+        ).cropped_frames_version
+        == 2
+    )
     assert peoples_rows(platform) == people  # boundaries, state and text of every person's row
     rows, _ = table(platform)
-    assert sliver not in [(r["start_frame_index"], r["end_frame_index"]) for r in rows
-                          if r["caption_frame_extents_state"] == "predicted"]  # the old prediction is gone
-    metadata = daemon.instance.get_latest_materialization_event(dg.AssetKey("captions_db")).asset_materialization.metadata
+    assert sliver not in [
+        (r["start_frame_index"], r["end_frame_index"]) for r in rows if r["caption_frame_extents_state"] == "predicted"
+    ]  # the old prediction is gone
+    metadata = daemon.instance.get_latest_materialization_event(
+        dg.AssetKey("captions_db")
+    ).asset_materialization.metadata
     assert metadata["confirmed_captions_kept"].value == sum(1 for p in people if p[2] == "confirmed")
 
     # A backfill after a new extents model: the code location restarts with other weights.
     weights = other_weights(tmp_path)
     daemon.restart(CAPTIONACC_EXTENTS_WEIGHTS=weights)
     launched = subprocess.run(
-        [DAEMON.replace("dagster-daemon", "dagster"), "job", "backfill", "-m", "captionacc_assets.definitions",
-         "-j", "approved_processing", "--partitions", VIDEO, "--noprompt"],
-        cwd=REPO, env=daemon.env, capture_output=True, text=True, timeout=300)
+        [
+            DAEMON.replace("dagster-daemon", "dagster"),
+            "job",
+            "backfill",
+            "-m",
+            "captionacc_assets.definitions",
+            "-j",
+            "approved_processing",
+            "--partitions",
+            VIDEO,
+            "--noprompt",
+        ],
+        cwd=REPO,
+        env=daemon.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert launched.returncode == 0, launched.stdout + launched.stderr
-    backfill = wait_for(lambda: next((r for r in daemon.runs(VIDEO, "approved_processing")
-                                      if r.tags.get("dagster/backfill") and r.status in (S.SUCCESS, S.FAILURE)), None),
-                        300, f"the backfill run\n{daemon.log_tail()}")
+    backfill = wait_for(
+        lambda: next(
+            (
+                r
+                for r in daemon.runs(VIDEO, "approved_processing")
+                if r.tags.get("dagster/backfill") and r.status in (S.SUCCESS, S.FAILURE)
+            ),
+            None,
+        ),
+        300,
+        f"the backfill run\n{daemon.log_tail()}",
+    )
     assert backfill.status == S.SUCCESS, daemon.log_tail()
     assert backfill.tags["trigger"] == "backfill"
     made_from = read_captions_provenance(platform.storage.get_file(keys.captions_db, tmp_path / "bf.db.gz"))
-    assert (made_from.cropped_frames_version, f"model-{file_hash(weights)[:8]}" in made_from.caption_frame_extents_key) \
-        == (2, True)
+    assert (
+        made_from.cropped_frames_version,
+        f"model-{file_hash(weights)[:8]}" in made_from.caption_frame_extents_key,
+    ) == (2, True)
     assert peoples_rows(platform) == people
     stored = read_stored_captions(platform.storage.get_file(keys.captions_db, tmp_path / "final.db.gz"))
     validate_partition(stored.rows, stored.frame_count)

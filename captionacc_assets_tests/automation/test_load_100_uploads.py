@@ -18,8 +18,12 @@ def test_load_100_uploads_at_once_are_each_processed_exactly_once(daemon):
     started = time.monotonic()
     for video_id in ids:
         daemon.upload(video_id)
-    wait_for(lambda: all(daemon.runs(v, "initial_processing", [dg.DagsterRunStatus.SUCCESS]) for v in ids), 800,
-             "all 100 uploads processed", every_s=1)
+    wait_for(
+        lambda: all(daemon.runs(v, "initial_processing", [dg.DagsterRunStatus.SUCCESS]) for v in ids),
+        800,
+        "all 100 uploads processed",
+        every_s=1,
+    )
     seconds = time.monotonic() - started
     records = [r for r in daemon.recorded() if r["video"] in ids]
     assert sorted(r["video"] for r in records) == ids  # each exactly once, none lost

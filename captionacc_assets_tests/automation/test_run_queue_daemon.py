@@ -28,7 +28,11 @@ def test_new_uploads_become_partitions_and_one_tagged_run_each(daemon):
     for video_id in ("up-1", "up-2"):
         run = daemon.wait_run(video_id, "initial_processing", DONE)
         assert {k: run.tags[k] for k in ("tenant", "tier", "trigger", "priority", "dagster/priority")} == {
-            "tenant": "tenant-free", "tier": "free", "trigger": "upload", "priority": "50", "dagster/priority": "50",
+            "tenant": "tenant-free",
+            "tier": "free",
+            "trigger": "upload",
+            "priority": "50",
+            "dagster/priority": "50",
         }
     partitions = set(daemon.instance.get_dynamic_partitions("videos"))
     assert {"up-1", "up-2"} <= partitions and "up-deleted" not in partitions
@@ -39,9 +43,20 @@ def test_repeated_ticks_and_a_reset_cursor_launch_nothing_twice(daemon):
     daemon.upload("again-1")
     daemon.wait_run("again-1", "initial_processing", DONE)
     reset = subprocess.run(
-        [str(DAEMON).replace("dagster-daemon", "dagster"), "sensor", "cursor", "new_uploads", "--delete",
-         "-m", "captionacc_assets_tests.automation.light_defs"],
-        cwd=REPO, env=daemon.env, capture_output=True, text=True, timeout=120,
+        [
+            str(DAEMON).replace("dagster-daemon", "dagster"),
+            "sensor",
+            "cursor",
+            "new_uploads",
+            "--delete",
+            "-m",
+            "captionacc_assets_tests.automation.light_defs",
+        ],
+        cwd=REPO,
+        env=daemon.env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert reset.returncode == 0, reset.stderr
     daemon.upload("again-2")  # seen by a tick after the reset, which re-reads every video from the start
@@ -59,8 +74,11 @@ def test_deleting_a_video_cancels_its_running_and_queued_runs(daemon):
     queued = daemon.wait_run("del-1", "approved_processing", [S.QUEUED])
     daemon.catalog.soft_delete("del-1")
     for run in (running, queued):
-        wait_for(lambda: daemon.instance.get_run_by_id(run.run_id).status == S.CANCELED, 60,
-                 f"run {run.run_id} cancelled\n{daemon.log_tail()}")
+        wait_for(
+            lambda: daemon.instance.get_run_by_id(run.run_id).status == S.CANCELED,
+            60,
+            f"run {run.run_id} cancelled\n{daemon.log_tail()}",
+        )
     assert not [r for r in daemon.recorded() if r["video"] == "del-1"]
 
 

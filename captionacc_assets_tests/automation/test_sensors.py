@@ -49,8 +49,12 @@ def instance():
 
 def upload(catalog, video_id, tenant="tenant-a", uploaded_at=None):
     return catalog.register_upload(
-        video_id=video_id, tenant_id=tenant, storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
-        display_path=None, size_bytes=1, uploaded_at=uploaded_at,
+        video_id=video_id,
+        tenant_id=tenant,
+        storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
+        display_path=None,
+        size_bytes=1,
+        uploaded_at=uploaded_at,
     )
 
 
@@ -60,8 +64,13 @@ def queued_run(instance, video_id, job="initial_processing", **tags):
         repository_origin=RemoteRepositoryOrigin(RegisteredCodeLocationOrigin("captionacc"), "__repository__"),
         job_name=job,
     )
-    run = dg.DagsterRun(job_name=job, run_id=str(uuid.uuid4()), status=dg.DagsterRunStatus.QUEUED,
-                        tags={"dagster/partition": video_id, **tags}, remote_job_origin=origin)
+    run = dg.DagsterRun(
+        job_name=job,
+        run_id=str(uuid.uuid4()),
+        status=dg.DagsterRunStatus.QUEUED,
+        tags={"dagster/partition": video_id, **tags},
+        remote_job_origin=origin,
+    )
     return instance.add_run(run)
 
 
@@ -108,11 +117,17 @@ def test_new_uploads_sensor_adds_partitions_and_tagged_runs_skipping_deleted_and
     assert [r.partition_key for r in result.run_requests] == ["fresh"]
     request = result.run_requests[0]
     assert request.run_key == "upload:fresh"
-    assert request.tags == {"tenant": "tenant-p", "tier": "premium", "trigger": "upload",
-                            "priority": "70", "dagster/priority": "70"}
+    assert request.tags == {
+        "tenant": "tenant-p",
+        "tier": "premium",
+        "trigger": "upload",
+        "priority": "70",
+        "dagster/priority": "70",
+    }
     assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["fresh"]]
-    again = new_uploads(dg.build_sensor_context(instance=instance, resources={"catalog": catalog},
-                                                cursor=result.cursor))
+    again = new_uploads(
+        dg.build_sensor_context(instance=instance, resources={"catalog": catalog}, cursor=result.cursor)
+    )
     assert again.run_requests == []
 
 
@@ -175,7 +190,12 @@ def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, i
     counts = run_queue_tick(catalog, instance)
     assert counts == {"queued": 3, "retagged": 2, "cancelled": 1, "held": 0}
     tags = instance.get_run_by_id(backfill.run_id).tags
-    assert (tags["tenant"], tags["tier"], tags["trigger"], tags["dagster/priority"]) == ("tenant-f", "free", "backfill", "50")
+    assert (tags["tenant"], tags["tier"], tags["trigger"], tags["dagster/priority"]) == (
+        "tenant-f",
+        "free",
+        "backfill",
+        "50",
+    )
     assert instance.get_run_by_id(ui.run_id).tags["trigger"] == "ui"
     assert instance.get_run_by_id(ui.run_id).tags["dagster/priority"] == "90"
     assert instance.get_run_by_id(doomed.run_id).status == dg.DagsterRunStatus.CANCELED
@@ -195,7 +215,7 @@ def test_run_queue_holds_back_runs_of_a_video_a_person_is_editing(catalog, insta
     for video_id in ("edited", "layout-edited", "other"):
         upload(catalog, video_id)
     approval = queued_run(instance, "edited", job="approved_processing")
-    initial = queued_run(instance, "edited", job="initial_processing")        # writes layout.db: not held
+    initial = queued_run(instance, "edited", job="initial_processing")  # writes layout.db: not held
     layout_run = queued_run(instance, "layout-edited", job="initial_processing")
     other = queued_run(instance, "other", job="approved_processing")
     assert catalog.acquire_lock("edited", "captions", "editor-ann", lock_type="client")
@@ -203,8 +223,10 @@ def test_run_queue_holds_back_runs_of_a_video_a_person_is_editing(catalog, insta
     assert catalog.acquire_lock("other", "captions", "captionacc-server", lock_type="server")  # not a person
 
     assert run_queue_tick(catalog, instance)["held"] == 2
-    lock = [instance.get_run_by_id(r.run_id).tags.get("captionacc/editor_lock")
-            for r in (approval, initial, layout_run, other)]
+    lock = [
+        instance.get_run_by_id(r.run_id).tags.get("captionacc/editor_lock")
+        for r in (approval, initial, layout_run, other)
+    ]
     assert lock == ["held", None, "held", None]
 
     catalog.release_lock("edited", "captions", "editor-ann")
@@ -213,9 +235,13 @@ def test_run_queue_holds_back_runs_of_a_video_a_person_is_editing(catalog, insta
 
 
 def layout_event(instance, video_id, confidence, region=(0.1, 0.8, 0.9, 0.95)):
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key="layout_db", partition=video_id, metadata={"region": list(region), "confidence": confidence},
-    ))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key="layout_db",
+            partition=video_id,
+            metadata={"region": list(region), "confidence": confidence},
+        )
+    )
 
 
 def test_auto_approval_follows_the_tenant_policy_once(catalog, instance):
@@ -243,11 +269,17 @@ def test_auto_approval_approves_a_second_zone_only_when_it_is_sure_of_it_too(cat
     top = {"region": [0.1, 0.02, 0.9, 0.15], "confidence": 0.9}
     for video_id, second in (("two", top), ("weak-second", {**top, "confidence": 0.4})):
         upload(catalog, video_id, "acme")
-        instance.report_runless_asset_event(dg.AssetMaterialization(
-            asset_key="layout_db", partition=video_id, metadata={
-                "region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.95,
-                "zones": [{"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.95}, second]},
-        ))
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(
+                asset_key="layout_db",
+                partition=video_id,
+                metadata={
+                    "region": [0.1, 0.8, 0.9, 0.95],
+                    "confidence": 0.95,
+                    "zones": [{"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.95}, second],
+                },
+            )
+        )
     approvals, _ = auto_approval_tick(catalog, instance, None, parse_policy("acme=0.8"))
     assert [len(zones_from_row(a)) for a in approvals] == [2, 1]
     assert zones_from_row(approvals[0])[1] == Region(0.1, 0.02, 0.9, 0.15)

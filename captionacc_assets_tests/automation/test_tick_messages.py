@@ -27,8 +27,13 @@ def instance():
 
 
 def upload(catalog, video_id, file_name="episode.mp4"):
-    catalog.register_upload(video_id=video_id, tenant_id="tenant-a", storage_key=f"tenant-a/client/videos/{video_id}/video.mp4",
-                            display_path=file_name, size_bytes=1)
+    catalog.register_upload(
+        video_id=video_id,
+        tenant_id="tenant-a",
+        storage_key=f"tenant-a/client/videos/{video_id}/video.mp4",
+        display_path=file_name,
+        size_bytes=1,
+    )
 
 
 def tick(sensor, catalog, instance, cursor=None):
@@ -56,8 +61,9 @@ def test_deleted_videos_removes_partitions_and_counts_what_it_did(catalog, insta
     run = queued_run(instance, "gone")
     catalog.soft_delete("gone")
     result = tick(deleted_videos, catalog, instance)
-    assert result.skip_reason.skip_message == ("1 deleted video(s) removed from the partitions, "
-                                               "1 of their run(s) cancelled, 0 kept until their backfill ends")
+    assert result.skip_reason.skip_message == (
+        "1 deleted video(s) removed from the partitions, 1 of their run(s) cancelled, 0 kept until their backfill ends"
+    )
     (request,) = result.dynamic_partitions_requests
     assert isinstance(request, dg.DeleteDynamicPartitionsRequest) and list(request.partition_keys) == ["gone"]
     assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
@@ -76,16 +82,21 @@ def test_run_queue_shows_the_gpu_pool_limit_and_use(catalog, instance):
     upload(catalog, "vid")
     queued_run(instance, "vid")
     message = run_queue(dg.build_sensor_context(instance=instance, resources={"catalog": catalog})).skip_message
-    assert message == ("1 queued run(s): 1 retagged, 0 cancelled, 0 held back while a person edits; "
-                       "pool modal_gpu: 0 of 2 slot(s) in use, 0 step(s) waiting for one")
+    assert message == (
+        "1 queued run(s): 1 retagged, 0 cancelled, 0 held back while a person edits; "
+        "pool modal_gpu: 0 of 2 slot(s) in use, 0 step(s) waiting for one"
+    )
 
 
 def test_auto_approvals_counts_its_approvals(catalog, instance, monkeypatch):
     monkeypatch.setenv("CAPTIONACC_AUTO_APPROVE", "tenant-a=0.5")
     upload(catalog, "vid")
     instance.add_dynamic_partitions("videos", ["vid"])
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        "layout_db", partition="vid", metadata={"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.9}))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            "layout_db", partition="vid", metadata={"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.9}
+        )
+    )
     result = tick(auto_approvals, catalog, instance)
     assert result.skip_reason.skip_message == "auto-approved 1 layout(s): ['vid']; layout_approvals runs them"
     assert tick(auto_approvals, catalog, instance, result.cursor).skip_reason.skip_message == "nothing to auto-approve"

@@ -24,12 +24,25 @@ from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.automation.daemon import REPO, wait_for
 from captionacc_assets_tests.automation.test_dagster_dev_system import (  # noqa: F401 (dagster_dev is a fixture)
-    BACKFILL_ASSETS, BACKFILL_DONE, captionacc, dagster_dev, finished_backfill_status, graphql, launch_ui_backfill,
+    BACKFILL_ASSETS,
+    BACKFILL_DONE,
+    captionacc,
+    dagster_dev,
+    finished_backfill_status,
+    graphql,
+    launch_ui_backfill,
 )
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOT = REPO / "docs" / "ui-layout-db.png"
 ASSETS = ("video", "full_frames", "raw_ocr_db", "layout_db", "layout_approval", *BACKFILL_ASSETS)
 PARTITION_STATUSES = """
@@ -82,31 +95,51 @@ def test_the_ui_shows_pictures_at_once_finds_files_and_marks_no_expected_conditi
     ids = {}
     for role, (name, video_spec) in VIDEOS.items():
         ids[role] = captionacc(env, "upload", str(write_video(video_spec, tmp_path / name)), "--tenant", "tenant-ui")
-    wait_for(lambda: all(catalog.get_video(i)["layout_status"] in ("annotate", "error") for i in ids.values()), 900,
-             f"initial processing of the three uploads\n{tail()}", every_s=2)
+    wait_for(
+        lambda: all(catalog.get_video(i)["layout_status"] in ("annotate", "error") for i in ids.values()),
+        900,
+        f"initial processing of the three uploads\n{tail()}",
+        every_s=2,
+    )
     assert all(catalog.get_video(i)["layout_status"] == "annotate" for i in ids.values())
 
     captionacc(env, "approve", ids["approved"], "--by", "editor-alice")
-    wait_for(lambda: catalog.get_video(ids["approved"])["text_status"] in ("annotate", "error"), 600,
-             f"captions of the approved video\n{tail()}", every_s=2)
+    wait_for(
+        lambda: catalog.get_video(ids["approved"])["text_status"] in ("annotate", "error"),
+        600,
+        f"captions of the approved video\n{tail()}",
+        every_s=2,
+    )
     assert [c.content for c in srt.parse(captionacc(env, "export", ids["approved"], "--srt", "-"))] == [
-        "你好世界", "Hello world"]
+        "你好世界",
+        "Hello world",
+    ]
 
     # A backfill over every video, as the UI launches it, and a deletion racing it.
     backfill_id = launch_ui_backfill(graphql_url, BACKFILL_ASSETS)
     captionacc(env, "delete", ids["deleted"])
-    status = wait_for(lambda: finished_backfill_status(graphql_url, backfill_id), 600,
-                      f"backfill {backfill_id} to finish\n{tail()}", every_s=2)
+    status = wait_for(
+        lambda: finished_backfill_status(graphql_url, backfill_id),
+        600,
+        f"backfill {backfill_id} to finish\n{tail()}",
+        every_s=2,
+    )
     assert status in BACKFILL_DONE
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     try:
-        runs = {r.tags["dagster/partition"]: r for r in instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))}
+        runs = {
+            r.tags["dagster/partition"]: r
+            for r in instance.get_runs(dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+        }
         assert runs[ids["approved"]].status == dg.DagsterRunStatus.SUCCESS
         assert runs[ids["unapproved"]].status == dg.DagsterRunStatus.SUCCESS  # skipped: nothing to do yet
         assert all(run.status != dg.DagsterRunStatus.FAILURE for run in runs.values())
         # Once the backfill is over, the deleted video's partition goes: "All" no longer includes it.
-        wait_for(lambda: not instance.has_dynamic_partition("videos", ids["deleted"]), 120,
-                 f"the deleted video's partition to be removed\n{tail()}")
+        wait_for(
+            lambda: not instance.has_dynamic_partition("videos", ids["deleted"]),
+            120,
+            f"the deleted video's partition to be removed\n{tail()}",
+        )
     finally:
         instance.dispose()
     failed = failed_partitions(graphql_url)

@@ -26,8 +26,15 @@ from captionacc_assets_tests.caption_reading import span_median_text
 from captionacc_assets_tests.editor import EditorStandIn, stored_captions_table
 
 # "Good night" for 1 s, then "Hello world" for 4 s right after it.
-SPEC = VideoSpec(width=480, height=270, fps=10.0, duration_s=7.0, background="textured", seed=11,
-                 cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")))
+SPEC = VideoSpec(
+    width=480,
+    height=270,
+    fps=10.0,
+    duration_s=7.0,
+    background="textured",
+    seed=11,
+    cues=(Cue(1.0, 2.0, "Good night"), Cue(2.0, 6.0, "Hello world")),
+)
 KEYS = VideoKeys(tenant="acme", video="clip1")
 
 
@@ -38,15 +45,23 @@ def published(tmp_path_factory):
     store = LocalStorageResource(root=str(root / "bucket"))
     store.put_file(KEYS.video_file("mp4"), write_video(SPEC, root / "clip.mp4"))
     crop = crop_and_infer_caption_frame_extents(
-        store, KEYS, KEYS.video_file("mp4"), zones=[Region(0.0, 0.7, 1.0, 1.0)], version=1,
-        classifier=pair_classifier("model"), work_dir=root / "crop")
+        store,
+        KEYS,
+        KEYS.video_file("mp4"),
+        zones=[Region(0.0, 0.7, 1.0, 1.0)],
+        version=1,
+        classifier=pair_classifier("model"),
+        work_dir=root / "crop",
+    )
     engine = ocr_engine("rapidocr")
-    caption_ocr(store, KEYS, version=1, zones=crop.zone_provenance(), engine=engine,
-                work_dir=root / "ocr", video_id=KEYS.video)
+    caption_ocr(
+        store, KEYS, version=1, zones=crop.zone_provenance(), engine=engine, work_dir=root / "ocr", video_id=KEYS.video
+    )
     catalog = CatalogResource(url=f"sqlite:///{root / 'catalog.sqlite'}")
     catalog.ensure_schema()
-    catalog.register_upload(video_id=KEYS.video, tenant_id=KEYS.tenant, storage_key=KEYS.video_file("mp4"),
-                            display_path=None, size_bytes=1)
+    catalog.register_upload(
+        video_id=KEYS.video, tenant_id=KEYS.tenant, storage_key=KEYS.video_file("mp4"), display_path=None, size_bytes=1
+    )
     return store, catalog, engine, store.get_bytes(KEYS.captions_db)
 
 
@@ -65,7 +80,9 @@ def caption_ids(store):
 
 def answer(store, catalog, engine, work, requests, read=None):
     lock = partial(editor_lock, catalog, KEYS.video, "captions", lambda _: None)
-    read = read or (lambda zone, spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans"))
+    read = read or (
+        lambda zone, spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans")
+    )
     return answer_requests(store, KEYS, requests, hold_lock=lock, read=read, work_dir=work / "answer")
 
 
@@ -97,8 +114,16 @@ def test_only_the_requested_rows_ocr_columns_change_to_the_new_spans_median(vide
         else:
             assert changed == set(), (before_row, after_row)
     row_k = next(r for r in after if r["id"] == k)
-    assert (row_k["end_frame_index"], row_k["text"], row_k["caption_frame_extents_state"]) == (57, "Good night", "confirmed")
-    assert row_k["caption_ocr"] == "Hello world" == span_median_text(store, KEYS, 1, (row_k["start_frame_index"], 57), engine)
+    assert (row_k["end_frame_index"], row_k["text"], row_k["caption_frame_extents_state"]) == (
+        57,
+        "Good night",
+        "confirmed",
+    )
+    assert (
+        row_k["caption_ocr"]
+        == "Hello world"
+        == span_median_text(store, KEYS, 1, (row_k["start_frame_index"], 57), engine)
+    )
     assert row_k["caption_ocr_status"] == "completed" and row_k["caption_ocr_confidence"] > 0.5
     assert row_k["caption_ocr_processed_at"]
     assert (result.accepted, result.rejected, result.merged, list(result.answered)) == ([request["id"]], {}, False, [k])
@@ -115,12 +140,15 @@ def test_an_edit_made_while_the_ocr_runs_survives_it(video):
         editor.edit(KEYS.video, lambda e: e.type_text(ids["Hello world"], "Hello, world!"))
         return read_spans(store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans")
 
-    result = answer(store, catalog, engine, work, [OcrRequest(1, caption_ids=[ids["Good night"]])],
-                    read=read_while_a_person_edits)
+    result = answer(
+        store, catalog, engine, work, [OcrRequest(1, caption_ids=[ids["Good night"]])], read=read_while_a_person_edits
+    )
     assert seen["lock"] is None and result.merged
     after = {r["id"]: r for r in stored_captions_table(store, KEYS.captions_db)[0]}
     assert after[ids["Hello world"]]["text"] == "Hello, world!"  # the edit made meanwhile is there
-    assert after[ids["Good night"]]["caption_ocr"] == "Good night" and after[ids["Good night"]]["caption_ocr_processed_at"]
+    assert (
+        after[ids["Good night"]]["caption_ocr"] == "Good night" and after[ids["Good night"]]["caption_ocr_processed_at"]
+    )
     assert catalog.lock_holder(KEYS.video, "captions") is None
 
 
@@ -146,8 +174,12 @@ def test_bad_requests_are_rejected_with_reasons_and_change_nothing(video):
     ids, rows = caption_ids(store)
     n = SPEC.frame_count
     before = store.get_bytes(KEYS.captions_db)
-    bad = [OcrRequest(1, caption_ids=[999]), OcrRequest(2, frame_spans=[(60, n + 5)]),
-           OcrRequest(3, frame_spans=[(-1, 4)]), OcrRequest(4, frame_spans=[(11, 12)])]
+    bad = [
+        OcrRequest(1, caption_ids=[999]),
+        OcrRequest(2, frame_spans=[(60, n + 5)]),
+        OcrRequest(3, frame_spans=[(-1, 4)]),
+        OcrRequest(4, frame_spans=[(11, 12)]),
+    ]
     with pytest.raises(InputError) as raised:
         answer(store, catalog, engine, work, bad)
     message = str(raised.value)
@@ -168,8 +200,9 @@ def test_a_captions_db_that_cannot_be_rewritten_safely_is_left_alone(video, dama
         store.put_bytes(KEYS.captions_db, gzip.compress(b"SQLite format 3\x00" + b"\x07" * 3000))
     elif damage == "newer_schema":
         path = store.local_path(KEYS.captions_db)
-        edit_gzip_db(path, path, lambda c: c.execute("UPDATE database_metadata SET schema_version = ?",
-                                                     (SCHEMA_VERSION + 1,)))
+        edit_gzip_db(
+            path, path, lambda c: c.execute("UPDATE database_metadata SET schema_version = ?", (SCHEMA_VERSION + 1,))
+        )
     else:
         store.local_path(KEYS.captions_db).unlink()
     before = store.get_bytes(KEYS.captions_db) if damage != "missing" else None
@@ -194,8 +227,14 @@ def test_the_server_lock_is_held_while_reading_and_publishing(video):
             return store.get_file(key, dest)
 
     lock = partial(editor_lock, catalog, KEYS.video, "captions", lambda _: None)
-    answer_requests(WatchedStore(), KEYS, [OcrRequest(1, caption_ids=[ids["Good night"]])], hold_lock=lock,
-                    read=lambda zone, spans: read_spans(store, KEYS, version=1, spans=spans, engine=engine,
-                                                  work_dir=work / "spans"),
-                    work_dir=work / "answer")
+    answer_requests(
+        WatchedStore(),
+        KEYS,
+        [OcrRequest(1, caption_ids=[ids["Good night"]])],
+        hold_lock=lock,
+        read=lambda zone, spans: read_spans(
+            store, KEYS, version=1, spans=spans, engine=engine, work_dir=work / "spans"
+        ),
+        work_dir=work / "answer",
+    )
     assert holders and set(holders) == {SERVER_HOLDER}

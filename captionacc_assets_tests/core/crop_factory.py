@@ -37,10 +37,10 @@ class CaptionStyle:
     font_path: str = CJK_FONT
     font_size: int = 40
     fill: tuple[int, int, int] = WHITE
-    outline_width: int = 2          # 0 = no outline
+    outline_width: int = 2  # 0 = no outline
     outline: tuple[int, int, int] = BLACK
-    shadow_offset: int = 0          # > 0 draws a dark drop shadow offset down-right
-    box: tuple[int, int, int] | None = None   # opaque box colour behind the text
+    shadow_offset: int = 0  # > 0 draws a dark drop shadow offset down-right
+    box: tuple[int, int, int] | None = None  # opaque box colour behind the text
 
 
 OUTLINED_WHITE = CaptionStyle()
@@ -89,9 +89,9 @@ class Background:
     """
 
     kind: str = "textured"
-    speed: int = 6                     # pixels per frame the texture scrolls
+    speed: int = 6  # pixels per frame the texture scrolls
     cuts: Sequence[int] = ()
-    sensor_noise: float = 3.0          # per-pixel Gaussian sigma each frame
+    sensor_noise: float = 3.0  # per-pixel Gaussian sigma each frame
     seed: int = 0
     _textures: dict = field(default_factory=dict, repr=False)
 
@@ -123,7 +123,7 @@ class Background:
         scene = sum(1 for c in self.cuts if index >= c)
         tex = self._texture(scene, width, height, n)
         x0 = self.speed * index
-        img = tex[:, x0:x0 + width].copy()
+        img = tex[:, x0 : x0 + width].copy()
         if self.kind == "flat":
             img *= 1.0 + 0.05 * np.sin(index / 7.0)
         if self.sensor_noise:
@@ -143,10 +143,24 @@ def _cue_layer(text: str, style: CaptionStyle, width: int, height: int) -> np.nd
         draw.rectangle((left - pad, top - pad, right + pad, bottom + pad), fill=(*style.box, 255))
     if style.shadow_offset:
         o = style.shadow_offset
-        draw.text((xy[0] + o, xy[1] + o), text, font=font, anchor="mm", fill=(0, 0, 0, 255),
-                  stroke_width=style.outline_width, stroke_fill=(0, 0, 0, 255))
-    draw.text(xy, text, font=font, anchor="mm", fill=(*style.fill, 255),
-              stroke_width=style.outline_width, stroke_fill=(*style.outline, 255))
+        draw.text(
+            (xy[0] + o, xy[1] + o),
+            text,
+            font=font,
+            anchor="mm",
+            fill=(0, 0, 0, 255),
+            stroke_width=style.outline_width,
+            stroke_fill=(0, 0, 0, 255),
+        )
+    draw.text(
+        xy,
+        text,
+        font=font,
+        anchor="mm",
+        fill=(*style.fill, 255),
+        stroke_width=style.outline_width,
+        stroke_fill=(*style.outline, 255),
+    )
     return np.asarray(layer, np.float32) / np.float32(255.0)
 
 
@@ -195,5 +209,4 @@ class CropSequence:
 
 def back_to_back(texts: Sequence[str], *, first: int, length: int, gap: int = 0) -> list[Cue]:
     """Cues of `length` frames each, starting at `first`, separated by `gap` empty frames."""
-    return [Cue(first + k * (length + gap), first + k * (length + gap) + length - 1, t)
-            for k, t in enumerate(texts)]
+    return [Cue(first + k * (length + gap), first + k * (length + gap) + length - 1, t) for k, t in enumerate(texts)]

@@ -24,32 +24,51 @@ def rows_of(parts, n):
 
 def test_unreadable_spans_are_gaps_and_same_text_neighbours_join():
     assert rows_of([(0, 4, None), (5, 20, "你好"), (21, 30, "你好"), (31, 35, ""), (36, 39, None)], 40) == [
-        (0, 4, "gap", None), (5, 30, "predicted", "你好"), (31, 39, "gap", None)]
+        (0, 4, "gap", None),
+        (5, 30, "predicted", "你好"),
+        (31, 39, "gap", None),
+    ]
 
 
 def test_a_misread_sliver_inside_a_caption_is_healed():
     # Seen in the benchmark: a false boundary cut one caption into 15 + 5 + 10 indices,
     # and the 5-index middle read one character short.
-    parts = [(0, 114, None), (115, 129, "部屋の鍵をなくした\nちょっと待ってください"),
-             (130, 134, "部屋の鍵をなした\nちょっと待ってください"),
-             (135, 144, "部屋の鍵をなくした\nちょっと待ってください"), (145, 150, None)]
-    assert rows_of(parts, 151) == [(0, 114, "gap", None), (115, 144, "predicted", parts[1][2]),
-                                   (145, 150, "gap", None)]
+    parts = [
+        (0, 114, None),
+        (115, 129, "部屋の鍵をなくした\nちょっと待ってください"),
+        (130, 134, "部屋の鍵をなした\nちょっと待ってください"),
+        (135, 144, "部屋の鍵をなくした\nちょっと待ってください"),
+        (145, 150, None),
+    ]
+    assert rows_of(parts, 151) == [(0, 114, "gap", None), (115, 144, "predicted", parts[1][2]), (145, 150, "gap", None)]
 
 
 def test_one_index_slivers_at_either_end_join_their_caption():
-    parts = [(0, 106, None), (107, 131, "That's not what I meant."), (132, 132, "That's not whatI meant."),
-             (133, 149, None), (150, 150, "I told you this would happen"), (151, 179, "I told you this would happen.")]
+    parts = [
+        (0, 106, None),
+        (107, 131, "That's not what I meant."),
+        (132, 132, "That's not whatI meant."),
+        (133, 149, None),
+        (150, 150, "I told you this would happen"),
+        (151, 179, "I told you this would happen."),
+    ]
     assert rows_of(parts, 180) == [
-        (0, 106, "gap", None), (107, 132, "predicted", "That's not what I meant."), (133, 149, "gap", None),
-        (150, 179, "predicted", "I told you this would happen.")]
+        (0, 106, "gap", None),
+        (107, 132, "predicted", "That's not what I meant."),
+        (133, 149, "gap", None),
+        (150, 179, "predicted", "I told you this would happen."),
+    ]
 
 
 def test_back_to_back_captions_that_differ_by_one_character_stay_apart():
     # Each is up for a reading time, so the one-character difference is real.
     parts = [(0, 9, None), (10, 29, "Hola, amigo."), (30, 49, "Hola, amigos."), (50, 59, None)]
-    assert rows_of(parts, 60) == [(0, 9, "gap", None), (10, 29, "predicted", "Hola, amigo."),
-                                  (30, 49, "predicted", "Hola, amigos."), (50, 59, "gap", None)]
+    assert rows_of(parts, 60) == [
+        (0, 9, "gap", None),
+        (10, 29, "predicted", "Hola, amigo."),
+        (30, 49, "predicted", "Hola, amigos."),
+        (50, 59, "gap", None),
+    ]
 
 
 def test_a_short_caption_unlike_its_neighbours_stays():
@@ -74,20 +93,33 @@ def test_a_caption_cut_short_by_a_misplaced_boundary_keeps_its_own_text():
 
 def test_a_lone_latin_letter_is_not_a_caption_but_a_lone_cjk_word_is():
     parts = [(0, 199, "また来週会いましょう"), (200, 203, "A"), (204, 220, None), (221, 225, "好"), (226, 230, None)]
-    assert rows_of(parts, 231) == [(0, 199, "predicted", "また来週会いましょう"), (200, 220, "gap", None),
-                                   (221, 225, "predicted", "好"), (226, 230, "gap", None)]
+    assert rows_of(parts, 231) == [
+        (0, 199, "predicted", "また来週会いましょう"),
+        (200, 220, "gap", None),
+        (221, 225, "predicted", "好"),
+        (226, 230, "gap", None),
+    ]
 
 
 def test_weak_reads_are_not_captions_and_brief_ones_need_more_evidence():
-    spans = [CaptionSpan(0, 30, "predicted", 0.9), CaptionSpan(31, 40, "predicted", 0.4),
-             CaptionSpan(41, 45, "predicted", 0.9), CaptionSpan(46, 70, "predicted", 0.9),
-             CaptionSpan(71, 75, "predicted", 0.9)]
-    texts = {0: SpanText("我们明天见", 0.72),   # long and read well enough: a caption
-             31: SpanText("O A一", 0.61),       # scene texture at a cut (seen on real footage)
-             41: SpanText("三", 0.72),          # a brief one-character read below the brief bar
-             46: SpanText("Good night", 0.66),  # too weak even for a long caption
-             71: SpanText("好", 0.93)}          # a brief caption read confidently stays
+    spans = [
+        CaptionSpan(0, 30, "predicted", 0.9),
+        CaptionSpan(31, 40, "predicted", 0.4),
+        CaptionSpan(41, 45, "predicted", 0.9),
+        CaptionSpan(46, 70, "predicted", 0.9),
+        CaptionSpan(71, 75, "predicted", 0.9),
+    ]
+    texts = {
+        0: SpanText("我们明天见", 0.72),  # long and read well enough: a caption
+        31: SpanText("O A一", 0.61),  # scene texture at a cut (seen on real footage)
+        41: SpanText("三", 0.72),  # a brief one-character read below the brief bar
+        46: SpanText("Good night", 0.66),  # too weak even for a long caption
+        71: SpanText("好", 0.93),
+    }  # a brief caption read confidently stays
     rows = assemble_caption_rows(spans, texts, 76)
     validate_partition(rows, 76)
     assert [(r.start_frame_index, r.end_frame_index, r.state, r.caption_ocr) for r in rows] == [
-        (0, 30, "predicted", "我们明天见"), (31, 70, "gap", None), (71, 75, "predicted", "好")]
+        (0, 30, "predicted", "我们明天见"),
+        (31, 70, "gap", None),
+        (71, 75, "predicted", "好"),
+    ]

@@ -36,8 +36,10 @@ def engine():
 def test_median_recovers_static_caption_over_moving_noise(engine):
     text = "今天天气很好，我们去散步"
     rng = np.random.default_rng(1)
-    frames = [draw_lines(noise_background(640, 100, rng), [text], font_size=22,
-                         vertical_center=0.5, stroke_width=0)[0] for _ in range(9)]
+    frames = [
+        draw_lines(noise_background(640, 100, rng), [text], font_size=22, vertical_center=0.5, stroke_width=0)[0]
+        for _ in range(9)
+    ]
     median = median_frame(frames)
     assert median.shape == frames[0].shape and median.dtype == np.uint8
     # The background noise is averaged away: far flatter than any single frame's.
@@ -93,8 +95,12 @@ def test_pieces_of_one_line_join_with_or_without_spaces(engine):
     assert read_caption_text(engine, image)[0] == "你好，世界"
 
     image = solid_background(900, 80, (30, 30, 30))
-    image, _ = draw_lines(image, ["Hello"], anchor="left", x=0.05, vertical_center=0.5, font_size=36, font_path=LATIN_FONT)
-    image, _ = draw_lines(image, ["world"], anchor="right", x=0.95, vertical_center=0.5, font_size=36, font_path=LATIN_FONT)
+    image, _ = draw_lines(
+        image, ["Hello"], anchor="left", x=0.05, vertical_center=0.5, font_size=36, font_path=LATIN_FONT
+    )
+    image, _ = draw_lines(
+        image, ["world"], anchor="right", x=0.95, vertical_center=0.5, font_size=36, font_path=LATIN_FONT
+    )
     assert read_caption_text(engine, image)[0] == "Hello world"
 
 
@@ -118,8 +124,7 @@ def box(text, left, top, right, bottom, confidence=0.9):
 
 
 def test_grouping_and_joining_rules():
-    boxes = [box("世界", 0.55, 0.51, 0.7, 0.61), box("下一行", 0.4, 0.7, 0.6, 0.8),
-             box("你好，", 0.3, 0.5, 0.5, 0.6)]
+    boxes = [box("世界", 0.55, 0.51, 0.7, 0.61), box("下一行", 0.4, 0.7, 0.6, 0.8), box("你好，", 0.3, 0.5, 0.5, 0.6)]
     lines = group_into_lines(boxes)
     assert [[b.text for b in line] for line in lines] == [["你好，", "世界"], ["下一行"]]
     assert join_line(["你好，", "世界"]) == "你好，世界"
@@ -138,7 +143,10 @@ def test_a_tall_box_does_not_chain_two_lines_into_one():
 
 
 def test_doubtful_boxes_unlike_the_caption_size_are_clutter():
-    first, second = box("Keep your voice down.", 0.34, 0.23, 0.67, 0.54, 0.99), box("I told you.", 0.29, 0.47, 0.71, 0.82, 0.99)
+    first, second = (
+        box("Keep your voice down.", 0.34, 0.23, 0.67, 0.54, 0.99),
+        box("I told you.", 0.29, 0.47, 0.71, 0.82, 0.99),
+    )
     tall = box("V", 0.02, 0.24, 0.09, 0.81, confidence=0.69)
     assert drop_clutter([first, tall, second]) == [first, second]
     # A doubtful box of the caption's size stays (it may be a hard-to-read word), and so
@@ -158,13 +166,17 @@ def test_normalize_keeps_cjk_punctuation_and_collapses_whitespace():
 
 def test_spanish_exclamations_get_back_their_opening_mark():
     # RapidOCR's alphabet has "¿" but no "¡": the opening mark is always lost.
-    assert restore_inverted_exclamation("Vámonos ahora mismo!\nNo sé qué decir.") == "¡Vámonos ahora mismo!\nNo sé qué decir."
+    assert (
+        restore_inverted_exclamation("Vámonos ahora mismo!\nNo sé qué decir.")
+        == "¡Vámonos ahora mismo!\nNo sé qué decir."
+    )
     assert restore_inverted_exclamation("Cuidado con el perro!") == "¡Cuidado con el perro!"
     assert restore_inverted_exclamation("Hola! ¿Qué tal?") == "¡Hola! ¿Qué tal?"
     assert restore_inverted_exclamation("Sí, claro. Vamos!") == "Sí, claro. ¡Vamos!"
     # ... or it is read as a "j" glued to the capital that follows it.
     assert restore_inverted_exclamation("Me encanta este lugar.\njFeliz cumpleaños, mamá!") == (
-        "Me encanta este lugar.\n¡Feliz cumpleaños, mamá!")
+        "Me encanta este lugar.\n¡Feliz cumpleaños, mamá!"
+    )
     assert restore_inverted_exclamation("jCuidado con el perro!") == "¡Cuidado con el perro!"
     assert restore_inverted_exclamation("jamás, mi amor!") == "¡jamás, mi amor!"  # a real "j" stays
     for unchanged in ("¡Feliz cumpleaños, mamá!", "Follow me, quickly!", "Turn left now!", "¿Y?", "快点！", "Olé"):
@@ -188,10 +200,16 @@ def test_stray_fragments_and_tiny_lines_are_dropped_but_caption_pieces_stay():
     # A counter on a sign beside a centred caption (seen: "我们回家吧1000"), and a lone "1" on the left.
     caption = _box("我们回家吧", 0.36, 0.32, 0.64, 0.77)
     assert drop_strays([[caption, _box("1000", 0.74, 0.08, 0.87, 0.57)]], aspect=6.5) == [[caption]]
-    assert drop_strays([[_box("1", 0.13, 0.07, 0.28, 0.97), _box("うん", 0.35, 0.09, 0.58, 0.97)]], aspect=8.6)[0][0].text == "うん"
+    assert (
+        drop_strays([[_box("1", 0.13, 0.07, 0.28, 0.97), _box("うん", 0.35, 0.09, 0.58, 0.97)]], aspect=8.6)[0][0].text
+        == "うん"
+    )
     # A lone small letter under two caption lines (seen: "...\nM").
-    lines = [[_box("先生に聞いてみよう", 0.36, 0.21, 0.64, 0.54)], [_box("本当にありがとう", 0.37, 0.48, 0.62, 0.80)],
-             [_box("M", 0.51, 0.81, 0.54, 1.0)]]
+    lines = [
+        [_box("先生に聞いてみよう", 0.36, 0.21, 0.64, 0.54)],
+        [_box("本当にありがとう", 0.37, 0.48, 0.62, 0.80)],
+        [_box("M", 0.51, 0.81, 0.54, 1.0)],
+    ]
     assert [line[0].text for line in drop_strays(lines, aspect=8.1)] == ["先生に聞いてみよう", "本当にありがとう"]
     # A centred caption OCR split in two boxes stays whole; so does a short word close to the rest.
     split = [_box("Where did you", 0.30, 0.3, 0.52, 0.7), _box("put the keys?", 0.54, 0.3, 0.70, 0.7)]

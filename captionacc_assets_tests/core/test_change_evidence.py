@@ -7,12 +7,15 @@ import numpy as np
 import pytest
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.change_evidence import (
-    ChangeEvidenceParams, apply_change_evidence, pair_change)
+from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams, apply_change_evidence, pair_change
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.extents.model import (
-    CHANGE_EVIDENCE_KEY, ModelPairClassifier, shipped_weights, with_change_evidence)
+    CHANGE_EVIDENCE_KEY,
+    ModelPairClassifier,
+    shipped_weights,
+    with_change_evidence,
+)
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
 from captionacc_assets.synthetic.generate import write_video
@@ -26,13 +29,41 @@ _SAME, _DIFFERENT = LABELS.index("same"), LABELS.index("different")
 # rules find; small CJK digits are their weak case: docs/extents_model.md).
 CASES = {
     "counter-generator-outline-moving": (
-        "generator", [f"Round {k}/12" for k in range(1, 8)], "Well played", "latin_sans", "outline", "moving", (5, 6)),
+        "generator",
+        [f"Round {k}/12" for k in range(1, 8)],
+        "Well played",
+        "latin_sans",
+        "outline",
+        "moving",
+        (5, 6),
+    ),
     "clock-libass-box-footage": (
-        "libass", [f"00:{s}" for s in range(17, 24)], "Time is up", "latin_serif", "box", "footage", (5, 5)),
+        "libass",
+        [f"00:{s}" for s in range(17, 24)],
+        "Time is up",
+        "latin_serif",
+        "box",
+        "footage",
+        (5, 5),
+    ),
     "cjk-libass-outline-moving": (
-        "libass", [f"第{k}集" for k in range(1, 8)], "我们回家吧", "cjk_sans", "outline", "moving", (2, 4)),
+        "libass",
+        [f"第{k}集" for k in range(1, 8)],
+        "我们回家吧",
+        "cjk_sans",
+        "outline",
+        "moving",
+        (2, 4),
+    ),
     "cjk-generator-box-cuts": (
-        "generator", [f"还剩{k}秒" for k in range(9, 2, -1)], "我们回家吧", "cjk_serif", "box", "cuts", (1, 2)),
+        "generator",
+        [f"还剩{k}秒" for k in range(9, 2, -1)],
+        "我们回家吧",
+        "cjk_serif",
+        "box",
+        "cuts",
+        (1, 2),
+    ),
 }
 
 
@@ -40,8 +71,16 @@ def _spec(texts, steady, font, style, background) -> VideoSpec:
     cues = [Cue(0.5 + k, 1.5 + k, text) for k, text in enumerate(texts)]
     end = cues[-1].end_s
     cues.append(Cue(end + 0.5, end + 3.5, steady))
-    return VideoSpec(width=854, height=480, fps=30.0, duration_s=end + 4.0, background=background, cues=tuple(cues),
-                     style=CaptionStyle(font=font, size_ratio=0.06, style=style, placement="bottom"), seed=7)
+    return VideoSpec(
+        width=854,
+        height=480,
+        fps=30.0,
+        duration_s=end + 4.0,
+        background=background,
+        cues=tuple(cues),
+        style=CaptionStyle(font=font, size_ratio=0.06, style=style, placement="bottom"),
+        seed=7,
+    )
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
@@ -51,10 +90,12 @@ def video(request, tmp_path_factory):
     path = Path(tmp_path_factory.mktemp("change-evidence")) / f"{request.param}.mp4"
     (write_video if renderer == "generator" else write_libass_video)(spec, path)
     probe = probe_video(path)
-    crops = [crop for _, crop in iter_frames_at(path, range(probe.frame_count), region=Region(0.1, 0.78, 0.9, 0.98),
-                                                probe=probe)]
+    crops = [
+        crop
+        for _, crop in iter_frames_at(path, range(probe.frame_count), region=Region(0.1, 0.78, 0.9, 0.98), probe=probe)
+    ]
     # 10 Hz index of each change (cue k + 1 first shown) and the steady caption's inner pairs
-    changes = [int(round(cue.start_s * 10)) for cue in spec.cues[1:len(texts)]]
+    changes = [int(round(cue.start_s * 10)) for cue in spec.cues[1 : len(texts)]]
     steady_cue = spec.cues[-1]
     steady_pairs = range(int(steady_cue.start_s * 10) + 2, int(steady_cue.end_s * 10) - 3)
     return request.param, crops, changes, steady_pairs, must_find
@@ -65,8 +106,9 @@ def weights(tmp_path_factory) -> tuple[Path, Path]:
     """The shipped network without and with change evidence."""
     network = shipped_weights()
     plain = ModelPairClassifier(network, device="cpu")
-    if plain.change_evidence is not None:       # the shipped file has it: make the plain twin
+    if plain.change_evidence is not None:  # the shipped file has it: make the plain twin
         import torch
+
         payload = torch.load(network, map_location="cpu", weights_only=True)
         payload["meta"].pop(CHANGE_EVIDENCE_KEY)
         target = Path(tmp_path_factory.mktemp("plain")) / "plain.pt"
@@ -79,15 +121,18 @@ def test_every_one_character_change_peaks_and_a_steady_caption_does_not(video):
     name, crops, changes, steady_pairs, must_find = video
     strength = pair_change(crops).strength
     assert strength.shape == (len(crops) - 1,)
-    found = [i for i in changes if strength[i - 2:i + 1].max() > 0.5]   # pair (i - 1, i), within one index
+    found = [i for i in changes if strength[i - 2 : i + 1].max() > 0.5]  # pair (i - 1, i), within one index
     assert len(found) >= must_find[0], f"{name}: changes at {changes}, strong pairs {np.nonzero(strength > 0.5)[0]}"
     assert strength[list(steady_pairs)].max() < 0.5, f"{name}: a steady caption looked changed"
 
 
 def test_the_model_with_change_evidence_splits_every_change_and_not_the_steady_caption(video, weights):
     name, crops, changes, steady_pairs, must_find = video
-    spans = [s for s in decode_captions(ModelPairClassifier(weights[1], device="cpu").predict(iter(crops)))
-             if s.state == "predicted"]
+    spans = [
+        s
+        for s in decode_captions(ModelPairClassifier(weights[1], device="cpu").predict(iter(crops)))
+        if s.state == "predicted"
+    ]
     starts = [s.start for s in spans]
     found = [i for i in changes if any(abs(s - i) <= 1 for s in starts)]
     assert len(found) >= must_find[1], f"{name}: changes at {changes}, spans {[(s.start, s.end) for s in spans]}"
@@ -116,13 +161,12 @@ def test_change_evidence_lives_in_the_weights_file_and_changes_the_model_hash(we
 
 
 def test_applying_evidence_moves_caption_mass_to_different_and_keeps_rows_normalized():
-    probs = np.array([[0.9, 0.05, 0.0, 0.05, 0.0], [0.1, 0.8, 0.05, 0.05, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0]],
-                     np.float32)
+    probs = np.array([[0.9, 0.05, 0.0, 0.05, 0.0], [0.1, 0.8, 0.05, 0.05, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0]], np.float32)
     out = apply_change_evidence(probs, np.array([0.8, 0.1, 1.0]), _DIFFERENT, _SAME)
     np.testing.assert_allclose(out.sum(axis=1), 1, atol=1e-6)
-    np.testing.assert_allclose(out[0, [_SAME, _DIFFERENT]], [0.19, 0.76], atol=1e-6)   # 0.8 of 0.95
-    np.testing.assert_allclose(out[1], probs[1], atol=1e-7)                            # never less than the model
-    np.testing.assert_allclose(out[2], probs[2], atol=1e-7)                            # no caption: nothing moves
+    np.testing.assert_allclose(out[0, [_SAME, _DIFFERENT]], [0.19, 0.76], atol=1e-6)  # 0.8 of 0.95
+    np.testing.assert_allclose(out[1], probs[1], atol=1e-7)  # never less than the model
+    np.testing.assert_allclose(out[2], probs[2], atol=1e-7)  # no caption: nothing moves
 
 
 def test_bad_crops_are_refused():

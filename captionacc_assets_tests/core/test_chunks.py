@@ -25,9 +25,24 @@ from captionacc_assets_tests.core.video_factory import frame_color, native_frame
 @pytest.mark.parametrize(
     ("i", "level", "start"),
     [
-        (0, 16, 0), (16, 16, 0), (511, 1, 480), (512, 16, 512), (1040, 16, 1024),
-        (4, 4, 0), (12, 4, 0), (124, 4, 0), (128, 16, 0), (144, 16, 0), (132, 4, 128), (260, 4, 256),
-        (1, 1, 0), (31, 1, 0), (33, 1, 32), (63, 1, 32), (95, 1, 64), (1001, 1, 992),
+        (0, 16, 0),
+        (16, 16, 0),
+        (511, 1, 480),
+        (512, 16, 512),
+        (1040, 16, 1024),
+        (4, 4, 0),
+        (12, 4, 0),
+        (124, 4, 0),
+        (128, 16, 0),
+        (144, 16, 0),
+        (132, 4, 128),
+        (260, 4, 256),
+        (1, 1, 0),
+        (31, 1, 0),
+        (33, 1, 32),
+        (63, 1, 32),
+        (95, 1, 64),
+        (1001, 1, 992),
     ],
 )
 def test_chunk_level_and_start(i, level, start):
@@ -178,7 +193,7 @@ def test_caption_text_survives_a_chunk_for_ocr(tmp_path):
     for i in range(6):
         writer.add(i, caption)
     manifest = writer.close()
-    (_, decoded), = iter_chunk_frames(tmp_path, manifest, [5])  # a level-1 chunk, not its first frame
+    ((_, decoded),) = iter_chunk_frames(tmp_path, manifest, [5])  # a level-1 chunk, not its first frame
     assert decoded.shape == caption.shape
     result = RapidOCR()(decoded)
     assert "".join(result.txts).replace(" ", "") == text.replace(" ", "")

@@ -37,8 +37,12 @@ FRAMES = [
 
 def _proposal():
     return LayoutProposal(
-        region=Region(0.05, 0.78, 0.95, 0.98), anchor="center", confidence=0.8,
-        vertical_center=0.885, box_height=0.08, line_count=1,
+        region=Region(0.05, 0.78, 0.95, 0.98),
+        anchor="center",
+        confidence=0.8,
+        vertical_center=0.885,
+        box_height=0.08,
+        line_count=1,
         box_labels={(0, 0): ("in", 0.93), (0, 1): ("out", 0.99), (200, 0): ("in", 0.9)},
     )
 
@@ -55,12 +59,20 @@ def artifacts(tmp_path_factory):
     rng = np.random.default_rng(0)
     write_raw_ocr_db(d / "raw-ocr.db.gz", FRAMES, engine="rapidocr", frame_width=1280, frame_height=720)
     write_layout_db(d / "layout.db.gz", FRAMES, _proposal(), frame_width=1280, frame_height=720)
-    write_extents_db(d / "extents.db.gz", forward=_probs(rng, 9), backward=_probs(rng, 9),
-                     labels=EXTENTS_LABELS, model_hash="abcdef12", cropped_frames_version=1)
+    write_extents_db(
+        d / "extents.db.gz",
+        forward=_probs(rng, 9),
+        backward=_probs(rng, 9),
+        labels=EXTENTS_LABELS,
+        model_hash="abcdef12",
+        cropped_frames_version=1,
+    )
     write_captions_db(d / "captions.db.gz", [CaptionRow(0, 9, "gap")], frame_count=10, video_id="v1")
     return {
-        raw_ocr_db: d / "raw-ocr.db.gz", layout_db: d / "layout.db.gz",
-        extents_db: d / "extents.db.gz", captions_db: d / "captions.db.gz",
+        raw_ocr_db: d / "raw-ocr.db.gz",
+        layout_db: d / "layout.db.gz",
+        extents_db: d / "extents.db.gz",
+        captions_db: d / "captions.db.gz",
     }
 
 
@@ -119,7 +131,11 @@ def test_raw_ocr_counts_and_coordinate_check(tmp_path):
 def test_layout_db_holds_predicted_labels_and_the_proposed_region(artifacts):
     config = read_layout_config(artifacts[layout_db])
     assert (config["crop_left"], config["crop_top"], config["crop_right"], config["crop_bottom"]) == (
-        0.05, 0.78, 0.95, 0.98)
+        0.05,
+        0.78,
+        0.95,
+        0.98,
+    )
     assert config["frame_width"] == 1280 and config["frame_height"] == 720
     assert config["anchor_type"] == "center" and config["anchor_position"] == pytest.approx(0.5)
     assert config["line_count"] == 1 and config["confidence"] == pytest.approx(0.8)
@@ -127,7 +143,8 @@ def test_layout_db_holds_predicted_labels_and_the_proposed_region(artifacts):
     with open_gzip_db(artifacts[layout_db]) as conn:
         rows = conn.execute(
             "SELECT frame_index, box_index, text, label, predicted_label, predicted_confidence, left, bottom"
-            " FROM boxes ORDER BY frame_index, box_index").fetchall()
+            " FROM boxes ORDER BY frame_index, box_index"
+        ).fetchall()
     assert [tuple(r) for r in rows] == [
         (0, 0, "你好，世界", None, "in", 0.93, 0.30, 0.92),
         (0, 1, "LOGO", None, "out", 0.99, 0.02, 0.06),
@@ -143,8 +160,14 @@ def test_extents_pairs_are_consecutive_and_probabilities_round_trip(tmp_path):
     order = [4, 2, 0, 3, 1]
     labels = [EXTENTS_LABELS[i] for i in order]
     path = tmp_path / "v1_model-abcdef12.db.gz"
-    counts = write_extents_db(path, forward=forward[:, order], backward=backward[:, order], labels=labels,
-                              model_hash="abcdef12", cropped_frames_version=3)
+    counts = write_extents_db(
+        path,
+        forward=forward[:, order],
+        backward=backward[:, order],
+        labels=labels,
+        model_hash="abcdef12",
+        cropped_frames_version=3,
+    )
     assert counts == {"pairs": n - 1, "frame_count": n}
     got_forward, got_backward, meta = read_extents_db(path)
     np.testing.assert_allclose(got_forward, forward, rtol=0, atol=1e-12)
@@ -155,8 +178,9 @@ def test_extents_pairs_are_consecutive_and_probabilities_round_trip(tmp_path):
     np.testing.assert_allclose(permuted_forward, forward[:, order], rtol=0, atol=1e-12)
     assert permuted_meta["labels"] == tuple(labels)
     with open_gzip_db(path) as conn:
-        pairs = conn.execute("SELECT frame1, frame2, forward_label, backward_label FROM pair_results"
-                             " ORDER BY frame1").fetchall()
+        pairs = conn.execute(
+            "SELECT frame1, frame2, forward_label, backward_label FROM pair_results ORDER BY frame1"
+        ).fetchall()
         assert len(pairs) == n - 1
         assert all(r["frame2"] == r["frame1"] + 1 for r in pairs)
         assert [r["frame1"] for r in pairs] == list(range(n - 1))
@@ -169,12 +193,24 @@ def test_extents_pairs_are_consecutive_and_probabilities_round_trip(tmp_path):
 def test_extents_db_is_never_overwritten(tmp_path):
     rng = np.random.default_rng(2)
     path = tmp_path / "v1_model-abcdef12.db.gz"
-    write_extents_db(path, forward=_probs(rng, 4), backward=_probs(rng, 4), labels=EXTENTS_LABELS,
-                     model_hash="abcdef12", cropped_frames_version=1)
+    write_extents_db(
+        path,
+        forward=_probs(rng, 4),
+        backward=_probs(rng, 4),
+        labels=EXTENTS_LABELS,
+        model_hash="abcdef12",
+        cropped_frames_version=1,
+    )
     before = path.read_bytes()
     with pytest.raises(FileExistsError):
-        write_extents_db(path, forward=_probs(rng, 4), backward=_probs(rng, 4), labels=EXTENTS_LABELS,
-                         model_hash="abcdef12", cropped_frames_version=1)
+        write_extents_db(
+            path,
+            forward=_probs(rng, 4),
+            backward=_probs(rng, 4),
+            labels=EXTENTS_LABELS,
+            model_hash="abcdef12",
+            cropped_frames_version=1,
+        )
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
@@ -183,17 +219,27 @@ def test_extents_rejects_bad_shapes_and_labels(tmp_path):
     rng = np.random.default_rng(3)
     kwargs = dict(model_hash="h", cropped_frames_version=1)
     with pytest.raises(ValueError, match="same shape"):
-        write_extents_db(tmp_path / "a.db.gz", forward=_probs(rng, 4), backward=_probs(rng, 3),
-                         labels=EXTENTS_LABELS, **kwargs)
+        write_extents_db(
+            tmp_path / "a.db.gz", forward=_probs(rng, 4), backward=_probs(rng, 3), labels=EXTENTS_LABELS, **kwargs
+        )
     with pytest.raises(ValueError, match="permutation"):
-        write_extents_db(tmp_path / "b.db.gz", forward=_probs(rng, 4), backward=_probs(rng, 4),
-                         labels=["same", "different", "x", "empty_valid", "valid_empty"], **kwargs)
+        write_extents_db(
+            tmp_path / "b.db.gz",
+            forward=_probs(rng, 4),
+            backward=_probs(rng, 4),
+            labels=["same", "different", "x", "empty_valid", "valid_empty"],
+            **kwargs,
+        )
     assert list(tmp_path.iterdir()) == []
 
 
 def test_validate_partition_accepts_an_exact_cover():
-    rows = [CaptionRow(0, 11, "gap"), CaptionRow(12, 34, "predicted", caption_ocr="hi"),
-            CaptionRow(35, 35, "confirmed"), CaptionRow(36, 49, "gap")]
+    rows = [
+        CaptionRow(0, 11, "gap"),
+        CaptionRow(12, 34, "predicted", caption_ocr="hi"),
+        CaptionRow(35, 35, "confirmed"),
+        CaptionRow(36, 49, "gap"),
+    ]
     validate_partition(rows, 50)
     validate_partition([], 0)
 
@@ -220,10 +266,25 @@ def test_validate_partition_rejects_gaps_overlaps_and_out_of_range(rows, n, mess
 def test_captions_db_round_trips_and_keeps_text_null_for_predictions(tmp_path):
     rows = [
         CaptionRow(0, 11, "gap", confidence=0.7),
-        CaptionRow(12, 34, "predicted", confidence=0.9, caption_ocr="你好\n世界",
-                   caption_ocr_confidence=0.95, caption_ocr_status="completed"),
-        CaptionRow(35, 49, "confirmed", confidence=1.0, caption_ocr="helo", caption_ocr_confidence=0.6,
-                   caption_ocr_status="completed", text="hello"),
+        CaptionRow(
+            12,
+            34,
+            "predicted",
+            confidence=0.9,
+            caption_ocr="你好\n世界",
+            caption_ocr_confidence=0.95,
+            caption_ocr_status="completed",
+        ),
+        CaptionRow(
+            35,
+            49,
+            "confirmed",
+            confidence=1.0,
+            caption_ocr="helo",
+            caption_ocr_confidence=0.6,
+            caption_ocr_status="completed",
+            text="hello",
+        ),
     ]
     path = tmp_path / "captions.db.gz"
     assert write_captions_db(path, rows, frame_count=50, video_id="vid") == {"rows": 3, "captions": 2, "gaps": 1}
@@ -231,7 +292,8 @@ def test_captions_db_round_trips_and_keeps_text_null_for_predictions(tmp_path):
     with open_gzip_db(path) as conn:
         got = conn.execute(
             "SELECT caption_frame_extents_state, text, caption_ocr, caption_frame_extents_pending,"
-            " caption_ocr_processed_at IS NOT NULL, created_at IS NOT NULL FROM captions ORDER BY id").fetchall()
+            " caption_ocr_processed_at IS NOT NULL, created_at IS NOT NULL FROM captions ORDER BY id"
+        ).fetchall()
         assert [tuple(r) for r in got] == [
             ("gap", None, None, 1, 0, 1),
             ("predicted", None, "你好\n世界", 1, 1, 1),
@@ -243,15 +305,20 @@ def test_captions_db_round_trips_and_keeps_text_null_for_predictions(tmp_path):
         columns = [tuple(conn.execute(f"PRAGMA index_info({ix['name']})").fetchall()) for ix in indexed]
         assert any([c[2] for c in cols] == ["start_frame_index", "end_frame_index"] for cols in columns)
         with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state)"
-                         " VALUES (50, 60, 'unknown')")
+            conn.execute(
+                "INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state)"
+                " VALUES (50, 60, 'unknown')"
+            )
         with pytest.raises(sqlite3.IntegrityError):
-            conn.execute("INSERT INTO captions (start_frame_index, end_frame_index, caption_ocr_status)"
-                         " VALUES (50, 60, 'done')")
+            conn.execute(
+                "INSERT INTO captions (start_frame_index, end_frame_index, caption_ocr_status) VALUES (50, 60, 'done')"
+            )
         # The editor inserts with defaults: a pending predicted row, OCR queued.
         conn.execute("INSERT INTO captions (start_frame_index, end_frame_index) VALUES (50, 60)")
-        row = conn.execute("SELECT caption_frame_extents_state, caption_frame_extents_pending, caption_ocr_status"
-                           " FROM captions WHERE start_frame_index = 50").fetchone()
+        row = conn.execute(
+            "SELECT caption_frame_extents_state, caption_frame_extents_pending, caption_ocr_status"
+            " FROM captions WHERE start_frame_index = 50"
+        ).fetchone()
         assert tuple(row) == ("predicted", 1, "queued")
 
 
@@ -301,11 +368,17 @@ def test_open_gzip_db_rejects_files_that_are_not_gzipped_sqlite(tmp_path):
 
 def test_captions_db_holds_each_zone_s_own_partition_and_reads_a_schema_2_file_as_zone_0(tmp_path):
     n = 30
-    rows = [CaptionRow(0, 9, "predicted", caption_ocr="bottom"), CaptionRow(10, 29, "gap"),
-            CaptionRow(0, 4, "gap", zone=1), CaptionRow(5, 24, "predicted", caption_ocr="top", zone=1),
-            CaptionRow(25, 29, "gap", zone=1)]
-    zones = (captions_db.ZoneProvenance(0, "bottom", (0.1, 0.8, 0.9, 0.95), "k0"),
-             captions_db.ZoneProvenance(1, "top", (0.1, 0.02, 0.9, 0.15), "k1"))
+    rows = [
+        CaptionRow(0, 9, "predicted", caption_ocr="bottom"),
+        CaptionRow(10, 29, "gap"),
+        CaptionRow(0, 4, "gap", zone=1),
+        CaptionRow(5, 24, "predicted", caption_ocr="top", zone=1),
+        CaptionRow(25, 29, "gap", zone=1),
+    ]
+    zones = (
+        captions_db.ZoneProvenance(0, "bottom", (0.1, 0.8, 0.9, 0.95), "k0"),
+        captions_db.ZoneProvenance(1, "top", (0.1, 0.02, 0.9, 0.15), "k1"),
+    )
     path = tmp_path / "captions.db.gz"
     write_captions_db(path, rows, frame_count=n, provenance=captions_db.CaptionsProvenance(2, "k0", zones))
     assert read_captions_db(path) == rows
@@ -318,15 +391,20 @@ def test_captions_db_holds_each_zone_s_own_partition_and_reads_a_schema_2_file_a
     # A schema 2 file (no zone column, no zones metadata), as published before zones existed.
     old = tmp_path / "old.db.gz"
     schema_2 = captions_db.SCHEMA_SQL.replace(
-        "    zone INTEGER NOT NULL DEFAULT 0 CHECK (zone IN (0, 1)),\n", "").replace(
-        ", zones TEXT NOT NULL DEFAULT '[]'", "")
+        "    zone INTEGER NOT NULL DEFAULT 0 CHECK (zone IN (0, 1)),\n", ""
+    ).replace(", zones TEXT NOT NULL DEFAULT '[]'", "")
     assert "zone" not in schema_2
 
     def fill(conn):
-        conn.execute("INSERT INTO database_metadata (id, schema_version, frame_count, cropped_frames_version,"
-                     " caption_frame_extents_key) VALUES (1, 2, 10, 1, 'key')")
-        conn.execute("INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state,"
-                     " caption_ocr) VALUES (0, 9, 'predicted', 'old')")
+        conn.execute(
+            "INSERT INTO database_metadata (id, schema_version, frame_count, cropped_frames_version,"
+            " caption_frame_extents_key) VALUES (1, 2, 10, 1, 'key')"
+        )
+        conn.execute(
+            "INSERT INTO captions (start_frame_index, end_frame_index, caption_frame_extents_state,"
+            " caption_ocr) VALUES (0, 9, 'predicted', 'old')"
+        )
+
     write_gzip_db(old, schema_2, fill)
     assert read_captions_db(old) == [CaptionRow(0, 9, "predicted", caption_ocr="old")]
     assert captions_db.read_captions_provenance(old).placements() == {0: "bottom"}

@@ -37,24 +37,36 @@ def test_vtt_has_header_dotted_hours_and_escaped_markup():
 def test_json_lists_frames_seconds_and_text():
     payload = json.loads(to_json([TimedCaption(12, 34, "你好\nworld")], video_id="vid-1"))
     assert payload["video_id"] == "vid-1"
-    assert payload["captions"] == [{
-        "index": 1, "start_frame_index": 12, "end_frame_index": 34,
-        "start_seconds": 1.2, "end_seconds": 3.5, "text": "你好\nworld", "zone": 0,
-    }]
+    assert payload["captions"] == [
+        {
+            "index": 1,
+            "start_frame_index": 12,
+            "end_frame_index": 34,
+            "start_seconds": 1.2,
+            "end_seconds": 3.5,
+            "text": "你好\nworld",
+            "zone": 0,
+        }
+    ]
     assert json.loads(to_json([]))["captions"] == []
 
 
 def test_two_zones_merge_in_time_order_and_top_cues_are_placed_at_the_top():
     """Dialogue at the bottom (zone 0) and signs at the top (zone 1), overlapping in time."""
     rows = [
-        CaptionRow(0, 9, "predicted", caption_ocr="bottom one"), CaptionRow(10, 29, "gap"),
+        CaptionRow(0, 9, "predicted", caption_ocr="bottom one"),
+        CaptionRow(10, 29, "gap"),
         CaptionRow(30, 39, "predicted", caption_ocr="bottom two"),
-        CaptionRow(0, 4, "gap", zone=1), CaptionRow(5, 34, "predicted", caption_ocr="top sign", zone=1),
+        CaptionRow(0, 4, "gap", zone=1),
+        CaptionRow(5, 34, "predicted", caption_ocr="top sign", zone=1),
         CaptionRow(35, 39, "gap", zone=1),
     ]
     captions = captions_for_export(rows, {0: "bottom", 1: "top"})
     assert [(c.start_frame_index, c.text, c.zone, c.placement) for c in captions] == [
-        (0, "bottom one", 0, "bottom"), (5, "top sign", 1, "top"), (30, "bottom two", 0, "bottom")]
+        (0, "bottom one", 0, "bottom"),
+        (5, "top sign", 1, "top"),
+        (30, "bottom two", 0, "bottom"),
+    ]
     subtitles = list(srt.parse(to_srt(captions)))
     assert [s.content for s in subtitles] == ["bottom one", "{\\an8}top sign", "bottom two"]
     vtt = to_vtt(captions)

@@ -67,16 +67,19 @@ def assert_covers(spans: list[CaptionSpan], n: int) -> None:
         assert s.start <= s.end and s.state in ("predicted", "gap") and 0.0 <= s.confidence <= 1.0
 
 
-@pytest.mark.parametrize("caption_ids", [
-    [-1] * 4 + [0] * 10 + [-1] * 5,                                  # single caption
-    [-1] * 3 + [0] * 6 + [1] * 7 + [2] * 5 + [-1] * 2,               # back-to-back captions
-    [-1] * 2 + [0] * 8 + [-1] * 4 + [1] * 6 + [-1] + [2] * 9 + [-1] * 3,   # gaps, one of one frame
-    [0] * 7 + [-1] * 3 + [1] * 6,                                    # caption at the very first frame
-    [-1] * 3 + [0] * 5 + [1] * 6,                                    # caption at the very last frame
-    [0] * 12,                                                        # a caption the whole video
-    [-1] * 12,                                                       # no caption at all
-    [-1] * 3 + [0] * 5 + [-1] * 3,                                   # a 0.5 s cue survives
-])
+@pytest.mark.parametrize(
+    "caption_ids",
+    [
+        [-1] * 4 + [0] * 10 + [-1] * 5,  # single caption
+        [-1] * 3 + [0] * 6 + [1] * 7 + [2] * 5 + [-1] * 2,  # back-to-back captions
+        [-1] * 2 + [0] * 8 + [-1] * 4 + [1] * 6 + [-1] + [2] * 9 + [-1] * 3,  # gaps, one of one frame
+        [0] * 7 + [-1] * 3 + [1] * 6,  # caption at the very first frame
+        [-1] * 3 + [0] * 5 + [1] * 6,  # caption at the very last frame
+        [0] * 12,  # a caption the whole video
+        [-1] * 12,  # no caption at all
+        [-1] * 3 + [0] * 5 + [-1] * 3,  # a 0.5 s cue survives
+    ],
+)
 def test_decodes_clean_label_sequences_exactly(caption_ids):
     spans = decode_captions(from_ids(caption_ids))
     assert_covers(spans, len(caption_ids))
@@ -92,7 +95,7 @@ def test_single_frame_video_is_one_gap():
 def test_weak_isolated_different_does_not_split_a_caption():
     ids = [-1] * 3 + [0] * 12 + [-1] * 3
     rows = [soft(label) for label in pair_labels(ids)]
-    rows[8] = np.array([0.40, 0.45, 0.05, 0.05, 0.05])      # "different" by a hair
+    rows[8] = np.array([0.40, 0.45, 0.05, 0.05, 0.05])  # "different" by a hair
     assert captions(decode_captions(predictions(rows))) == [(3, 14)]
 
 
@@ -100,7 +103,7 @@ def test_different_that_disagrees_with_backward_does_not_split_a_caption():
     ids = [-1] * 3 + [0] * 12 + [-1] * 3
     forward = [soft(label) for label in pair_labels(ids)]
     backward = [row[list(REVERSE_PERMUTATION)] for row in forward]
-    forward[8] = soft("different", 0.9)                     # forward flips, backward still says same
+    forward[8] = soft("different", 0.9)  # forward flips, backward still says same
     spans = decode_captions(predictions(forward, backward))
     assert captions(spans) == [(3, 14)]
     combined = combined_pair_probabilities(predictions(forward, backward))
@@ -116,7 +119,7 @@ def test_confident_different_splits_back_to_back_captions_even_alone():
 def test_isolated_empty_empty_inside_a_caption_does_not_split_it():
     ids = [-1] * 3 + [0] * 12 + [-1] * 3
     rows = [soft(label) for label in pair_labels(ids)]
-    rows[9] = soft("empty_empty", 0.96)                      # both directions agree on the flip
+    rows[9] = soft("empty_empty", 0.96)  # both directions agree on the flip
     assert captions(decode_captions(predictions(rows))) == [(3, 14)]
 
 
@@ -132,9 +135,9 @@ def test_fade_in_with_noisy_pairs_gives_one_caption_starting_within_a_frame():
     # truth: caption from frame 5; the fade makes pairs 3..6 uncertain
     ids = [-1] * 5 + [0] * 12 + [-1] * 3
     rows = [soft(label) for label in pair_labels(ids)]
-    rows[3] = np.array([0.05, 0.05, 0.45, 0.40, 0.05])       # ee or ev?
-    rows[4] = np.array([0.10, 0.05, 0.20, 0.60, 0.05])       # ev (the truth)
-    rows[5] = np.array([0.35, 0.55, 0.03, 0.04, 0.03])       # the fade grows the ink: "different"?
+    rows[3] = np.array([0.05, 0.05, 0.45, 0.40, 0.05])  # ee or ev?
+    rows[4] = np.array([0.10, 0.05, 0.20, 0.60, 0.05])  # ev (the truth)
+    rows[5] = np.array([0.35, 0.55, 0.03, 0.04, 0.03])  # the fade grows the ink: "different"?
     rows[6] = np.array([0.60, 0.30, 0.03, 0.04, 0.03])
     spans = decode_captions(predictions(rows))
     got = captions(spans)
@@ -166,6 +169,7 @@ def test_random_predictions_always_cover_the_timeline_without_overlap():
         # mostly sticky label runs with noise, plus some pure noise
         forward = rng.dirichlet(np.full(5, 0.3), size=n - 1)
         backward = rng.dirichlet(np.full(5, 0.3), size=n - 1) if trial % 2 else forward[:, list(REVERSE_PERMUTATION)]
-        spans = decode_captions(PairPredictions(forward=forward, backward=backward),
-                                min_caption_frames=int(rng.integers(1, 5)))
+        spans = decode_captions(
+            PairPredictions(forward=forward, backward=backward), min_caption_frames=int(rng.integers(1, 5))
+        )
         assert_covers(spans, n)

@@ -9,13 +9,19 @@ from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, l
 
 def test_label_order_is_the_contract_order():
     assert LABELS == ("same", "different", "empty_empty", "empty_valid", "valid_empty")
-    assert LABELS == EXTENTS_LABELS    # the extents database stores columns in the same order
+    assert LABELS == EXTENTS_LABELS  # the extents database stores columns in the same order
 
 
-@pytest.mark.parametrize("label, reversed_label", [
-    ("same", "same"), ("different", "different"), ("empty_empty", "empty_empty"),
-    ("empty_valid", "valid_empty"), ("valid_empty", "empty_valid"),
-])
+@pytest.mark.parametrize(
+    "label, reversed_label",
+    [
+        ("same", "same"),
+        ("different", "different"),
+        ("empty_empty", "empty_empty"),
+        ("empty_valid", "valid_empty"),
+        ("valid_empty", "empty_valid"),
+    ],
+)
 def test_reverse_label(label, reversed_label):
     assert reverse_label(label) == reversed_label
     assert reverse_label(reverse_label(label)) == label
@@ -37,12 +43,15 @@ def test_reverse_permutation_is_an_involution_that_applies_reverse_label():
     assert probs[perm][LABELS.index("empty_valid")] == probs[LABELS.index("valid_empty")]
 
 
-@pytest.mark.parametrize("a, b, changed, label", [
-    (False, False, False, "empty_empty"),
-    (False, True, False, "empty_valid"),
-    (True, False, False, "valid_empty"),
-    (True, True, False, "same"),
-    (True, True, True, "different"),
-])
+@pytest.mark.parametrize(
+    "a, b, changed, label",
+    [
+        (False, False, False, "empty_empty"),
+        (False, True, False, "empty_valid"),
+        (True, False, False, "valid_empty"),
+        (True, True, False, "same"),
+        (True, True, True, "different"),
+    ],
+)
 def test_label_between_two_frames(a, b, changed, label):
     assert label_between(a, b, changed) == label

@@ -12,7 +12,14 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.extents.model import (
-    INPUT_HEIGHT, INPUT_WIDTH, ModelPairClassifier, PairNet, file_hash, preprocess, shipped_weights)
+    INPUT_HEIGHT,
+    INPUT_WIDTH,
+    ModelPairClassifier,
+    PairNet,
+    file_hash,
+    preprocess,
+    shipped_weights,
+)
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.compute.engines import pair_classifier
 from captionacc_assets_tests.core.test_extents_baseline import NO_CAPTIONS, SCENARIOS
@@ -35,8 +42,9 @@ def test_preprocess_shrinks_any_crop_to_the_model_input():
     assert small.max() == 255 and small.min() == 0
 
 
-@pytest.mark.parametrize("bad", [np.zeros((50, 400), np.uint8), np.zeros((50, 400, 3), np.float32),
-                                 np.zeros((4, 400, 3), np.uint8)])
+@pytest.mark.parametrize(
+    "bad", [np.zeros((50, 400), np.uint8), np.zeros((50, 400, 3), np.float32), np.zeros((4, 400, 3), np.uint8)]
+)
 def test_preprocess_refuses_bad_crops(bad):
     with pytest.raises(InputError):
         preprocess(bad)
@@ -115,9 +123,15 @@ def test_unavailable_cuda_is_a_clear_error():
 KNOWN_MISSES = {"cjk_yellow_bright", "latin_boxed_busy", "latin_shadow_slow_bright"}
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="known miss of the shipped model"))
-    if name in KNOWN_MISSES else name for name in sorted(SCENARIOS)])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="known miss of the shipped model"))
+        if name in KNOWN_MISSES
+        else name
+        for name in sorted(SCENARIOS)
+    ],
+)
 def test_model_then_decode_finds_every_caption_of_another_renderer(classifier, name):
     """Crops drawn by the test suite's own Pillow renderer (fonts, backgrounds and fades the
     training generator does not make): the same captions, each start and end within 2 frames."""

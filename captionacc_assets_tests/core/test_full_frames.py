@@ -16,7 +16,9 @@ def decode(data: bytes) -> Image.Image:
     return picture
 
 
-@pytest.mark.parametrize(("index", "name"), [(0, "frame_000000.jpg"), (100, "frame_000100.jpg"), (123456, "frame_123456.jpg")])
+@pytest.mark.parametrize(
+    ("index", "name"), [(0, "frame_000000.jpg"), (100, "frame_000100.jpg"), (123456, "frame_123456.jpg")]
+)
 def test_full_frame_name(index, name):
     assert full_frame_name(index) == name
 
@@ -37,7 +39,9 @@ def test_jpeg_quality_trades_size_for_fidelity():
     assert len(encode_jpeg(image, 95)) > len(encode_jpeg(image, 40))
 
 
-@pytest.mark.parametrize(("size", "expected"), [((1280, 720), (320, 180)), ((1080, 1920), (320, 569)), ((200, 50), (320, 80))])
+@pytest.mark.parametrize(
+    ("size", "expected"), [((1280, 720), (320, 180)), ((1080, 1920), (320, 569)), ((200, 50), (320, 80))]
+)
 def test_thumbnail_is_320_wide_with_aspect_kept(size, expected):
     width, height = size
     image = np.full((height, width, 3), 128, np.uint8)

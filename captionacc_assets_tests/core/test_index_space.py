@@ -5,8 +5,18 @@ from captionacc_assets.core.index_space import frame_count, full_frame_indices, 
 
 @pytest.mark.parametrize(
     "duration, n",
-    [(0.0, 0), (0.05, 1), (0.1, 1), (0.1000001, 1), (0.11, 2), (1.0, 10), (19.99, 200), (20.0, 200),
-     (60.033, 601), (3.0 + 1e-9, 30)],
+    [
+        (0.0, 0),
+        (0.05, 1),
+        (0.1, 1),
+        (0.1000001, 1),
+        (0.11, 2),
+        (1.0, 10),
+        (19.99, 200),
+        (20.0, 200),
+        (60.033, 601),
+        (3.0 + 1e-9, 30),
+    ],
 )
 def test_frame_count_is_ceil_of_duration_times_ten(duration, n):
     assert frame_count(duration) == n

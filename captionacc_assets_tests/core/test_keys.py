@@ -37,14 +37,23 @@ def test_layout_strings_are_exactly_the_spec():
 
 
 def test_every_layout_key_passes_validate_key():
-    keys = [KEYS.video_file("mkv"), KEYS.full_frame(7), KEYS.raw_ocr_db, KEYS.layout_db,
-            KEYS.caption_frame_extents_db(1, "0" * 64), KEYS.captions_db, KEYS.export("vtt"),
-            KEYS.cropped_frames_prefix(1) + "modulo_16/chunk_0000000000.webm"]
+    keys = [
+        KEYS.video_file("mkv"),
+        KEYS.full_frame(7),
+        KEYS.raw_ocr_db,
+        KEYS.layout_db,
+        KEYS.caption_frame_extents_db(1, "0" * 64),
+        KEYS.captions_db,
+        KEYS.export("vtt"),
+        KEYS.cropped_frames_prefix(1) + "modulo_16/chunk_0000000000.webm",
+    ]
     assert [validate_key(k, "acme") for k in keys] == keys
 
 
-@pytest.mark.parametrize("bad", ["", ".", "..", "../x", "a/b", "a\\b", "-lead", "_lead", ".hidden",
-                                 "a..b", "x" * 129, "sp ace", "ü", None, 5])
+@pytest.mark.parametrize(
+    "bad",
+    ["", ".", "..", "../x", "a/b", "a\\b", "-lead", "_lead", ".hidden", "a..b", "x" * 129, "sp ace", "ü", None, 5],
+)
 def test_bad_ids_are_rejected_naming_what(bad):
     with pytest.raises(InputError, match="tenant"):
         validate_id(bad, "tenant")
@@ -62,24 +71,48 @@ def test_video_keys_validate_their_ids():
         VideoKeys(tenant="a/b", video="v1")
 
 
-@pytest.mark.parametrize("call", [
-    lambda: KEYS.video_file("m.p4"), lambda: KEYS.video_file(""), lambda: KEYS.video_file("toolongext"),
-    lambda: KEYS.full_frame(-1), lambda: KEYS.full_frame(1.5), lambda: KEYS.full_frame(True),
-    lambda: KEYS.cropped_frames_prefix(0), lambda: KEYS.cropped_frames_prefix("1"),
-    lambda: KEYS.caption_frame_extents_db(1, "abc"), lambda: KEYS.caption_frame_extents_db(1, "zzzzzzzz"),
-    lambda: KEYS.caption_frame_extents_db(0, "abcdef01"), lambda: KEYS.export("txt"),
-    lambda: KEYS.cropped_frames_prefix(1, zone=2), lambda: KEYS.cropped_frames_prefix(1, zone=-1),
-    lambda: KEYS.caption_frame_extents_db(1, "abcdef01", zone=True),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: KEYS.video_file("m.p4"),
+        lambda: KEYS.video_file(""),
+        lambda: KEYS.video_file("toolongext"),
+        lambda: KEYS.full_frame(-1),
+        lambda: KEYS.full_frame(1.5),
+        lambda: KEYS.full_frame(True),
+        lambda: KEYS.cropped_frames_prefix(0),
+        lambda: KEYS.cropped_frames_prefix("1"),
+        lambda: KEYS.caption_frame_extents_db(1, "abc"),
+        lambda: KEYS.caption_frame_extents_db(1, "zzzzzzzz"),
+        lambda: KEYS.caption_frame_extents_db(0, "abcdef01"),
+        lambda: KEYS.export("txt"),
+        lambda: KEYS.cropped_frames_prefix(1, zone=2),
+        lambda: KEYS.cropped_frames_prefix(1, zone=-1),
+        lambda: KEYS.caption_frame_extents_db(1, "abcdef01", zone=True),
+    ],
+)
 def test_bad_key_parts_are_rejected(call):
     with pytest.raises(InputError):
         call()
 
 
-@pytest.mark.parametrize("bad", [
-    "acme/../other/x", "acme/./x", "acme//x", "/acme/x", "acme\\x", "other/x", "acmeX/x", "acme",
-    "acme/", "acme/.tmp", "acme/x\n", "",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "acme/../other/x",
+        "acme/./x",
+        "acme//x",
+        "/acme/x",
+        "acme\\x",
+        "other/x",
+        "acmeX/x",
+        "acme",
+        "acme/",
+        "acme/.tmp",
+        "acme/x\n",
+        "",
+    ],
+)
 def test_validate_key_rejects_escapes_other_tenants_and_odd_shapes(bad):
     with pytest.raises(InputError):
         validate_key(bad, "acme")

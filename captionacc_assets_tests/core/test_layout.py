@@ -9,9 +9,18 @@ from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 from captionacc_assets_tests.core.text_render import box_contains, caption_frame, gradient_background
 
 CAPTIONS = [
-    "我们明天去公园吧", "好的", "你今天怎么这么开心", "因为考试通过了", "太好了恭喜你",
-    "谢谢大家的帮助", "走吧", "我们快要迟到了啊", "没关系慢慢来", "这是最后一次机会了",
-    "我知道", "明天见",
+    "我们明天去公园吧",
+    "好的",
+    "你今天怎么这么开心",
+    "因为考试通过了",
+    "太好了恭喜你",
+    "谢谢大家的帮助",
+    "走吧",
+    "我们快要迟到了啊",
+    "没关系慢慢来",
+    "这是最后一次机会了",
+    "我知道",
+    "明天见",
 ]
 
 
@@ -20,9 +29,17 @@ def rapid_engine():
     return RapidOcrEngine()
 
 
-def line_box(text: str, *, center_y: float, height: float = 0.05, anchor: str = "center",
-             x: float | None = None, char_width: float = 0.028, jitter: float = 0.0,
-             confidence: float = 0.98) -> OcrBox:
+def line_box(
+    text: str,
+    *,
+    center_y: float,
+    height: float = 0.05,
+    anchor: str = "center",
+    x: float | None = None,
+    char_width: float = 0.028,
+    jitter: float = 0.0,
+    confidence: float = 0.98,
+) -> OcrBox:
     """The box OCR would report for a caption line of `text` (one char ~ char_width)."""
     width = len(text) * char_width
     x = {"left": 0.08, "center": 0.5, "right": 0.92}[anchor] if x is None else x
@@ -39,8 +56,15 @@ def caption_frames(count=10, *, center_y=0.9, anchor="center", empty_every=4, se
         if empty_every and i % empty_every == empty_every - 1:
             pass  # no caption on screen in this sample
         else:
-            boxes.append(line_box(CAPTIONS[i % len(CAPTIONS)], center_y=center_y, anchor=anchor,
-                                  jitter=float(rng.normal(0, 0.002)), **kwargs))
+            boxes.append(
+                line_box(
+                    CAPTIONS[i % len(CAPTIONS)],
+                    center_y=center_y,
+                    anchor=anchor,
+                    jitter=float(rng.normal(0, 0.002)),
+                    **kwargs,
+                )
+            )
         frames.append((i * 100, boxes))
     return frames
 
@@ -54,8 +78,9 @@ def logo(_n):
 
 
 def caption_labels(proposal: LayoutProposal, frames, predicate):
-    return [proposal.box_labels[(index, i)][0] for index, boxes in frames
-            for i, box in enumerate(boxes) if predicate(box)]
+    return [
+        proposal.box_labels[(index, i)][0] for index, boxes in frames for i, box in enumerate(boxes) if predicate(box)
+    ]
 
 
 def test_bottom_centered_captions():
@@ -105,8 +130,10 @@ def test_vertically_centred_caption_blocks_and_bilingual_lines_merge():
     frames = []
     for i in range(12):
         if i % 3 == 0:
-            boxes = [line_box(CAPTIONS[i], center_y=0.86),
-                     line_box(f"English line {i}", center_y=0.92, height=0.035, char_width=0.014)]
+            boxes = [
+                line_box(CAPTIONS[i], center_y=0.86),
+                line_box(f"English line {i}", center_y=0.92, height=0.035, char_width=0.014),
+            ]
         else:
             boxes = [line_box(CAPTIONS[i], center_y=0.89)]
         frames.append((i * 100, boxes))
@@ -225,10 +252,10 @@ def test_real_ocr_of_rendered_frames(rapid_engine):
     frames, drawn = [], []
     for n, text in enumerate(texts):
         background = gradient_background(640, 360, phase=n / 6)
-        image, (box,) = caption_frame(640, 360, [text], background=background, font_size=26,
-                                      vertical_center=0.88)
-        image, _ = caption_frame(640, 360, ["NEWS 24"], background=image, font_size=16,
-                                 anchor="right", x=0.97, vertical_center=0.07)
+        image, (box,) = caption_frame(640, 360, [text], background=background, font_size=26, vertical_center=0.88)
+        image, _ = caption_frame(
+            640, 360, ["NEWS 24"], background=image, font_size=16, anchor="right", x=0.97, vertical_center=0.07
+        )
         frames.append((n * 100, rapid_engine.recognize(image)))
         drawn.append(box)
     p = infer_layout(frames)

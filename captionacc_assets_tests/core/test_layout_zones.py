@@ -14,8 +14,7 @@ def top_line(n: int, *, center_y: float = 0.08, every: int = 1, height: float = 
     """A top caption on every `every`-th sample, a different text each time."""
     if n % every:
         return []
-    return [line_box(TOP_TEXTS[(n // every) % len(TOP_TEXTS)], center_y=center_y, height=height,
-                     char_width=0.018, x=x)]
+    return [line_box(TOP_TEXTS[(n // every) % len(TOP_TEXTS)], center_y=center_y, height=height, char_width=0.018, x=x)]
 
 
 def test_bilingual_captions_give_two_zones_the_main_one_unchanged():
@@ -44,8 +43,7 @@ def test_a_few_top_cues_seen_in_two_samples_are_a_second_zone():
 
 
 def test_the_main_zone_may_be_at_the_top_with_a_second_at_the_bottom():
-    frames = [(i * 100, [line_box(CAPTIONS[i], center_y=0.1)] + top_line(i, center_y=0.9, every=2))
-              for i in range(10)]
+    frames = [(i * 100, [line_box(CAPTIONS[i], center_y=0.1)] + top_line(i, center_y=0.9, every=2)) for i in range(10)]
     p = infer_layout(frames)
     assert [z.placement for z in p.zones] == ["top", "bottom"]
 
@@ -63,8 +61,9 @@ def test_a_logo_misread_now_and_then_is_not_a_zone():
 
 
 def test_a_logo_seen_twice_is_not_a_zone():
-    frames = with_extra(caption_frames(), lambda n: [OcrBox("NEWS 24", 0.99, 0.8, 0.04, 0.95, 0.09)] if n in (2, 5)
-                        else [])
+    frames = with_extra(
+        caption_frames(), lambda n: [OcrBox("NEWS 24", 0.99, 0.8, 0.04, 0.95, 0.09)] if n in (2, 5) else []
+    )
     assert len(infer_layout(frames).zones) == 1
 
 
@@ -87,8 +86,9 @@ def test_weakly_read_clutter_at_the_top_is_not_a_zone():
 
 
 def test_a_second_line_of_the_same_captions_is_not_a_second_zone():
-    frames = [(i * 100, [line_box(CAPTIONS[i], center_y=0.84), line_box(CAPTIONS[i + 1], center_y=0.91)])
-              for i in range(10)]
+    frames = [
+        (i * 100, [line_box(CAPTIONS[i], center_y=0.84), line_box(CAPTIONS[i + 1], center_y=0.91)]) for i in range(10)
+    ]
     p = infer_layout(frames)
     assert len(p.zones) == 1 and p.line_count == 2
 

@@ -33,8 +33,9 @@ def assert_located(box: OcrBox, drawn, tolerance=0.02):
 @pytest.mark.parametrize("text, font_path", [("你好，世界", None), ("Hello world", LATIN_FONT)])
 def test_reads_rendered_text_where_it_was_drawn(engine, text, font_path):
     options = {"font_path": font_path} if font_path else {}
-    image, (drawn,) = caption_frame(640, 360, [text], font_size=28, vertical_center=0.85,
-                                    background=gradient_background(640, 360, 0.3), **options)
+    image, (drawn,) = caption_frame(
+        640, 360, [text], font_size=28, vertical_center=0.85, background=gradient_background(640, 360, 0.3), **options
+    )
     boxes = engine.recognize(image)
     assert [b.text for b in boxes] == [text]
     assert 0.5 <= boxes[0].confidence <= 1.0
@@ -62,8 +63,9 @@ def test_large_frames_are_downscaled_but_coordinates_stay_normalized(engine):
 
 def test_tight_caption_strip_is_read(engine):
     """A ~100 px caption crop whose text nearly touches its edges (the border padding's job)."""
-    frame, (drawn,) = caption_frame(1280, 720, ["今天天气很好，我们去公园散步吧"], font_size=44,
-                                    background=gradient_background(1280, 720, 0.6))
+    frame, (drawn,) = caption_frame(
+        1280, 720, ["今天天气很好，我们去公园散步吧"], font_size=44, background=gradient_background(1280, 720, 0.6)
+    )
     top, bottom = int(drawn[1] * 720) - 1, int(drawn[3] * 720) + 2
     strip = frame[top:bottom, 64:1216]
     assert strip.shape[0] < 60
@@ -76,10 +78,13 @@ def test_tight_caption_strip_is_read(engine):
 
 def test_short_word_cropped_to_its_ink_is_one_line(engine):
     """Without a border, the detector splits this clipped crop into '好' and '的'."""
-    frame, (drawn,) = caption_frame(640, 360, ["好的"], font_size=40,
-                                    background=gradient_background(640, 360, 0.6))
-    x0, y0, x1, y1 = (int(drawn[0] * 640) + 2, int(drawn[1] * 360) + 2,
-                      int(drawn[2] * 640) - 2, int(drawn[3] * 360) - 2)
+    frame, (drawn,) = caption_frame(640, 360, ["好的"], font_size=40, background=gradient_background(640, 360, 0.6))
+    x0, y0, x1, y1 = (
+        int(drawn[0] * 640) + 2,
+        int(drawn[1] * 360) + 2,
+        int(drawn[2] * 640) - 2,
+        int(drawn[3] * 360) - 2,
+    )
     boxes = engine.recognize(frame[y0:y1, x0:x1])
     assert [b.text for b in boxes] == ["好的"]
 

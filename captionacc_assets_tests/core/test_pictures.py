@@ -9,7 +9,11 @@ from PIL import Image
 
 from captionacc_assets.core.ocr.engine import OcrBox
 from captionacc_assets.core.pictures import (
-    INLINE_LIMIT, caption_timeline, preview_frame_index, region_closeup, region_on_frame,
+    INLINE_LIMIT,
+    caption_timeline,
+    preview_frame_index,
+    region_closeup,
+    region_on_frame,
 )
 from captionacc_assets.core.region import Region
 from captionacc_assets.synthetic.generate import render_frame
@@ -32,15 +36,24 @@ def test_the_preview_is_the_frame_with_a_caption_not_two_stray_shapes():
     inside = [[True, True], [True], []]
     assert preview_frame_index(frames, inside) == 100
     # Text outside the region does not count, however long.
-    assert preview_frame_index([(0, [box("a long sign outside", 0, 1)]), (100, [box("Hi", 0.4, 0.5)])],
-                               [[False], [True]]) == 100
+    assert (
+        preview_frame_index([(0, [box("a long sign outside", 0, 1)]), (100, [box("Hi", 0.4, 0.5)])], [[False], [True]])
+        == 100
+    )
 
 
 @pytest.mark.parametrize("background", ["textured", "footage", "moving"])
 @pytest.mark.parametrize("size", [(1920, 1080), (640, 360)])
 def test_the_region_pictures_fit_the_inline_limit_and_show_the_region(background, size):
-    spec = VideoSpec(width=size[0], height=size[1], fps=10.0, duration_s=3.0, background=background, seed=1,
-                     cues=(Cue(0.5, 2.5, "你好世界 Hello world"),))
+    spec = VideoSpec(
+        width=size[0],
+        height=size[1],
+        fps=10.0,
+        duration_s=3.0,
+        background=background,
+        seed=1,
+        cues=(Cue(0.5, 2.5, "你好世界 Hello world"),),
+    )
     frame = render_frame(spec, 1.0)
     whole, closeup = region_on_frame(frame, REGION), region_closeup(frame, REGION)
     assert len(whole) < INLINE_LIMIT and len(closeup) < INLINE_LIMIT
@@ -49,7 +62,7 @@ def test_the_region_pictures_fit_the_inline_limit_and_show_the_region(background
     # The outline is drawn where the region is: reddest along its top edge, left of centre.
     pixels = np.asarray(image).astype(int)
     x0, y0, x1, _ = REGION.to_pixels(image.width, image.height)
-    edge = pixels[y0, x0 + 2:x1 - 2]
+    edge = pixels[y0, x0 + 2 : x1 - 2]
     assert (edge[:, 0] - edge[:, 1]).mean() > 60
     assert picture(closeup).width > picture(whole).width  # the caption is shown larger in the close-up
 

@@ -10,9 +10,11 @@ from captionacc_assets.core.dbs.sqlite_artifact import edit_gzip_db, open_gzip_d
 from captionacc_assets.core.dbs.stored_captions import CaptionOcr, read_stored_captions, write_caption_ocr
 from captionacc_assets.core.errors import InputError
 
-ROWS = [CaptionRow(0, 9, "gap"),
-        CaptionRow(10, 29, "predicted", 0.8, "Good night", 0.9, "completed"),
-        CaptionRow(30, 49, "confirmed", 0.7, "Hel1o", 0.5, "completed", text="Hello")]
+ROWS = [
+    CaptionRow(0, 9, "gap"),
+    CaptionRow(10, 29, "predicted", 0.8, "Good night", 0.9, "completed"),
+    CaptionRow(30, 49, "confirmed", 0.7, "Hel1o", 0.5, "completed", text="Hello"),
+]
 
 
 @pytest.fixture
@@ -24,16 +26,22 @@ def published(tmp_path):
 
 def dump(path):
     with open_gzip_db(path) as conn:
-        return ([tuple(r) for r in conn.execute("SELECT * FROM captions ORDER BY id")],
-                [tuple(r) for r in conn.execute("SELECT * FROM database_metadata")],
-                [tuple(r) for r in conn.execute("SELECT * FROM sqlite_master ORDER BY name")])
+        return (
+            [tuple(r) for r in conn.execute("SELECT * FROM captions ORDER BY id")],
+            [tuple(r) for r in conn.execute("SELECT * FROM database_metadata")],
+            [tuple(r) for r in conn.execute("SELECT * FROM sqlite_master ORDER BY name")],
+        )
 
 
 def test_rows_come_back_with_ids_metadata_and_a_content_hash(published):
     stored = read_stored_captions(published)
     assert stored.rows == ROWS
     assert [c.id for c in stored.captions] == [1, 2, 3] and stored.captions[2].span == (30, 49)
-    assert (stored.frame_count, stored.metadata["schema_version"], stored.metadata["video_id"]) == (50, SCHEMA_VERSION, "vid")
+    assert (stored.frame_count, stored.metadata["schema_version"], stored.metadata["video_id"]) == (
+        50,
+        SCHEMA_VERSION,
+        "vid",
+    )
     assert len(stored.sha256) == 64 and stored.sha256 == read_stored_captions(published).sha256
 
 
@@ -47,8 +55,17 @@ def test_an_ocr_answer_changes_only_the_ocr_columns_of_its_row(published, tmp_pa
     with open_gzip_db(out) as conn:
         columns = [r[1] for r in conn.execute("PRAGMA table_info(captions)")]
     changed = {columns[i] for i, (a, b) in enumerate(zip(before_rows[1], after_rows[1])) if a != b}
-    assert changed <= {"caption_ocr", "caption_ocr_confidence", "caption_ocr_status", "caption_ocr_error",
-                       "caption_ocr_processed_at"} and "caption_ocr" in changed
+    assert (
+        changed
+        <= {
+            "caption_ocr",
+            "caption_ocr_confidence",
+            "caption_ocr_status",
+            "caption_ocr_error",
+            "caption_ocr_processed_at",
+        }
+        and "caption_ocr" in changed
+    )
     assert read_stored_captions(out).rows[1].caption_ocr == "Good night!"
 
 
@@ -68,8 +85,9 @@ def test_corrupt_and_newer_databases_are_refused_with_a_reason(published, tmp_pa
         with pytest.raises(InputError, match="corrupt.*nothing was changed"):
             read_stored_captions(path)
     newer = tmp_path / "newer.db.gz"
-    edit_gzip_db(published, newer, lambda c: c.execute("UPDATE database_metadata SET schema_version = ?",
-                                                        (SCHEMA_VERSION + 1,)))
+    edit_gzip_db(
+        published, newer, lambda c: c.execute("UPDATE database_metadata SET schema_version = ?", (SCHEMA_VERSION + 1,))
+    )
     with pytest.raises(InputError, match=f"schema_version {SCHEMA_VERSION + 1}, newer.*upgrade the platform"):
         read_stored_captions(newer)
     other = tmp_path / "other.db.gz"

@@ -27,8 +27,9 @@ def expected_native_frame(index: int, fps: Fraction, native_total: int) -> int:
 )
 def test_probe_and_10hz_frames_match_native_timing(tmp_path, fps, width, height):
     rate = Fraction(fps)
-    path = make_h264_video(tmp_path / "v.mp4", numbered_frames(width, height, rate),
-                           width=width, height=height, fps=rate, duration_s=2.55)
+    path = make_h264_video(
+        tmp_path / "v.mp4", numbered_frames(width, height, rate), width=width, height=height, fps=rate, duration_s=2.55
+    )
     native_total = round(Fraction(2.55) * rate)
 
     probe = probe_video(path)
@@ -51,8 +52,9 @@ def test_probe_and_10hz_frames_match_native_timing(tmp_path, fps, width, height)
 
 def test_slow_video_repeats_frames_and_region_crops(tmp_path):
     # 4 fps: several 10 Hz indices show the same native frame.
-    path = make_h264_video(tmp_path / "slow.mp4", numbered_frames(64, 48, 4),
-                           width=64, height=48, fps=4, duration_s=2.0)
+    path = make_h264_video(
+        tmp_path / "slow.mp4", numbered_frames(64, 48, 4), width=64, height=48, fps=4, duration_s=2.0
+    )
     region = Region(0.25, 0.5, 0.75, 1.0)
     frames = []
     for index, image in iter_frames_at(path, [0, 1, 2, 3, 5, 19], region=region):
@@ -90,7 +92,9 @@ def test_indices_after_the_last_frame_get_the_last_frame(tmp_path):
     assert got == list(range(11)) + [10] * 9
 
 
-@pytest.mark.parametrize(("rotation", "marker_corner"), [(90, "top_right"), (180, "bottom_right"), (270, "bottom_left")])
+@pytest.mark.parametrize(
+    ("rotation", "marker_corner"), [(90, "top_right"), (180, "bottom_right"), (270, "bottom_left")]
+)
 def test_rotation_metadata_gives_display_oriented_frames(tmp_path, rotation, marker_corner):
     """A phone video: stored 64x32 landscape with a display matrix; the marker is stored top-left."""
 
@@ -99,19 +103,20 @@ def test_rotation_metadata_gives_display_oriented_frames(tmp_path, rotation, mar
         image[:8, :8] = 255
         return image
 
-    path = make_h264_video(tmp_path / "rot.mp4", stored, width=64, height=32, fps=10,
-                           duration_s=0.5, rotation=rotation)
+    path = make_h264_video(tmp_path / "rot.mp4", stored, width=64, height=32, fps=10, duration_s=0.5, rotation=rotation)
     probe = probe_video(path)
     assert probe.rotation == rotation
     display = (32, 64) if rotation in (90, 270) else (64, 32)
     assert (probe.width, probe.height) == display
 
-    (_, image), = iter_frames_at(path, [0], probe=probe)
+    ((_, image),) = iter_frames_at(path, [0], probe=probe)
     assert image.shape == (display[1], display[0], 3)
     h, w = image.shape[:2]
     corners = {
-        "top_left": image[:6, :6], "top_right": image[:6, w - 6:],
-        "bottom_left": image[h - 6:, :6], "bottom_right": image[h - 6:, w - 6:],
+        "top_left": image[:6, :6],
+        "top_right": image[:6, w - 6 :],
+        "bottom_left": image[h - 6 :, :6],
+        "bottom_right": image[h - 6 :, w - 6 :],
     }
     assert corners[marker_corner].mean() > 200
     assert all(patch.mean() < 50 for name, patch in corners.items() if name != marker_corner)
@@ -120,7 +125,7 @@ def test_rotation_metadata_gives_display_oriented_frames(tmp_path, rotation, mar
     top = marker_corner.split("_")[0] == "top"
     left = marker_corner.split("_")[1] == "left"
     region = Region(0.0 if left else 0.5, 0.0 if top else 0.5, 0.5 if left else 1.0, 0.5 if top else 1.0)
-    (_, quarter), = iter_frames_at(path, [0], probe=probe, region=region)
+    ((_, quarter),) = iter_frames_at(path, [0], probe=probe, region=region)
     assert quarter.shape == (h // 2, w // 2, 3)
     assert quarter.max() > 200
 
@@ -129,8 +134,9 @@ def test_rotation_metadata_gives_display_oriented_frames(tmp_path, rotation, mar
 def long_video(tmp_path_factory):
     """25 s at 30 fps with a keyframe every second: sparse requests seek."""
     path = tmp_path_factory.mktemp("long") / "long.mp4"
-    return make_h264_video(path, numbered_frames(48, 32, 30), width=48, height=32, fps=30,
-                           duration_s=25.0, keyframe_interval_s=1.0)
+    return make_h264_video(
+        path, numbered_frames(48, 32, 30), width=48, height=32, fps=30, duration_s=25.0, keyframe_interval_s=1.0
+    )
 
 
 @pytest.mark.parametrize("indices", [[0, 100, 200], [173, 174, 240, 249], [60, 61, 62, 249]])
@@ -224,8 +230,17 @@ def test_video_without_frames_is_rejected(tmp_path, name, phrase):
 @pytest.fixture
 def clip(tmp_path):
     def make(name, **kwargs):
-        return make_h264_video(tmp_path / name, numbered_frames(64, 48, 25), width=64, height=48,
-                               fps=25, duration_s=6.0, keyframe_interval_s=1.0, **kwargs)
+        return make_h264_video(
+            tmp_path / name,
+            numbered_frames(64, 48, 25),
+            width=64,
+            height=48,
+            fps=25,
+            duration_s=6.0,
+            keyframe_interval_s=1.0,
+            **kwargs,
+        )
+
     return make
 
 
@@ -275,8 +290,14 @@ def test_messages_name_the_users_file_not_the_stored_copy(tmp_path):
 
 
 def flat_video(path, *, width=64, height=48, fps=10, duration_s=2.0):
-    return make_h264_video(path, lambda t: np.full((height, width, 3), 90, np.uint8),
-                           width=width, height=height, fps=fps, duration_s=duration_s)
+    return make_h264_video(
+        path,
+        lambda t: np.full((height, width, 3), 90, np.uint8),
+        width=width,
+        height=height,
+        fps=fps,
+        duration_s=duration_s,
+    )
 
 
 def test_resolution_and_duration_limits_refuse_with_the_limit_and_how_to_raise_it(tmp_path):
@@ -341,6 +362,13 @@ def test_generated_eval_videos_pass_the_default_limits(tmp_path):
     limits = video.VideoLimits()
     assert all(w * h <= limits.max_pixels for (w, h), _ in FORMATS) and max(DURATIONS_S) <= limits.max_duration_s
     (width, height), fps = max(FORMATS, key=lambda f: f[0][0] * f[0][1])
-    spec = VideoSpec(width=width, height=height, fps=float(fps), duration_s=1.5, background="moving", seed=1,
-                     cues=(Cue(0.2, 1.2, "Good night"),))
+    spec = VideoSpec(
+        width=width,
+        height=height,
+        fps=float(fps),
+        duration_s=1.5,
+        background="moving",
+        seed=1,
+        cues=(Cue(0.2, 1.2, "Good night"),),
+    )
     assert probe_video(write_video(spec, tmp_path / "eval.mp4"), limits=limits).width == width

@@ -80,8 +80,9 @@ def draw_lines(
     boxes: list[Box] = []
     for i, line in enumerate(lines):
         xy = (x * width, block_top + pitch * (i + 0.5))
-        draw.text(xy, line, font=font, fill=color, anchor=pillow_anchor,
-                  stroke_width=stroke_width, stroke_fill=stroke_color)
+        draw.text(
+            xy, line, font=font, fill=color, anchor=pillow_anchor, stroke_width=stroke_width, stroke_fill=stroke_color
+        )
         l, t, r, b = draw.textbbox(xy, line, font=font, anchor=pillow_anchor, stroke_width=stroke_width)
         boxes.append((max(l, 0) / width, max(t, 0) / height, min(r, width) / width, min(b, height) / height))
     return np.asarray(pil), boxes
@@ -103,5 +104,9 @@ def caption_frame(
 
 def box_contains(outer: Box, inner: Box, tolerance: float = 0.0) -> bool:
     """True if `outer` encloses `inner`, allowing `tolerance` (normalized) slack each side."""
-    return (outer[0] <= inner[0] + tolerance and outer[1] <= inner[1] + tolerance
-            and outer[2] >= inner[2] - tolerance and outer[3] >= inner[3] - tolerance)
+    return (
+        outer[0] <= inner[0] + tolerance
+        and outer[1] <= inner[1] + tolerance
+        and outer[2] >= inner[2] - tolerance
+        and outer[3] >= inner[3] - tolerance
+    )

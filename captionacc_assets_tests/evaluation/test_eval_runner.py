@@ -29,8 +29,9 @@ def suite_reports(tmp_path_factory):
     """`captionacc eval --size ci --suite --floors --json ...` through the CLI, run once for the tests below."""
     out = tmp_path_factory.mktemp("eval")
     before = {k: os.environ.get(k) for k in ("CAPTIONACC_HOME", "DAGSTER_HOME")}
-    code = main(["eval", "--size", "ci", "--suite", "--seed", "0", "--out", str(out), "--json", str(out / "r.json"),
-                 "--floors"])
+    code = main(
+        ["eval", "--size", "ci", "--suite", "--seed", "0", "--out", str(out), "--json", str(out / "r.json"), "--floors"]
+    )
     after = {k: os.environ.get(k) for k in ("CAPTIONACC_HOME", "DAGSTER_HOME")}
     reports = {r: json.loads((out / f"r-{r}.json").read_text(encoding="utf-8")) for r in ("generator", "libass")}
     return code, reports, before, after
@@ -59,9 +60,12 @@ def test_ci_set_meets_the_floors(suite_reports, renderer):
 def test_report_has_every_video_and_the_no_caption_video_is_empty(ci_report):
     _, report, _, _ = ci_report
     assert [v["name"] for v in report["videos"]] == [
-        "00-zh-moving-back_to_back-480p", "01-en-textured-short-480p", "02-none-distractors-360p"]
+        "00-zh-moving-back_to_back-480p",
+        "01-en-textured-short-480p",
+        "02-none-distractors-360p",
+    ]
     empty = report["videos"][2]
-    assert empty["truth"] == [] and empty["predicted"] == []       # the logo and sign are not captions
+    assert empty["truth"] == [] and empty["predicted"] == []  # the logo and sign are not captions
     assert report["unapproved_layouts"] == ["02-none-distractors-360p"] and empty["approved"] is False
     assert report["summary"]["true_cues"] == sum(len(v["truth"]) for v in report["videos"])
     assert report["by_condition"]["language"]["zh"]["videos"] == 1

@@ -65,7 +65,10 @@ def test_full_set_covers_every_condition_value(full):
     assert {"logo", "sign", "none"} <= seen["distractors"]
     # Chinese and Japanese both appear in serif and brush fonts, not only the sans.
     for language in ("zh", "ja"):
-        assert {i.conditions["font"] for i in captioned if i.conditions["language"] == language} >= {"cjk_serif", "cjk_brush"}
+        assert {i.conditions["font"] for i in captioned if i.conditions["language"] == language} >= {
+            "cjk_serif",
+            "cjk_brush",
+        }
 
 
 def test_videos_whose_answer_is_no_captions(full):
@@ -93,8 +96,12 @@ def test_cues_on_the_grid_and_timing_cases_present(full):
     for cues in cues_of("one_char"):
         pairs = [(a, b) for a, b in zip(cues, cues[1:]) if b.start_s == a.end_s]
         assert pairs and all(edit_distance(a.text, b.text) == 1 for a, b in pairs)
-    two_line = [c for i in full if i.conditions.get("lines") == "2" and i.conditions["timing"] in ("normal", "back_to_back")
-                for c in i.spec.cues]
+    two_line = [
+        c
+        for i in full
+        if i.conditions.get("lines") == "2" and i.conditions["timing"] in ("normal", "back_to_back")
+        for c in i.spec.cues
+    ]
     assert two_line and all(c.text.count("\n") == 1 for c in two_line)
     spanish = "".join(c.text for i in full if i.conditions.get("language") == "es" for c in i.spec.cues)
     assert set("¿¡ñ") <= set(spanish)
@@ -157,11 +164,11 @@ def test_write_eval_set_writes_truth_and_reuses_unchanged_videos(tmp_path):
 
     stamps = [p.stat().st_mtime_ns for p in paths]
     assert write_eval_set(items, tmp_path) == paths
-    assert [p.stat().st_mtime_ns for p in paths] == stamps          # reused, not re-encoded
+    assert [p.stat().st_mtime_ns for p in paths] == stamps  # reused, not re-encoded
 
     changed = [dataclasses.replace(items[0], spec=dataclasses.replace(items[0].spec, seed=99))] + items[1:]
     write_eval_set(changed, tmp_path)
-    assert paths[0].stat().st_mtime_ns != stamps[0]                  # spec changed: remade
+    assert paths[0].stat().st_mtime_ns != stamps[0]  # spec changed: remade
     assert [p.stat().st_mtime_ns for p in paths[1:]] == stamps[1:]
 
 
@@ -173,6 +180,10 @@ def test_phrases_are_realistic_per_language():
     assert all(kana(p) for p in eval_set.PHRASES["ja"]) and sum(kanji(p) for p in eval_set.PHRASES["ja"]) >= 15
     assert all(kanji(p) and not kana(p) for p in eval_set.PHRASES["zh"])
     for language in ("en", "es"):
-        assert all(unicodedata.name(ch).startswith(("LATIN", "SPACE", "DIGIT", "COMMA", "FULL", "QUESTION",
-                                                    "EXCLAMATION", "APOSTROPHE", "INVERTED"))
-                   for p in eval_set.PHRASES[language] for ch in p)
+        assert all(
+            unicodedata.name(ch).startswith(
+                ("LATIN", "SPACE", "DIGIT", "COMMA", "FULL", "QUESTION", "EXCLAMATION", "APOSTROPHE", "INVERTED")
+            )
+            for p in eval_set.PHRASES[language]
+            for ch in p
+        )

@@ -13,17 +13,25 @@ def _report() -> dict:
     conditions = [{"language": "en", "style": "box"}, {"language": "zh", "style": "box"}]
     groups = by_condition(conditions, [a, b])
     return {
-        "size": 2, "seed": 7, "video_seconds": 30.0, "errors": 1, "summary": combine([a, b]).as_dict(),
-        "videos": [{"name": "00-en", "error": None, "score": a.as_dict()},
-                   {"name": "01-zh", "error": "initial processing: bad | video", "score": b.as_dict()}],
+        "size": 2,
+        "seed": 7,
+        "video_seconds": 30.0,
+        "errors": 1,
+        "summary": combine([a, b]).as_dict(),
+        "videos": [
+            {"name": "00-en", "error": None, "score": a.as_dict()},
+            {"name": "01-zh", "error": "initial processing: bad | video", "score": b.as_dict()},
+        ],
         "by_condition": {k: {v: {"videos": n, **s.as_dict()} for v, (n, s) in vs.items()} for k, vs in groups.items()},
     }
 
 
 def test_markdown_report_has_summary_conditions_and_videos():
     text = markdown_report(_report())
-    assert text.startswith("Set `2`, seed 7: 2 videos, 30 s of video; 1 pipeline errors; "
-                           "layouts left unapproved (confidence below the threshold, so no captions): none.")
+    assert text.startswith(
+        "Set `2`, seed 7: 2 videos, 30 s of video; 1 pipeline errors; "
+        "layouts left unapproved (confidence below the threshold, so no captions): none."
+    )
     lines = text.splitlines()
     overall = next(line for line in lines if line.startswith("| all videos |"))
     # 3 true, 2 predicted, 1 missed, 0 phantom, recall 2/3, precision 1, CER 1 edit / 10 chars.

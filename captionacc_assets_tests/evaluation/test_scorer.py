@@ -46,9 +46,9 @@ def test_combine_pools_counts_edits_and_errors():
     pooled = combine([score(TRUTH, PREDICTED), other])
     assert (pooled.true_cues, pooled.predicted_cues, pooled.matched, pooled.missed, pooled.phantom) == (4, 4, 3, 1, 1)
     assert pooled.recall == pytest.approx(3 / 4) and pooled.precision == pytest.approx(3 / 4)
-    assert pooled.cer == pytest.approx(1 / 20)            # 1 edit over 5 + 5 + 10 characters
+    assert pooled.cer == pytest.approx(1 / 20)  # 1 edit over 5 + 5 + 10 characters
     assert pooled.exact_text_rate == pytest.approx(2 / 3)
-    assert pooled.start_error_ms_median == 100.0          # median of [100, 0, 300]
+    assert pooled.start_error_ms_median == 100.0  # median of [100, 0, 300]
     assert combine([]).recall == 1.0 and combine([]).cer is None
 
 
@@ -165,8 +165,8 @@ def test_cer_without_punctuation_and_one_character_changes_are_scored_apart():
     truth = [C(0, 1, "时，有些人"), C(1, 2, "我们明天见"), C(2, 3, "我们后天见"), C(4, 5, "Il est là.")]
     merged = [C(0, 1, "时 有些人"), C(1, 3, "我们明天见"), C(4, 5, "l est là")]
     s = score(truth, merged)
-    assert s.cer == pytest.approx(3 / 20)                   # "，"->" ", then "I" and "." missing: 3 edits in 20
-    assert s.cer_no_punct == pytest.approx(1 / 16)          # only the lost "I" counts, in 16
+    assert s.cer == pytest.approx(3 / 20)  # "，"->" ", then "I" and "." missing: 3 edits in 20
+    assert s.cer_no_punct == pytest.approx(1 / 16)  # only the lost "I" counts, in 16
     assert (s.one_char_changes, s.one_char_changes_found) == (1, 0)  # 明天 -> 后天 was merged
     apart = score(truth, [C(1, 2, "我们明天见"), C(2, 3, "我们后天见")])
     assert (apart.one_char_changes, apart.one_char_changes_found, apart.one_char_change_rate) == (1, 1, 1.0)

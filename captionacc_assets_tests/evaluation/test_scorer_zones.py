@@ -21,13 +21,19 @@ def test_alignment_tags_name_the_zone_and_leave_the_text():
     assert split_zone_tags("{\\i1}no zone{\\i0}") == ("no zone", None)
     assert split_zone_tags("plain {braces} stay") == ("plain {braces} stay", None)
     cues = parse_captions(TWO_ZONE_SRT)
-    assert [(c.text, c.zone) for c in cues] == [("你好", None), ("Hello", "top"), ("Police station", "top"),
-                                                ("再见", "bottom")]
+    assert [(c.text, c.zone) for c in cues] == [
+        ("你好", None),
+        ("Hello", "top"),
+        ("Police station", "top"),
+        ("再见", "bottom"),
+    ]
 
 
 def test_webvtt_line_settings_name_the_zone():
-    vtt = ("WEBVTT\n\n00:01.000 --> 00:02.000 line:0\ntop one\n\n00:02.000 --> 00:03.000 line:10%\ntop two\n\n"
-           "00:03.000 --> 00:04.000 line:-1\nbottom one\n\n00:04.000 --> 00:05.000\nplain\n")
+    vtt = (
+        "WEBVTT\n\n00:01.000 --> 00:02.000 line:0\ntop one\n\n00:02.000 --> 00:03.000 line:10%\ntop two\n\n"
+        "00:03.000 --> 00:04.000 line:-1\nbottom one\n\n00:04.000 --> 00:05.000\nplain\n"
+    )
     assert [c.zone for c in parse_captions(vtt)] == ["top", "top", "bottom", None]
 
 

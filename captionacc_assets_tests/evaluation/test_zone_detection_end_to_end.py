@@ -23,7 +23,9 @@ def engine():
 def _proposed_zones(item, tmp_path, engine):
     # Cut to 16 s at 10 fps so the test stays short; the zones set keeps its sizes and timings.
     spec = dataclasses.replace(
-        item.spec, fps=10.0, duration_s=16.0,
+        item.spec,
+        fps=10.0,
+        duration_s=16.0,
         cues=tuple(c for c in item.spec.cues if c.end_s <= 16.0),
         second_cues=tuple(c for c in item.spec.second_cues if c.end_s <= 16.0),
     )
@@ -37,8 +39,7 @@ def _proposed_zones(item, tmp_path, engine):
 
 
 def test_bilingual_video_gets_a_zone_at_the_bottom_and_one_at_the_top(tmp_path, engine):
-    item = next(i for i in build_eval_set("zones") if i.conditions["zones"] == "bilingual"
-                and i.spec.height == 480)
+    item = next(i for i in build_eval_set("zones") if i.conditions["zones"] == "bilingual" and i.spec.height == 480)
     zones = _proposed_zones(item, tmp_path, engine)
     assert [z.placement for z in zones] == ["bottom", "top"]
     assert all(z.confidence >= 0.5 for z in zones)

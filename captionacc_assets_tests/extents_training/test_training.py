@@ -9,7 +9,13 @@ from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.extents.model import INPUT_HEIGHT, INPUT_WIDTH, ModelPairClassifier
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set
 from captionacc_assets.extents_training.data import (
-    TRAIN_SEED, VALIDATION_SEED, VideoExamples, pair_label, pair_labels, render_video_examples)
+    TRAIN_SEED,
+    VALIDATION_SEED,
+    VideoExamples,
+    pair_label,
+    pair_labels,
+    render_video_examples,
+)
 from captionacc_assets.extents_training.train import BalancedSampler, augment, build_pair_pool, train
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
@@ -27,9 +33,16 @@ def test_pair_labels_from_frame_states():
 
 
 def test_rendered_examples_follow_the_cues_on_the_10hz_grid():
-    spec = VideoSpec(width=640, height=360, fps=25.0, duration_s=3.0, background="moving", seed=5,
-                     cues=(Cue(0.5, 1.2, "Hello there"), Cue(1.2, 2.0, "Hello where"), Cue(2.3, 2.8, "OK")),
-                     style=CaptionStyle(font="latin_sans"))
+    spec = VideoSpec(
+        width=640,
+        height=360,
+        fps=25.0,
+        duration_s=3.0,
+        background="moving",
+        seed=5,
+        cues=(Cue(0.5, 1.2, "Hello there"), Cue(1.2, 2.0, "Hello where"), Cue(2.3, 2.8, "OK")),
+        style=CaptionStyle(font="latin_sans"),
+    )
     examples = render_video_examples(EvalItem("t", spec, {}), seed=1)
     assert examples.frames.shape == (30, 3, INPUT_HEIGHT, INPUT_WIDTH) and examples.frames.dtype == np.uint8
     # index i shows video frame floor(2.5 i) (the last one at or before i / 10 s): index 5 shows
@@ -40,7 +53,11 @@ def test_rendered_examples_follow_the_cues_on_the_10hz_grid():
 
 def test_training_validation_and_benchmark_videos_are_disjoint():
     seeds = lambda items: {item.spec.seed for item in items}  # noqa: E731
-    train_set, val_set, bench = build_eval_set(48, TRAIN_SEED), build_eval_set(12, VALIDATION_SEED), build_eval_set("full", 0)
+    train_set, val_set, bench = (
+        build_eval_set(48, TRAIN_SEED),
+        build_eval_set(12, VALIDATION_SEED),
+        build_eval_set("full", 0),
+    )
     assert not seeds(train_set) & seeds(val_set)
     assert not (seeds(train_set) | seeds(val_set)) & seeds(bench)
 
@@ -59,7 +76,7 @@ def test_pair_pool_and_balanced_sampler():
         assert label == pair_label(videos[0].states[a], videos[0].states[b]) and b > a
     rows = BalancedSampler(pool, np.random.default_rng(1)).batch(5000)
     shares = np.bincount(rows[:, 3], minlength=len(LABELS)) / len(rows)
-    assert np.all(np.abs(shares - 0.2) < 0.03), shares   # rare labels (2 starts, 1 change) as common as any
+    assert np.all(np.abs(shares - 0.2) < 0.03), shares  # rare labels (2 starts, 1 change) as common as any
 
 
 def test_augment_keeps_shapes_and_range_and_is_seeded():
@@ -75,8 +92,17 @@ def test_augment_keeps_shapes_and_range_and_is_seeded():
 
 def test_a_tiny_training_run_writes_loadable_weights_and_a_report(tmp_path):
     logs = []
-    report = train(train_videos=1, val_videos=1, steps=3, batch=8, cache_dir=tmp_path / "cache",
-                   out_dir=tmp_path / "out", threads=1, workers=1, log=logs.append)
+    report = train(
+        train_videos=1,
+        val_videos=1,
+        steps=3,
+        batch=8,
+        cache_dir=tmp_path / "cache",
+        out_dir=tmp_path / "out",
+        threads=1,
+        workers=1,
+        log=logs.append,
+    )
     weights = tmp_path / "out" / report["weights"]
     classifier = ModelPairClassifier(weights, device="cpu")
     assert weights.name == f"extents_{classifier.model_hash}.pt"

@@ -65,14 +65,23 @@ def catalog(request, tmp_path) -> CatalogResource:
 def _describe(engine: sa.Engine, schema: str) -> dict:
     """Columns (type, nullability, default), constraints and indexes of a schema, by name."""
     with engine.connect() as conn:
-        columns = conn.execute(sa.text(
-            "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, "
-            "column_default FROM information_schema.columns WHERE table_schema = :s"), {"s": schema}).all()
-        constraints = conn.execute(sa.text(
-            "SELECT c.conrelid::regclass::text, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"), {"s": schema}).all()
-        indexes = conn.execute(sa.text(
-            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :s"), {"s": schema}).all()
+        columns = conn.execute(
+            sa.text(
+                "SELECT table_name, column_name, data_type, character_maximum_length, is_nullable, "
+                "column_default FROM information_schema.columns WHERE table_schema = :s"
+            ),
+            {"s": schema},
+        ).all()
+        constraints = conn.execute(
+            sa.text(
+                "SELECT c.conrelid::regclass::text, c.contype, pg_get_constraintdef(c.oid) FROM pg_constraint c "
+                "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :s"
+            ),
+            {"s": schema},
+        ).all()
+        indexes = conn.execute(
+            sa.text("SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :s"), {"s": schema}
+        ).all()
     strip = lambda text: text.replace(f"{schema}.", "") if text else text  # noqa: E731
     return {
         "columns": sorted((t, c, d, n, null, strip(default)) for t, c, d, n, null, default in columns),
@@ -89,8 +98,11 @@ def test_migration_matches_the_declared_tables(postgres):
     CatalogResource(url=postgres.url(declared_db), db_schema="captionacc").ensure_schema()
     try:
         expected, actual = _describe(declared, "captionacc"), _describe(migrated, "captionacc")
-        assert [m.name for m in MIGRATIONS] == ["001_captionacc_schema.sql", "002_caption_ocr_requests.sql",
-                                             "003_second_caption_zone.sql"]
+        assert [m.name for m in MIGRATIONS] == [
+            "001_captionacc_schema.sql",
+            "002_caption_ocr_requests.sql",
+            "003_second_caption_zone.sql",
+        ]
         assert len(actual["columns"]) == 3 + 18 + 15 + 6 + 11  # tenants, videos, versions, locks, OCR requests
         assert expected == actual
     finally:
@@ -100,8 +112,12 @@ def test_migration_matches_the_declared_tables(postgres):
 
 def upload(catalog, video_id="v1", tenant="acme", **extra):
     return catalog.register_upload(
-        video_id=video_id, tenant_id=tenant, storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
-        display_path=f"shows/{video_id}.mp4", size_bytes=1234, **extra,
+        video_id=video_id,
+        tenant_id=tenant,
+        storage_key=f"{tenant}/client/videos/{video_id}/video.mp4",
+        display_path=f"shows/{video_id}.mp4",
+        size_bytes=1234,
+        **extra,
     )
 
 
@@ -142,7 +158,11 @@ def test_register_and_get(catalog):
     assert catalog.tenant_tier("acme") == "free"  # created with the upload
     assert row == catalog.get_video("v1")
     assert (row["tenant_id"], row["storage_key"], row["display_path"], row["size_bytes"]) == (
-        "acme", "acme/client/videos/v1/video.mp4", "shows/v1.mp4", 1234)
+        "acme",
+        "acme/client/videos/v1/video.mp4",
+        "shows/v1.mp4",
+        1234,
+    )
     assert (row["layout_status"], row["boundaries_status"], row["text_status"]) == ("wait", "wait", "wait")
     assert row["deleted_at"] is None and row["current_cropped_frames_version"] is None
     assert row["uploaded_at"].tzinfo is not None
@@ -162,13 +182,17 @@ def test_timestamps_round_trip_as_aware_utc(catalog):
 
 def test_register_rejects_bad_input(catalog):
     with pytest.raises(InputError, match="outside tenant"):
-        catalog.register_upload(video_id="v1", tenant_id="acme", storage_key="other/client/videos/v1/video.mp4",
-                                display_path="x", size_bytes=1)
+        catalog.register_upload(
+            video_id="v1",
+            tenant_id="acme",
+            storage_key="other/client/videos/v1/video.mp4",
+            display_path="x",
+            size_bytes=1,
+        )
     with pytest.raises(InputError, match="video id"):
         upload(catalog, video_id="../v1")
     with pytest.raises(InputError, match="size_bytes"):
-        catalog.register_upload(video_id="v1", tenant_id="acme", storage_key="acme/x", display_path=None,
-                                size_bytes=-1)
+        catalog.register_upload(video_id="v1", tenant_id="acme", storage_key="acme/x", display_path=None, size_bytes=-1)
     assert catalog.get_video("v1") is None
 
 
@@ -275,8 +299,11 @@ def test_an_approval_holds_one_or_two_zones_in_one_row(catalog):
     assert zones_from_row(one) == (REGION,) and one["crop2_left"] is None
     assert zones_from_row(two) == (REGION, top)
     assert zones_from_row(catalog.latest_cropped_frames_version("v1")) == (REGION, top)
-    for bad, message in (([REGION, top, Region(0.4, 0.4, 0.6, 0.5)], "at most 2"),
-                         ([REGION, Region(0.1, 0.7, 0.9, 0.9)], "overlap"), ([], "at least one")):
+    for bad, message in (
+        ([REGION, top, Region(0.4, 0.4, 0.6, 0.5)], "at most 2"),
+        ([REGION, Region(0.1, 0.7, 0.9, 0.9)], "overlap"),
+        ([], "at least one"),
+    ):
         with pytest.raises(InputError, match=message):
             catalog.request_cropped_frames_version("v1", bad, "alice")
     assert catalog.latest_cropped_frames_version("v1")["version"] == 2  # nothing stored for a bad approval
@@ -292,8 +319,9 @@ def test_an_embedded_catalog_from_before_zones_gains_their_columns(tmp_path):
         table = old.tables.cropped_frames_versions
         kept = [c.copy() for c in table.columns if not c.name.startswith("crop2_")]
         legacy = sa.Table(table.name, sa.MetaData(), *kept)
-        old.tables.metadata.create_all(conn, tables=[t for t in old.tables.metadata.sorted_tables
-                                                     if t.name != table.name])
+        old.tables.metadata.create_all(
+            conn, tables=[t for t in old.tables.metadata.sorted_tables if t.name != table.name]
+        )
         legacy.create(conn)
     upload(old)
     catalog = CatalogResource(url=url)
@@ -494,9 +522,11 @@ def test_postgres_connections_stay_few_under_concurrent_use(postgres_url):
     pool = catalog.engine().pool
     assert pool.size() == 2 and pool.checkedout() == 0
     with catalog.engine().connect() as conn:
-        count = conn.execute(sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
-        )).scalar()
+        count = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'"
+            )
+        ).scalar()
     assert count <= 4
 
 
@@ -519,7 +549,10 @@ def test_caption_ocr_request_lifecycle(catalog):
     assert second["frame_spans"] == [[10, 19]] and second["requested_at"].tzinfo is not None
     pending = catalog.list_pending_caption_ocr_requests(None, 10)
     assert [(r["id"], r["video_id"], r["tenant_id"], r["video_deleted_at"]) for r in pending] == [
-        (first["id"], "v1", "acme", None), (second["id"], "v1", "acme", None), (other["id"], "v2", "acme", None)]
+        (first["id"], "v1", "acme", None),
+        (second["id"], "v1", "acme", None),
+        (other["id"], "v2", "acme", None),
+    ]
     assert [r["id"] for r in catalog.list_pending_caption_ocr_requests(first["id"], 1)] == [second["id"]]
 
     claimed = catalog.claim_caption_ocr_requests("v1", [first["id"], second["id"], other["id"]], "run-a")
@@ -535,7 +568,11 @@ def test_caption_ocr_request_lifecycle(catalog):
     catalog.finish_caption_ocr_requests([second["id"]], "error", "caption id 9 does not exist")
     done, failed = (catalog.get_caption_ocr_request(r["id"]) for r in (first, second))
     assert (done["status"], done["error"], failed["status"], failed["error"]) == (
-        "completed", None, "error", "caption id 9 does not exist")
+        "completed",
+        None,
+        "error",
+        "caption id 9 does not exist",
+    )
     assert done["finished_at"] >= done["started_at"]
     with pytest.raises(ValueError, match="error message"):
         catalog.finish_caption_ocr_requests([first["id"]], "error")
@@ -543,8 +580,15 @@ def test_caption_ocr_request_lifecycle(catalog):
 
 def test_caption_ocr_requests_refuse_bad_input(catalog):
     upload(catalog, "v1")
-    for bad in ({}, {"caption_ids": []}, {"caption_ids": ["3"]}, {"caption_ids": [True]},
-                {"frame_spans": [(5, 4)]}, {"frame_spans": [(1, 2, 3)]}, {"frame_spans": [[1.5, 2]]}):
+    for bad in (
+        {},
+        {"caption_ids": []},
+        {"caption_ids": ["3"]},
+        {"caption_ids": [True]},
+        {"frame_spans": [(5, 4)]},
+        {"frame_spans": [(1, 2, 3)]},
+        {"frame_spans": [[1.5, 2]]},
+    ):
         with pytest.raises(InputError, match="caption|frame_spans"):
             catalog.request_caption_ocr("v1", **bad)
     with pytest.raises(InputError, match="unknown video"):
@@ -553,6 +597,8 @@ def test_caption_ocr_requests_refuse_bad_input(catalog):
     with pytest.raises(InputError, match="deleted"):
         catalog.request_caption_ocr("v1", caption_ids=[1])
     with pytest.raises(sa.exc.IntegrityError):  # the table itself refuses a request naming nothing
-        execute(catalog, catalog.tables.caption_ocr_requests.insert().values(
-            video_id="v1", requested_at=datetime.now(timezone.utc)))
+        execute(
+            catalog,
+            catalog.tables.caption_ocr_requests.insert().values(video_id="v1", requested_at=datetime.now(timezone.utc)),
+        )
     assert catalog.list_pending_caption_ocr_requests(None, 10) == []

@@ -65,16 +65,21 @@ def test_partitioned_materialization_on_a_postgres_backed_instance(instance, pos
     materialization = event.asset_materialization
     assert materialization.partition == "clip-bb"
     assert materialization.metadata["frames"].value == 70
-    status = instance.get_status_by_partition(
-        dg.AssetKey("frame_count"), ["clip-a", "clip-bb"], videos_partitions)
+    status = instance.get_status_by_partition(dg.AssetKey("frame_count"), ["clip-a", "clip-bb"], videos_partitions)
     assert {k: v.value for k, v in status.items() if v is not None} == {"clip-bb": "MATERIALIZED"}
 
     # Read back from Postgres itself, not through Dagster: the run and its partition tag are there.
-    rows = postgres.psql("-At", "-c", "SELECT r.run_id, r.status, t.value FROM runs r JOIN run_tags t "
-                         "ON t.run_id = r.run_id WHERE t.key = 'dagster/partition'", database=database).stdout
+    rows = postgres.psql(
+        "-At",
+        "-c",
+        "SELECT r.run_id, r.status, t.value FROM runs r JOIN run_tags t "
+        "ON t.run_id = r.run_id WHERE t.key = 'dagster/partition'",
+        database=database,
+    ).stdout
     assert rows.strip() == f"{result.run_id}|SUCCESS|clip-bb"
-    partitions = postgres.psql("-At", "-c", "SELECT partition FROM dynamic_partitions ORDER BY partition",
-                               database=database).stdout.split()
+    partitions = postgres.psql(
+        "-At", "-c", "SELECT partition FROM dynamic_partitions ORDER BY partition", database=database
+    ).stdout.split()
     assert partitions == ["clip-a", "clip-bb"]
 
 

@@ -27,9 +27,16 @@ SECRETS = ("pg-secret-4Jd9", "fake-secret-access-key-0001", "AKIAFAKEKEY00000000
 
 @pytest.fixture
 def clean_env(monkeypatch, tmp_path):
-    for name in [*PRODUCTION, "CAPTIONACC_COMPUTE", "CAPTIONACC_MODAL_CALL", "CAPTIONACC_OCR_ENGINE",
-                 "CAPTIONACC_S3_ENDPOINT_URL", "CAPTIONACC_GOOGLE_VISION_ENDPOINT",
-                 "CAPTIONACC_GOOGLE_VISION_CREDENTIALS_JSON", "GOOGLE_APPLICATION_CREDENTIALS"]:
+    for name in [
+        *PRODUCTION,
+        "CAPTIONACC_COMPUTE",
+        "CAPTIONACC_MODAL_CALL",
+        "CAPTIONACC_OCR_ENGINE",
+        "CAPTIONACC_S3_ENDPOINT_URL",
+        "CAPTIONACC_GOOGLE_VISION_ENDPOINT",
+        "CAPTIONACC_GOOGLE_VISION_CREDENTIALS_JSON",
+        "GOOGLE_APPLICATION_CREDENTIALS",
+    ]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CAPTIONACC_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.modal.toml
@@ -49,8 +56,17 @@ def test_an_unknown_profile_is_refused(clean_env):
         build_resources()
 
 
-@pytest.mark.parametrize("missing", ["CAPTIONACC_CATALOG_URL", "CAPTIONACC_S3_BUCKET", "AWS_ACCESS_KEY_ID",
-                                     "AWS_SECRET_ACCESS_KEY", "MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET"])
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "CAPTIONACC_CATALOG_URL",
+        "CAPTIONACC_S3_BUCKET",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "MODAL_TOKEN_ID",
+        "MODAL_TOKEN_SECRET",
+    ],
+)
 def test_production_names_the_missing_variable(clean_env, missing):
     for name, value in PRODUCTION.items():
         if name != missing:
@@ -90,8 +106,13 @@ def test_production_resources_hold_secrets_by_name_only(clean_env):
 def test_env_example_lists_every_variable_the_backends_read():
     example = (REPO / ".env.example").read_text()
     package = REPO / "captionacc_assets"
-    sources = [package / "settings.py", package / "modal_app.py", package / "core/ocr/google_vision.py",
-               *(package / "resources").glob("*.py"), *(package / "objectstore").glob("*.py")]
+    sources = [
+        package / "settings.py",
+        package / "modal_app.py",
+        package / "core/ocr/google_vision.py",
+        *(package / "resources").glob("*.py"),
+        *(package / "objectstore").glob("*.py"),
+    ]
     code = "".join(p.read_text() for p in sources)
     import re
 

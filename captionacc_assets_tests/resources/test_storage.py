@@ -32,8 +32,11 @@ def storage(request, tmp_path):
         return LocalStorageResource(root=str(tmp_path / "bucket"))
     server = request.getfixturevalue("s3")
     return S3StorageResource(
-        bucket=server.create_bucket(), endpoint_url=server.endpoint_url, region=server.region,
-        access_key_id=server.access_key, secret_access_key=server.secret_key,
+        bucket=server.create_bucket(),
+        endpoint_url=server.endpoint_url,
+        region=server.region,
+        access_key_id=server.access_key,
+        secret_access_key=server.secret_key,
     )
 
 
@@ -57,8 +60,17 @@ def leftovers(storage) -> list[str]:
 
 def test_speaks_the_object_store_protocol(storage):
     store: ObjectStore = storage  # the jobs take this protocol; a missing method fails below
-    for name in ("put_file", "put_bytes", "put_dir", "replace_dir", "sweep_temp", "get_file", "get_bytes", "exists",
-                 "list_keys"):
+    for name in (
+        "put_file",
+        "put_bytes",
+        "put_dir",
+        "replace_dir",
+        "sweep_temp",
+        "get_file",
+        "get_bytes",
+        "exists",
+        "list_keys",
+    ):
         assert callable(getattr(store, name))
 
 
@@ -114,8 +126,11 @@ def test_failed_put_leaves_nothing_behind(storage, tmp_path):
 
 
 def test_missing_objects_raise_file_not_found_naming_the_key(storage, tmp_path):
-    for call in (lambda: storage.get_bytes(KEYS.layout_db), lambda: storage.size(KEYS.layout_db),
-                 lambda: storage.get_file(KEYS.layout_db, tmp_path / "x")):
+    for call in (
+        lambda: storage.get_bytes(KEYS.layout_db),
+        lambda: storage.size(KEYS.layout_db),
+        lambda: storage.get_file(KEYS.layout_db, tmp_path / "x"),
+    ):
         with pytest.raises(FileNotFoundError, match="layout.db.gz"):
             call()
     assert not (tmp_path / "x").exists()
@@ -156,13 +171,18 @@ def test_put_dir_refuses_a_missing_source(storage, tmp_path):
     assert not storage.list_keys("acme/")
 
 
-@pytest.mark.parametrize("bad", ["acme/../../etc/passwd", "/etc/passwd", "../outside", "acme\\x",
-                                 "acme//x", "acme/.hidden", ""])
+@pytest.mark.parametrize(
+    "bad", ["acme/../../etc/passwd", "/etc/passwd", "../outside", "acme\\x", "acme//x", "acme/.hidden", ""]
+)
 def test_escaping_keys_are_rejected_everywhere(storage, tmp_path, bad):
     src = tmp_path / "f"
     src.write_bytes(b"x")
-    for call in (lambda: storage.put_bytes(bad, b"x"), lambda: storage.put_file(bad, src),
-                 lambda: storage.get_bytes(bad), lambda: storage.exists(bad)):
+    for call in (
+        lambda: storage.put_bytes(bad, b"x"),
+        lambda: storage.put_file(bad, src),
+        lambda: storage.get_bytes(bad),
+        lambda: storage.exists(bad),
+    ):
         with pytest.raises(InputError):
             call()
     assert leftovers(storage) == []
@@ -191,8 +211,11 @@ def test_a_symlink_out_of_the_root_is_refused(local_storage, tmp_path):
 @pytest.fixture
 def s3_storage(s3) -> S3StorageResource:
     return S3StorageResource(
-        bucket=s3.create_bucket(), endpoint_url=s3.endpoint_url, region=s3.region,
-        access_key_id=s3.access_key, secret_access_key=s3.secret_key,
+        bucket=s3.create_bucket(),
+        endpoint_url=s3.endpoint_url,
+        region=s3.region,
+        access_key_id=s3.access_key,
+        secret_access_key=s3.secret_key,
         multipart_threshold=5 * 1024 * 1024,  # S3's smallest part, so a small file goes multipart
     )
 
@@ -270,8 +293,13 @@ def test_s3_client_retries_transient_errors_and_hides_credentials(s3_storage):
 
 
 def test_s3_missing_bucket_objects_and_bad_endpoint_fail_loudly(s3, tmp_path):
-    store = S3StorageResource(bucket="no-such-bucket", endpoint_url=s3.endpoint_url, region=s3.region,
-                              access_key_id=s3.access_key, secret_access_key=s3.secret_key)
+    store = S3StorageResource(
+        bucket="no-such-bucket",
+        endpoint_url=s3.endpoint_url,
+        region=s3.region,
+        access_key_id=s3.access_key,
+        secret_access_key=s3.secret_key,
+    )
     from botocore.exceptions import ClientError
 
     with pytest.raises(ClientError, match="NoSuchBucket"):
@@ -286,15 +314,26 @@ def test_s3_transient_errors_are_retried_against_a_real_server(s3, tmp_path):
 
     bucket = s3.create_bucket()
     with flaky_proxy(s3.endpoint_url, failures=2) as proxy:
-        store = S3StorageResource(bucket=bucket, endpoint_url=proxy["url"], region=s3.region,
-                                  access_key_id=s3.access_key, secret_access_key=s3.secret_key)
+        store = S3StorageResource(
+            bucket=bucket,
+            endpoint_url=proxy["url"],
+            region=s3.region,
+            access_key_id=s3.access_key,
+            secret_access_key=s3.secret_key,
+        )
         assert store.put_bytes(KEYS.captions_db, b"\x1f\x8b captions") == 11
         assert [status for _, _, status in proxy["seen"]] == [503, 503, 200]
         proxy["seen"].clear()
         assert store.get_bytes(KEYS.captions_db) == b"\x1f\x8b captions"
     with flaky_proxy(s3.endpoint_url, failures=100) as proxy:
-        store = S3StorageResource(bucket=bucket, endpoint_url=proxy["url"], region=s3.region, max_attempts=3,
-                                  access_key_id=s3.access_key, secret_access_key=s3.secret_key)
+        store = S3StorageResource(
+            bucket=bucket,
+            endpoint_url=proxy["url"],
+            region=s3.region,
+            max_attempts=3,
+            access_key_id=s3.access_key,
+            secret_access_key=s3.secret_key,
+        )
         from botocore.exceptions import ClientError
 
         with pytest.raises(ClientError, match="SlowDown"):  # a lasting failure is an error, not a missing object
@@ -308,8 +347,13 @@ def test_s3_put_dir_without_conditional_writes_still_refuses_a_published_version
 
     bucket = s3.create_bucket()
     with flaky_proxy(s3.endpoint_url, failures=0, unsupported_header="If-None-Match") as proxy:
-        store = S3StorageResource(bucket=bucket, endpoint_url=proxy["url"], region=s3.region,
-                                  access_key_id=s3.access_key, secret_access_key=s3.secret_key)
+        store = S3StorageResource(
+            bucket=bucket,
+            endpoint_url=proxy["url"],
+            region=s3.region,
+            access_key_id=s3.access_key,
+            secret_access_key=s3.secret_key,
+        )
         prefix = KEYS.cropped_frames_prefix(1)
         assert len(store.put_dir(prefix, make_pyramid(tmp_path))) == 7
         assert 501 in [status for _, _, status in proxy["seen"]]  # the conditional manifest PUT was refused
@@ -327,7 +371,8 @@ def test_replace_dir_swaps_a_whole_set_and_a_killed_publish_is_swept(storage, tm
     storage.replace_dir("t/client/videos/v/full_frames/", old)
     storage.replace_dir("t/client/videos/v/full_frames/", new)
     assert storage.list_keys("t/client/videos/v/full_frames/") == [
-        "t/client/videos/v/full_frames/b.jpg", "t/client/videos/v/full_frames/c.jpg",
+        "t/client/videos/v/full_frames/b.jpg",
+        "t/client/videos/v/full_frames/c.jpg",
     ]
     assert storage.get_bytes("t/client/videos/v/full_frames/b.jpg") == b"new-b.jpg"
     assert [k for k in leftovers(storage) if "/." in k or k.startswith(".")] == []

@@ -24,7 +24,10 @@ from captionacc_assets.synthetic.generate import (
 )
 
 SMALL = VideoSpec(
-    width=320, height=240, fps=30.0, duration_s=3.0,
+    width=320,
+    height=240,
+    fps=30.0,
+    duration_s=3.0,
     cues=(Cue(0.5, 1.5, "你好，世界"), Cue(1.5, 2.4, "Where are you going?")),
     seed=7,
 )
@@ -57,6 +60,7 @@ def _decode(path: Path) -> tuple[list[np.ndarray], dict]:
 
 # --- files -------------------------------------------------------------------------------
 
+
 def test_write_video_makes_an_h264_mp4_of_the_right_size_rate_and_length(tmp_path):
     path = write_video(SMALL, tmp_path / "out" / "small.mp4")
     assert path == tmp_path / "out" / "small.mp4" and path.stat().st_size > 0
@@ -68,6 +72,7 @@ def test_write_video_makes_an_h264_mp4_of_the_right_size_rate_and_length(tmp_pat
     assert len(frames) == SMALL.frame_count == 90
     assert info["declared_frames"] == 90
     assert abs(info["duration_s"] - 3.0) <= 1 / 30 + 1e-9
+
     # Frame k shows t = k / fps: each decoded frame is close to its render (lossy) and
     # farther from the render of a neighbouring time.
     def error(frame: np.ndarray, t: float) -> float:
@@ -101,6 +106,7 @@ def test_truth_srt_round_trips_through_srt_parse(tmp_path):
 
 
 # --- pixels ------------------------------------------------------------------------------
+
 
 def test_render_frame_is_deterministic_by_seed():
     first = render_frame(SMALL, 0.0)
@@ -148,11 +154,15 @@ def test_bottom_and_top_placement_and_two_line_text():
 @pytest.mark.parametrize("style", ["outline", "shadow", "box"])
 def test_each_caption_style_draws_the_text_colour_and_a_dark_edge(style):
     spec = dataclasses.replace(
-        SMALL, width=640, height=360, background="flat",
-        cues=(Cue(0.0, 1.0, "Hello"),), style=CaptionStyle(style=style, color=(255, 255, 0), size_ratio=0.1),
+        SMALL,
+        width=640,
+        height=360,
+        background="flat",
+        cues=(Cue(0.0, 1.0, "Hello"),),
+        style=CaptionStyle(style=style, color=(255, 255, 0), size_ratio=0.1),
     )
     frame = render_frame(spec, 0.5)
-    band = frame[int(0.75 * 360):].reshape(-1, 3).astype(int)
+    band = frame[int(0.75 * 360) :].reshape(-1, 3).astype(int)
     yellow = (band[:, 0] > 240) & (band[:, 1] > 240) & (band[:, 2] < 20)
     background = render_frame(dataclasses.replace(spec, cues=()), 0.5)[0, 0].astype(int)
     dark = band.sum(axis=1) < background.sum() - 90  # edge pixels well darker than the scene
@@ -177,6 +187,7 @@ def test_fade_ramps_opacity_without_hiding_the_first_or_last_frame():
 
 
 # --- backgrounds and distractors ---------------------------------------------------------
+
 
 def test_backgrounds_move_stay_still_or_cut_as_named():
     w, h = 320, 240
@@ -209,12 +220,12 @@ def test_footage_background_pans_real_photos_and_cuts_between_them():
     w, h = 320, 240
     footage = Background(w, h, "footage", seed=3)
     a, b = footage.frame(1.0), footage.frame(1.5)
-    assert not np.array_equal(a, b)                                   # the camera pans
-    assert np.abs(a.astype(int) - b.astype(int)).mean() < 40          # ...smoothly
+    assert not np.array_equal(a, b)  # the camera pans
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 40  # ...smoothly
     # A photograph: many distinct colours and natural contrast, unlike noise or a flat fill.
     assert len(np.unique(a.reshape(-1, 3), axis=0)) > 2000 and a.std() > 20
     cut = float(footage.cut_times[0])
-    assert footage.shot_photos[0] != footage.shot_photos[1]           # a cut is a new photo
+    assert footage.shot_photos[0] != footage.shot_photos[1]  # a cut is a new photo
     jump = np.abs(footage.frame(cut - 1e-3).astype(int) - footage.frame(cut + 1e-3).astype(int)).mean()
     assert jump > 20
     assert np.array_equal(footage.frame(2.0), Background(w, h, "footage", seed=3).frame(2.0))
@@ -238,6 +249,7 @@ def test_distractors_are_constant_and_outside_the_caption_band():
 
 
 # --- the demo and validation -------------------------------------------------------------
+
 
 def test_demo_spec_mixes_languages_two_lines_gaps_and_back_to_back():
     spec = demo_spec(0)
@@ -270,7 +282,9 @@ def test_bad_specs_say_what_to_fix(monkeypatch):
     with pytest.raises(InputError, match="even"):
         VideoSpec(width=321)
     with pytest.raises(InputError, match="does not fit"):
-        render_frame(VideoSpec(width=160, height=120, duration_s=1.0, cues=(Cue(0, 1, "a very long caption " * 3),)), 0.5)
+        render_frame(
+            VideoSpec(width=160, height=120, duration_s=1.0, cues=(Cue(0, 1, "a very long caption " * 3),)), 0.5
+        )
     monkeypatch.setitem(fonts.FONT_FILES, "cjk_sans", ("/nonexistent/wqy-microhei.ttc", "fonts-wqy-microhei"))
     with pytest.raises(fonts.FontMissingError, match="apt-get install fonts-wqy-microhei"):
         fonts.font_path("cjk_sans")
@@ -278,30 +292,38 @@ def test_bad_specs_say_what_to_fix(monkeypatch):
 
 # --- real OCR on real rendered text -----------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def rapidocr():
     import rapidocr as package
     from rapidocr import RapidOCR
 
     models = Path(package.__file__).parent / "models"
-    return RapidOCR(params={
-        "Global.log_level": "error",
-        "Global.use_cls": False,
-        "Det.limit_type": "max",  # the default scales a short strip's height up to 736 px
-        "Det.limit_side_len": 960,
-        "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
-        "Rec.model_path": str(models / "PP-OCRv6_rec_small.onnx"),
-    })
+    return RapidOCR(
+        params={
+            "Global.log_level": "error",
+            "Global.use_cls": False,
+            "Det.limit_type": "max",  # the default scales a short strip's height up to 736 px
+            "Det.limit_side_len": 960,
+            "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
+            "Rec.model_path": str(models / "PP-OCRv6_rec_small.onnx"),
+        }
+    )
 
 
 @pytest.mark.parametrize("text", ["我们明天见", "Where are you going?"])
 def test_rapidocr_reads_a_rendered_caption(rapidocr, text):
     spec = VideoSpec(
-        width=640, height=360, duration_s=2.0, background="textured", seed=5,
-        cues=(Cue(0.5, 1.5, text),), style=CaptionStyle(size_ratio=0.08),
+        width=640,
+        height=360,
+        duration_s=2.0,
+        background="textured",
+        seed=5,
+        cues=(Cue(0.5, 1.5, text),),
+        style=CaptionStyle(size_ratio=0.08),
     )
     frame = render_frame(spec, 1.0)
-    band = frame[int(0.75 * 360):]
+    band = frame[int(0.75 * 360) :]
     joiner = "" if _is_cjk(text) else " "  # the detector may split a line into words
 
     def read(image: np.ndarray) -> str:
@@ -309,4 +331,4 @@ def test_rapidocr_reads_a_rendered_caption(rapidocr, text):
 
     assert read(band) == text
     # The caption is not there outside its cue.
-    assert text not in read(render_frame(spec, 1.6)[int(0.75 * 360):])
+    assert text not in read(render_frame(spec, 1.6)[int(0.75 * 360) :])

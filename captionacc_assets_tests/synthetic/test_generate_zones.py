@@ -23,9 +23,17 @@ from captionacc_assets.synthetic.libass_render import ass_script
 
 BOTTOM = (Cue(0.2, 1.0, "你好"), Cue(1.2, 2.0, "再见"))
 TOP = (Cue(0.5, 1.5, "Hello"), Cue(1.6, 2.2, "Bye"))
-TWO = VideoSpec(width=320, height=240, fps=10.0, duration_s=2.5, background="flat", cues=BOTTOM,
-                second_cues=TOP, second_style=CaptionStyle(font="latin_sans", size_ratio=0.05, placement="top"),
-                seed=3)
+TWO = VideoSpec(
+    width=320,
+    height=240,
+    fps=10.0,
+    duration_s=2.5,
+    background="flat",
+    cues=BOTTOM,
+    second_cues=TOP,
+    second_style=CaptionStyle(font="latin_sans", size_ratio=0.05, placement="top"),
+    seed=3,
+)
 
 
 def _changed_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -73,8 +81,12 @@ def test_libass_script_has_a_top_style_for_the_second_zone():
     subs = ass_script(TWO)
     assert set(subs.styles) == {"Default", "Second"}
     assert subs.styles["Second"].alignment.value == 8 and subs.styles["Default"].alignment.value == 2
-    assert [(e.text, e.style) for e in subs] == [("你好", "Default"), ("再见", "Default"),
-                                                ("Hello", "Second"), ("Bye", "Second")]
+    assert [(e.text, e.style) for e in subs] == [
+        ("你好", "Default"),
+        ("再见", "Default"),
+        ("Hello", "Second"),
+        ("Bye", "Second"),
+    ]
 
 
 def test_the_zones_eval_set_covers_the_three_cases():

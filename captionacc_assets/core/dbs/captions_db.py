@@ -31,10 +31,12 @@ STATES = ("predicted", "confirmed", "gap")
 ZONES = (0, 1)
 OCR_STATUSES = ("queued", "processing", "completed", "error")
 
-SCHEMA_SQL = database_metadata_sql(
-    "frame_count INTEGER NOT NULL DEFAULT 0, cropped_frames_version INTEGER NOT NULL DEFAULT 0, "
-    "caption_frame_extents_key TEXT NOT NULL DEFAULT '', zones TEXT NOT NULL DEFAULT '[]'"
-) + """
+SCHEMA_SQL = (
+    database_metadata_sql(
+        "frame_count INTEGER NOT NULL DEFAULT 0, cropped_frames_version INTEGER NOT NULL DEFAULT 0, "
+        "caption_frame_extents_key TEXT NOT NULL DEFAULT '', zones TEXT NOT NULL DEFAULT '[]'"
+    )
+    + """
 CREATE TABLE captions (
     id INTEGER PRIMARY KEY,
     zone INTEGER NOT NULL DEFAULT 0 CHECK (zone IN (0, 1)),
@@ -58,6 +60,7 @@ CREATE TABLE captions (
 
 CREATE INDEX captions_frame_range ON captions (start_frame_index, end_frame_index);
 """
+)
 
 
 @dataclass
@@ -105,12 +108,18 @@ def read_captions_provenance(src_gz: Path) -> CaptionsProvenance:
     with open_gzip_db(src_gz) as conn:
         meta = read_metadata(conn)
     zones = tuple(
-        ZoneProvenance(int(z["zone"]), str(z["placement"]), tuple(float(v) for v in z["region"]),
-                       str(z["caption_frame_extents_key"]))
+        ZoneProvenance(
+            int(z["zone"]),
+            str(z["placement"]),
+            tuple(float(v) for v in z["region"]),
+            str(z["caption_frame_extents_key"]),
+        )
         for z in json.loads(meta.get("zones") or "[]")
     )
     return CaptionsProvenance(
-        int(meta.get("cropped_frames_version") or 0), str(meta.get("caption_frame_extents_key") or ""), zones,
+        int(meta.get("cropped_frames_version") or 0),
+        str(meta.get("caption_frame_extents_key") or ""),
+        zones,
     )
 
 
@@ -173,14 +182,21 @@ def write_captions_db(
     validate_partition(rows, frame_count)
     for k, row in enumerate(rows):
         if row.caption_ocr_status not in OCR_STATUSES:
-            raise ValueError(f"row {k} has caption_ocr_status {row.caption_ocr_status!r}; expected one of {OCR_STATUSES}")
+            raise ValueError(
+                f"row {k} has caption_ocr_status {row.caption_ocr_status!r}; expected one of {OCR_STATUSES}"
+            )
 
     def fill(conn: sqlite3.Connection) -> None:
         made_from = provenance or CaptionsProvenance(0, "")
-        write_metadata(conn, SCHEMA_VERSION, video_id=video_id, frame_count=int(frame_count),
-                       cropped_frames_version=made_from.cropped_frames_version,
-                       caption_frame_extents_key=made_from.caption_frame_extents_key,
-                       zones=json.dumps([asdict(z) for z in made_from.zones]))
+        write_metadata(
+            conn,
+            SCHEMA_VERSION,
+            video_id=video_id,
+            frame_count=int(frame_count),
+            cropped_frames_version=made_from.cropped_frames_version,
+            caption_frame_extents_key=made_from.caption_frame_extents_key,
+            zones=json.dumps([asdict(z) for z in made_from.zones]),
+        )
         conn.executemany(
             "INSERT INTO captions (zone, start_frame_index, end_frame_index, caption_frame_extents_state,"
             " caption_frame_extents_pending, caption_frame_extents_confidence, text, caption_ocr,"
@@ -188,11 +204,20 @@ def write_captions_db(
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
             " CASE WHEN ? IN ('completed', 'error') THEN datetime('now') END)",
             (
-                (int(r.zone), int(r.start_frame_index), int(r.end_frame_index), r.state,
-                 0 if r.state == "confirmed" else 1,
-                 float(r.confidence), r.text, r.caption_ocr,
-                 None if r.caption_ocr_confidence is None else float(r.caption_ocr_confidence),
-                 r.caption_ocr_status, r.caption_ocr_error, r.caption_ocr_status)
+                (
+                    int(r.zone),
+                    int(r.start_frame_index),
+                    int(r.end_frame_index),
+                    r.state,
+                    0 if r.state == "confirmed" else 1,
+                    float(r.confidence),
+                    r.text,
+                    r.caption_ocr,
+                    None if r.caption_ocr_confidence is None else float(r.caption_ocr_confidence),
+                    r.caption_ocr_status,
+                    r.caption_ocr_error,
+                    r.caption_ocr_status,
+                )
                 for r in rows
             ),
         )

@@ -39,12 +39,14 @@ def _direction_columns(direction: str) -> str:
     return ",\n    ".join(columns)
 
 
-SCHEMA_SQL = database_metadata_sql("""
+SCHEMA_SQL = (
+    database_metadata_sql("""
     model_hash TEXT NOT NULL DEFAULT '',
     cropped_frames_version INTEGER NOT NULL DEFAULT 0,
     frame_count INTEGER NOT NULL DEFAULT 0,
     labels TEXT NOT NULL DEFAULT ''
-""") + f"""
+""")
+    + f"""
 CREATE TABLE pair_results (
     frame1 INTEGER PRIMARY KEY CHECK (frame1 >= 0),
     frame2 INTEGER NOT NULL DEFAULT 0 CHECK (frame2 = frame1 + 1),
@@ -52,6 +54,7 @@ CREATE TABLE pair_results (
     {_direction_columns("backward")}
 );
 """
+)
 
 _PROB_COLUMNS = [f"{d}_prob_{label}" for d in _DIRECTIONS for label in EXTENTS_LABELS]
 # Probabilities may carry float32 rounding; anything further off is a model bug.
@@ -103,15 +106,27 @@ def write_extents_db(
         forward_labels = forward.argmax(axis=1) if pairs else []
         backward_labels = backward.argmax(axis=1) if pairs else []
         for i in range(pairs):
-            yield (i, i + 1, EXTENTS_LABELS[forward_labels[i]], *forward[i].tolist(),
-                   EXTENTS_LABELS[backward_labels[i]], *backward[i].tolist())
+            yield (
+                i,
+                i + 1,
+                EXTENTS_LABELS[forward_labels[i]],
+                *forward[i].tolist(),
+                EXTENTS_LABELS[backward_labels[i]],
+                *backward[i].tolist(),
+            )
 
     columns = ["frame1", "frame2", "forward_label", *_PROB_COLUMNS[:5], "backward_label", *_PROB_COLUMNS[5:]]
 
     def fill(conn: sqlite3.Connection) -> None:
-        write_metadata(conn, SCHEMA_VERSION, video_id=video_id, model_hash=model_hash,
-                       cropped_frames_version=int(cropped_frames_version), frame_count=frame_count,
-                       labels=",".join(EXTENTS_LABELS))
+        write_metadata(
+            conn,
+            SCHEMA_VERSION,
+            video_id=video_id,
+            model_hash=model_hash,
+            cropped_frames_version=int(cropped_frames_version),
+            frame_count=frame_count,
+            labels=",".join(EXTENTS_LABELS),
+        )
         conn.executemany(
             f"INSERT INTO pair_results ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
             rows(),
@@ -121,9 +136,7 @@ def write_extents_db(
     return {"pairs": pairs, "frame_count": frame_count}
 
 
-def read_extents_db(
-    src_gz: Path, *, labels: Sequence[str] = EXTENTS_LABELS
-) -> tuple[np.ndarray, np.ndarray, dict]:
+def read_extents_db(src_gz: Path, *, labels: Sequence[str] = EXTENTS_LABELS) -> tuple[np.ndarray, np.ndarray, dict]:
     """(forward, backward, metadata): (n-1, 5) float arrays, columns in `labels` order.
 
     Raises ValueError when the pairs are not exactly 0..n-2, each with frame2 = frame1 + 1.

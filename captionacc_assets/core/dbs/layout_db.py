@@ -32,7 +32,9 @@ from captionacc_assets.core.zones import overlaps
 
 SCHEMA_VERSION = 2
 
-SCHEMA_SQL = database_metadata_sql() + """
+SCHEMA_SQL = (
+    database_metadata_sql()
+    + """
 CREATE TABLE boxes (
     frame_index INTEGER NOT NULL DEFAULT 0 CHECK (frame_index >= 0),
     box_index INTEGER NOT NULL DEFAULT 0 CHECK (box_index >= 0),
@@ -88,6 +90,7 @@ CREATE TABLE preferences (
     layout_approved INTEGER NOT NULL DEFAULT 0 CHECK (layout_approved IN (0, 1))
 );
 """
+)
 
 
 def _anchor_position(proposal: Any) -> float:
@@ -104,9 +107,17 @@ def _zones_of(proposal: Any) -> list[CaptionZone]:
     zones = getattr(proposal, "zones", None)
     if zones:
         return list(zones)
-    return [CaptionZone(region=proposal.region, anchor=proposal.anchor, anchor_position=_anchor_position(proposal),
-                        confidence=float(proposal.confidence), vertical_center=float(proposal.vertical_center),
-                        box_height=float(proposal.box_height), line_count=int(proposal.line_count))]
+    return [
+        CaptionZone(
+            region=proposal.region,
+            anchor=proposal.anchor,
+            anchor_position=_anchor_position(proposal),
+            confidence=float(proposal.confidence),
+            vertical_center=float(proposal.vertical_center),
+            box_height=float(proposal.box_height),
+            line_count=int(proposal.line_count),
+        )
+    ]
 
 
 def write_layout_db(
@@ -137,9 +148,21 @@ def write_layout_db(
         for box_index, box in enumerate(boxes):
             label, confidence = labels.get((int(frame_index), box_index), (None, None))
             mine, mine_at = person_labels.get((int(frame_index), box_index), (None, None))
-            rows.append((int(frame_index), box_index, float(box.left), float(box.top), float(box.right),
-                         float(box.bottom), box.text, label,
-                         None if confidence is None else float(confidence), mine, mine_at))
+            rows.append(
+                (
+                    int(frame_index),
+                    box_index,
+                    float(box.left),
+                    float(box.top),
+                    float(box.right),
+                    float(box.bottom),
+                    box.text,
+                    label,
+                    None if confidence is None else float(confidence),
+                    mine,
+                    mine_at,
+                )
+            )
 
     def fill(conn: sqlite3.Connection) -> None:
         write_metadata(conn, SCHEMA_VERSION, video_id=video_id)
@@ -152,17 +175,39 @@ def write_layout_db(
             "INSERT INTO layout_config (id, frame_width, frame_height, crop_left, crop_top, crop_right,"
             " crop_bottom, anchor_type, anchor_position, vertical_center, box_height, line_count,"
             " confidence) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (int(frame_width), int(frame_height), region.left, region.top, region.right, region.bottom,
-             proposal.anchor, _anchor_position(proposal), float(proposal.vertical_center),
-             float(proposal.box_height), int(proposal.line_count), float(proposal.confidence)),
+            (
+                int(frame_width),
+                int(frame_height),
+                region.left,
+                region.top,
+                region.right,
+                region.bottom,
+                proposal.anchor,
+                _anchor_position(proposal),
+                float(proposal.vertical_center),
+                float(proposal.box_height),
+                int(proposal.line_count),
+                float(proposal.confidence),
+            ),
         )
         conn.executemany(
             "INSERT INTO caption_zones (zone, crop_left, crop_top, crop_right, crop_bottom, anchor_type,"
             " anchor_position, vertical_center, box_height, line_count, confidence, placement)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(number, *zone.region.as_tuple(), zone.anchor, float(zone.anchor_position),
-              float(zone.vertical_center), float(zone.box_height), int(zone.line_count),
-              float(zone.confidence), zone.placement) for number, zone in enumerate(zones)],
+            [
+                (
+                    number,
+                    *zone.region.as_tuple(),
+                    zone.anchor,
+                    float(zone.anchor_position),
+                    float(zone.vertical_center),
+                    float(zone.box_height),
+                    int(zone.line_count),
+                    float(zone.confidence),
+                    zone.placement,
+                )
+                for number, zone in enumerate(zones)
+            ],
         )
         conn.execute("INSERT INTO preferences (id, layout_approved) VALUES (1, 0)")
 
@@ -185,9 +230,13 @@ def read_layout_config(src_gz: Path) -> dict:
 
 def _zone_from_row(row: sqlite3.Row) -> CaptionZone:
     return CaptionZone(
-        region=Region.from_row(row), anchor=row["anchor_type"], anchor_position=float(row["anchor_position"]),
-        confidence=float(row["confidence"]), vertical_center=float(row["vertical_center"]),
-        box_height=float(row["box_height"]), line_count=int(row["line_count"]),
+        region=Region.from_row(row),
+        anchor=row["anchor_type"],
+        anchor_position=float(row["anchor_position"]),
+        confidence=float(row["confidence"]),
+        vertical_center=float(row["vertical_center"]),
+        box_height=float(row["box_height"]),
+        line_count=int(row["line_count"]),
     )
 
 
@@ -200,13 +249,15 @@ def read_proposed_zones(src_gz: Path) -> list[CaptionZone]:
     with open_gzip_db(src_gz) as conn:
         version = int(read_metadata(conn).get("schema_version") or 1)
         if version > SCHEMA_VERSION:
-            raise ValueError(f"{src_gz} has layout.db schema_version {version}, newer than this platform's "
-                             f"{SCHEMA_VERSION}")
+            raise ValueError(
+                f"{src_gz} has layout.db schema_version {version}, newer than this platform's {SCHEMA_VERSION}"
+            )
         config = conn.execute("SELECT * FROM layout_config WHERE id = 1").fetchone()
         if config is None:
             raise ValueError(f"{src_gz} has no layout_config row")
         has_zones = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'caption_zones'").fetchone()
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'caption_zones'"
+        ).fetchone()
         rows = conn.execute("SELECT * FROM caption_zones ORDER BY zone").fetchall() if has_zones else []
     zones = [_zone_from_row(row) for row in rows or [config]]
     if int(config["crop_region_version"] or 0) > 0:
@@ -251,7 +302,9 @@ def _overlap(a, b) -> float:
 
 
 def match_person_labels(
-    labeled: Sequence[LabeledBox], frames: Sequence[tuple[int, Sequence[OcrBox]]], min_overlap: float = 0.5,
+    labeled: Sequence[LabeledBox],
+    frames: Sequence[tuple[int, Sequence[OcrBox]]],
+    min_overlap: float = 0.5,
 ) -> dict[tuple[int, int], tuple[str, str | None]]:
     """A person's labels for the boxes of a new OCR pass: each labelled box goes to the new box of
     the same frame it overlaps most (IoU >= `min_overlap`, the same text first), at most once."""
@@ -262,9 +315,18 @@ def match_person_labels(
     for frame_index, boxes in frames:
         old = by_frame.get(int(frame_index), [])
         pairs = sorted(
-            ((box.text != mine.text, -_overlap((box.left, box.top, box.right, box.bottom),
-                                               (mine.left, mine.top, mine.right, mine.bottom)), b, m)
-             for b, box in enumerate(boxes) for m, mine in enumerate(old)),
+            (
+                (
+                    box.text != mine.text,
+                    -_overlap(
+                        (box.left, box.top, box.right, box.bottom), (mine.left, mine.top, mine.right, mine.bottom)
+                    ),
+                    b,
+                    m,
+                )
+                for b, box in enumerate(boxes)
+                for m, mine in enumerate(old)
+            ),
         )
         used_new: set[int] = set()
         used_old: set[int] = set()

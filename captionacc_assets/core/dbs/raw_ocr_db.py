@@ -20,11 +20,13 @@ from captionacc_assets.core.ocr.engine import OcrBox
 
 SCHEMA_VERSION = 1
 
-SCHEMA_SQL = database_metadata_sql("""
+SCHEMA_SQL = (
+    database_metadata_sql("""
     engine TEXT NOT NULL DEFAULT '',
     frame_width INTEGER NOT NULL DEFAULT 0,
     frame_height INTEGER NOT NULL DEFAULT 0
-""") + """
+""")
+    + """
 CREATE TABLE full_frames (
     frame_index INTEGER PRIMARY KEY CHECK (frame_index >= 0),
     box_count INTEGER NOT NULL DEFAULT 0 CHECK (box_count >= 0),
@@ -45,6 +47,7 @@ CREATE TABLE full_frame_ocr (
     UNIQUE (frame_index, box_index)
 );
 """
+)
 
 
 def write_raw_ocr_db(
@@ -59,8 +62,9 @@ def write_raw_ocr_db(
     """Write every frame's boxes (box_index = position in the engine's list); returns counts."""
 
     def fill(conn: sqlite3.Connection) -> None:
-        write_metadata(conn, SCHEMA_VERSION, video_id=video_id, engine=engine,
-                       frame_width=frame_width, frame_height=frame_height)
+        write_metadata(
+            conn, SCHEMA_VERSION, video_id=video_id, engine=engine, frame_width=frame_width, frame_height=frame_height
+        )
         conn.executemany(
             "INSERT INTO full_frames (frame_index, box_count) VALUES (?, ?)",
             ((int(index), len(boxes)) for index, boxes in frames),
@@ -69,8 +73,16 @@ def write_raw_ocr_db(
             "INSERT INTO full_frame_ocr (frame_index, box_index, text, confidence, left, top, right, bottom)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (int(index), box_index, box.text, float(box.confidence),
-                 float(box.left), float(box.top), float(box.right), float(box.bottom))
+                (
+                    int(index),
+                    box_index,
+                    box.text,
+                    float(box.confidence),
+                    float(box.left),
+                    float(box.top),
+                    float(box.right),
+                    float(box.bottom),
+                )
                 for index, boxes in frames
                 for box_index, box in enumerate(boxes)
             ),
@@ -83,8 +95,9 @@ def write_raw_ocr_db(
 def read_raw_ocr_db(src_gz: Path) -> list[tuple[int, list[OcrBox]]]:
     """Every OCR'd frame in index order with its boxes in box order (empty lists kept)."""
     with open_gzip_db(src_gz) as conn:
-        frames: dict[int, list[OcrBox]] = {row["frame_index"]: [] for row in conn.execute(
-            "SELECT frame_index FROM full_frames ORDER BY frame_index")}
+        frames: dict[int, list[OcrBox]] = {
+            row["frame_index"]: [] for row in conn.execute("SELECT frame_index FROM full_frames ORDER BY frame_index")
+        }
         for row in conn.execute(
             "SELECT frame_index, text, confidence, left, top, right, bottom"
             " FROM full_frame_ocr ORDER BY frame_index, box_index"

@@ -71,9 +71,7 @@ def assert_not_null_columns_have_defaults(conn: sqlite3.Connection) -> None:
             if notnull and default is None:
                 offending.append(f"{table}.{name}")
     if offending:
-        raise AssertionError(
-            "NOT NULL columns without a DEFAULT (CR-SQLite cannot sync them): " + ", ".join(offending)
-        )
+        raise AssertionError("NOT NULL columns without a DEFAULT (CR-SQLite cannot sync them): " + ", ".join(offending))
 
 
 def _temp_beside(dest: Path, suffix: str) -> Path:
@@ -209,4 +207,3 @@ def open_gzip_db(src_gz: Path) -> Iterator[sqlite3.Connection]:
         if conn is not None:
             conn.close()
         tmp.unlink(missing_ok=True)
-

@@ -16,14 +16,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from captionacc_assets.core.dbs.captions_db import (
-    SCHEMA_VERSION, CaptionRow, row_from_record, select_rows_sql, validate_partition,
+    SCHEMA_VERSION,
+    CaptionRow,
+    row_from_record,
+    select_rows_sql,
+    validate_partition,
 )
 from captionacc_assets.core.dbs.sqlite_artifact import edit_gzip_db, open_gzip_db, read_metadata
 from captionacc_assets.core.errors import InputError
 
 # The columns a caption OCR answer writes; nothing else in a row changes.
-OCR_COLUMNS = ("caption_ocr", "caption_ocr_confidence", "caption_ocr_status", "caption_ocr_error",
-               "caption_ocr_processed_at")
+OCR_COLUMNS = (
+    "caption_ocr",
+    "caption_ocr_confidence",
+    "caption_ocr_status",
+    "caption_ocr_error",
+    "caption_ocr_processed_at",
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +85,10 @@ def read_stored_captions(src_gz: Path, what: str = "captions.db") -> StoredCapti
         with open_gzip_db(src_gz) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not {"captions", "database_metadata"} <= tables:
-                raise InputError(f"{what} has no captions or database_metadata table: it is not a captions.db; "
-                                 f"restore it from a backup or re-run captions_db, nothing was changed")
+                raise InputError(
+                    f"{what} has no captions or database_metadata table: it is not a captions.db; "
+                    f"restore it from a backup or re-run captions_db, nothing was changed"
+                )
             metadata = read_metadata(conn)
             version = int(metadata.get("schema_version") or 0)
             if version > SCHEMA_VERSION:
@@ -110,9 +121,13 @@ def write_caption_ocr(src_gz: Path, dest_gz: Path, answers: dict[int, CaptionOcr
             updated = conn.execute(
                 "UPDATE captions SET caption_ocr = ?, caption_ocr_confidence = ?, caption_ocr_status = ?,"
                 " caption_ocr_error = ?, caption_ocr_processed_at = datetime('now') WHERE id = ?",
-                (answer.caption_ocr,
-                 None if answer.caption_ocr_confidence is None else float(answer.caption_ocr_confidence),
-                 answer.caption_ocr_status, answer.caption_ocr_error, int(caption_id)),
+                (
+                    answer.caption_ocr,
+                    None if answer.caption_ocr_confidence is None else float(answer.caption_ocr_confidence),
+                    answer.caption_ocr_status,
+                    answer.caption_ocr_error,
+                    int(caption_id),
+                ),
             ).rowcount
             if updated != 1:
                 raise ValueError(f"captions.db has no row with id {caption_id}")

@@ -81,19 +81,19 @@ class PairClassifier(Protocol):
 class BaselineParams:
     """Tunable constants of the baseline; all of them go into `model_hash`."""
 
-    fill_threshold: int = 170           # min(R, G) of caption fill: white and yellow both pass
-    dark_threshold: int = 90            # luma of outline / shadow / box
-    stroke_reach: float = 0.09          # how far (x crop height) the dark edge may be from fill
-    block_width: float = 0.35           # column block width (x crop height): about one glyph
-    min_caption_ink: float = 0.02       # absolute floor of persistent ink (x cell-grid height^2)
-    unstable_loss: float = 0.3          # a frame whose ink mostly leaves both neighbours is moving background
-    noise_margin: float = 3.0           # caption ink must exceed the moving background's this many times
-    valid_softness: float = 0.25        # log-ink units per logit of the valid probability
-    different_threshold: float = 0.18   # change score (share of ink lost) of a caption change...
-    different_margin: float = 0.12      # ...or this much above the video's typical same-caption score
+    fill_threshold: int = 170  # min(R, G) of caption fill: white and yellow both pass
+    dark_threshold: int = 90  # luma of outline / shadow / box
+    stroke_reach: float = 0.09  # how far (x crop height) the dark edge may be from fill
+    block_width: float = 0.35  # column block width (x crop height): about one glyph
+    min_caption_ink: float = 0.02  # absolute floor of persistent ink (x cell-grid height^2)
+    unstable_loss: float = 0.3  # a frame whose ink mostly leaves both neighbours is moving background
+    noise_margin: float = 3.0  # caption ink must exceed the moving background's this many times
+    valid_softness: float = 0.25  # log-ink units per logit of the valid probability
+    different_threshold: float = 0.18  # change score (share of ink lost) of a caption change...
+    different_margin: float = 0.12  # ...or this much above the video's typical same-caption score
     different_threshold_max: float = 0.35
     different_softness: float = 0.03
-    block_qualify: float = 0.3          # a block counts when both sides hold this x typical ink
+    block_qualify: float = 0.3  # a block counts when both sides hold this x typical ink
 
 
 class _PairFeatureStream:
@@ -111,11 +111,11 @@ class _PairFeatureStream:
         self.p = params
         self.shape: tuple[int, ...] | None = None
         self.n = 0
-        self.masks: list[np.ndarray] = []        # m of the last (up to) 4 frames
-        self.stays: list[np.ndarray] = []        # P of the last (up to) 3 pairs
+        self.masks: list[np.ndarray] = []  # m of the last (up to) 4 frames
+        self.stays: list[np.ndarray] = []  # P of the last (up to) 3 pairs
         self.stay_blocks: list[np.ndarray] = []  # block sums of those P
-        self.stay_counts: list[int] = []         # |P_i| for every pair
-        self.triple_counts: list[int] = []       # |m_(c-1) & m_c & m_(c+1)| for every centre c >= 1
+        self.stay_counts: list[int] = []  # |P_i| for every pair
+        self.triple_counts: list[int] = []  # |m_(c-1) & m_c & m_(c+1)| for every centre c >= 1
         self.blocks_a: list[np.ndarray] = []
         self.blocks_b: list[np.ndarray] = []
         self.blocks_la: list[np.ndarray] = []
@@ -150,8 +150,9 @@ class _PairFeatureStream:
         down = cv2.dilate(dark, self.kv, anchor=(0, 0))
         ink = cv2.bitwise_and(bright, cv2.bitwise_or(cv2.bitwise_and(left, right), cv2.bitwise_and(up, down)))
         # half resolution; a cell is ink when at least 2 of its 4 pixels are (mean >= 127.5)
-        cells = cv2.resize(ink[:self.cell_h * 2, :self.cell_w * 2], (self.cell_w, self.cell_h),
-                           interpolation=cv2.INTER_AREA)
+        cells = cv2.resize(
+            ink[: self.cell_h * 2, : self.cell_w * 2], (self.cell_w, self.cell_h), interpolation=cv2.INTER_AREA
+        )
         return cv2.threshold(cells, 100, 1, cv2.THRESH_BINARY)[1]
 
     def _blocks(self, mask: np.ndarray) -> np.ndarray:
@@ -166,13 +167,14 @@ class _PairFeatureStream:
         elif frame.shape != self.shape or frame.dtype != np.uint8:
             raise InputError(
                 f"crop {self.n} has shape {frame.shape} {frame.dtype}; every crop of a video must be "
-                f"{self.shape} uint8 (one approved crop region per cropped frames version)")
+                f"{self.shape} uint8 (one approved crop region per cropped frames version)"
+            )
         mask = self._ink(frame)
         j, self.n = self.n, self.n + 1
         self.masks = (self.masks + [mask])[-4:]
         if j == 0:
             return
-        stay = self.masks[-2] & mask                                   # P_(j-1)
+        stay = self.masks[-2] & mask  # P_(j-1)
         self.stays = (self.stays + [stay])[-3:]
         self.stay_blocks = (self.stay_blocks + [self._blocks(stay)])[-3:]
         self.stay_counts.append(int(cv2.countNonZero(stay)))
@@ -183,8 +185,9 @@ class _PairFeatureStream:
             a_index = -3 if j >= 3 else -2
             a_side = self.masks[-3] | self.masks[-4] if j >= 3 else self.masks[-3]
             b_side = self.masks[-2] | mask
-            self._add_pair(self.stays[a_index], self.stay_blocks[a_index], stay, self.stay_blocks[-1],
-                           a_side=a_side, b_side=b_side)
+            self._add_pair(
+                self.stays[a_index], self.stay_blocks[a_index], stay, self.stay_blocks[-1], a_side=a_side, b_side=b_side
+            )
 
     def _add_pair(self, a_clean, a_blocks, b_clean, b_blocks, *, a_side, b_side) -> None:
         self.blocks_a.append(a_blocks)
@@ -200,8 +203,14 @@ class _PairFeatureStream:
             # last pair (n-2, n-1): B' has no later frame, so B' = P_(n-2)
             a_index = -2 if n >= 3 else -1
             a_side = self.masks[-2] | self.masks[-3] if n >= 3 else self.masks[-2]
-            self._add_pair(self.stays[a_index], self.stay_blocks[a_index], self.stays[-1], self.stay_blocks[-1],
-                           a_side=a_side, b_side=self.masks[-1])
+            self._add_pair(
+                self.stays[a_index],
+                self.stay_blocks[a_index],
+                self.stays[-1],
+                self.stay_blocks[-1],
+                a_side=a_side,
+                b_side=self.masks[-1],
+            )
         # persistent ink of frame i: max over the frame triples that contain it (a two-frame
         # video has only its pair, which lets more moving background through)
         triples = np.zeros(n + 2)
@@ -212,17 +221,21 @@ class _PairFeatureStream:
         k = len(self.block_start)
         stack = lambda rows: np.array(rows, dtype=np.int32).reshape(-1, k)  # noqa: E731
         return _VideoFeatures(
-            persist=persist, a=stack(self.blocks_a), b=stack(self.blocks_b),
-            lost_a=stack(self.blocks_la), lost_b=stack(self.blocks_lb), cell_h=self.cell_h,
+            persist=persist,
+            a=stack(self.blocks_a),
+            b=stack(self.blocks_b),
+            lost_a=stack(self.blocks_la),
+            lost_b=stack(self.blocks_lb),
+            cell_h=self.cell_h,
         )
 
 
 @dataclass
 class _VideoFeatures:
-    persist: np.ndarray     # (n,) ink cells each frame shares with two neighbours
-    a: np.ndarray           # (n-1, K) cleaned ink of A per column block
+    persist: np.ndarray  # (n,) ink cells each frame shares with two neighbours
+    a: np.ndarray  # (n-1, K) cleaned ink of A per column block
     b: np.ndarray
-    lost_a: np.ndarray      # (n-1, K) cleaned ink of A absent from B
+    lost_a: np.ndarray  # (n-1, K) cleaned ink of A absent from B
     lost_b: np.ndarray
     cell_h: int
 
@@ -239,12 +252,14 @@ def _valid_probability(f: _VideoFeatures, p: BaselineParams) -> tuple[np.ndarray
     scene without captions stays empty. A split between captions' own ink levels (a
     one-glyph caption beside long ones, as Otsu's method would make) is never used.
     """
-    floor = p.min_caption_ink * f.cell_h ** 2
+    floor = p.min_caption_ink * f.cell_h**2
     threshold = floor
     if len(f.a):
         a_total, b_total = f.a.sum(axis=1), f.b.sum(axis=1)
-        unstable = np.minimum(f.lost_a.sum(axis=1) / np.maximum(a_total, 1),
-                              f.lost_b.sum(axis=1) / np.maximum(b_total, 1)) >= p.unstable_loss
+        unstable = (
+            np.minimum(f.lost_a.sum(axis=1) / np.maximum(a_total, 1), f.lost_b.sum(axis=1) / np.maximum(b_total, 1))
+            >= p.unstable_loss
+        )
         unstable_frame = np.zeros(len(f.persist), bool)
         unstable_frame[1:-1] = unstable[:-1] & unstable[1:]
         if unstable_frame.sum() >= 5:
@@ -271,8 +286,9 @@ def _change_score(f: _VideoFeatures, p: BaselineParams, valid_pair: np.ndarray) 
     # only blocks where a side holds glyph-like ink: scattered background ink is ignored
     inked = (f.a >= q) | (f.b >= q)
     a_total, b_total = (f.a * inked).sum(axis=1), (f.b * inked).sum(axis=1)
-    global_score = np.minimum((f.lost_a * inked).sum(axis=1) / (a_total + q),
-                              (f.lost_b * inked).sum(axis=1) / (b_total + q))
+    global_score = np.minimum(
+        (f.lost_a * inked).sum(axis=1) / (a_total + q), (f.lost_b * inked).sum(axis=1) / (b_total + q)
+    )
     ratio_a = f.lost_a / (f.a + q)
     ratio_b = f.lost_b / (f.b + q)
     block_score = np.where(inked, np.minimum(ratio_a, ratio_b), 0.0).max(axis=1, initial=0.0)

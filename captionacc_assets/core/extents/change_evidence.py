@@ -44,32 +44,32 @@ PairRow = tuple[float, float, float, float]
 
 @dataclass(frozen=True)
 class ChangeEvidenceParams:
-    algorithm: str = "local-persistent-ink-v2"   # names this code's rules, so the model hash follows them
-    window: int = 3                 # frames on each side of a pair
-    max_gap: int = 2                # frames each side may leave out next to the pair (a fade's dim frames)
-    gap_penalty: float = 0.1        # local score lost per frame left out
-    work_height: int = 96           # masks are kept at most this tall (px)
-    fill_threshold: int = 170       # min(R, G) of caption fill: white and yellow pass
-    dark_threshold: int = 90        # luma of outline / shadow / box
-    stroke_reach: float = 0.09      # how far (x crop height) the dark edge may be from the fill
-    hem_sides: int = 2              # 2: dark on both sides (left and right, or above and below); 1: on one side
-    block_width: float = 0.12       # column block width (x working height)
-    local_blocks: int = 3           # blocks in a candidate glyph
-    min_local_ink: float = 0.004    # persistent ink the candidate needs (x working height^2, both sides)
-    band_share: float = 0.2         # caption rows: unchanged ink at least this share of the fullest row's
-    band_margin: float = 0.1        # ...plus this margin (x working height) above and below
-    column_share: float = 0.3       # caption columns: blocks with this share of a typical block's unchanged ink
-    max_gap_blocks: int = 4         # ...in a run with gaps of at most this many blocks (word spaces)
-    glyph_share: float = 0.5        # a candidate's ink counts as at least this share of typical caption ink
-    shift_tolerance: float = 0.06   # sideways shift (x working height) the rest of the caption may make
-    balance: float = 0.2            # lost and gained: the smaller at least this share of the larger
-    rest_max_change: float = 0.12   # outside the candidate, changed ink over persistent ink stays below this
-    rest_min_kept: float = 0.5      # ...and this share of the persistent ink before persists after
-    min_stillness: float = 0.0      # the candidate's persistent ink over all its ink, on each side...
-    full_stillness: float = 0.9     # ...below this its local score is scaled down in proportion
+    algorithm: str = "local-persistent-ink-v2"  # names this code's rules, so the model hash follows them
+    window: int = 3  # frames on each side of a pair
+    max_gap: int = 2  # frames each side may leave out next to the pair (a fade's dim frames)
+    gap_penalty: float = 0.1  # local score lost per frame left out
+    work_height: int = 96  # masks are kept at most this tall (px)
+    fill_threshold: int = 170  # min(R, G) of caption fill: white and yellow pass
+    dark_threshold: int = 90  # luma of outline / shadow / box
+    stroke_reach: float = 0.09  # how far (x crop height) the dark edge may be from the fill
+    hem_sides: int = 2  # 2: dark on both sides (left and right, or above and below); 1: on one side
+    block_width: float = 0.12  # column block width (x working height)
+    local_blocks: int = 3  # blocks in a candidate glyph
+    min_local_ink: float = 0.004  # persistent ink the candidate needs (x working height^2, both sides)
+    band_share: float = 0.2  # caption rows: unchanged ink at least this share of the fullest row's
+    band_margin: float = 0.1  # ...plus this margin (x working height) above and below
+    column_share: float = 0.3  # caption columns: blocks with this share of a typical block's unchanged ink
+    max_gap_blocks: int = 4  # ...in a run with gaps of at most this many blocks (word spaces)
+    glyph_share: float = 0.5  # a candidate's ink counts as at least this share of typical caption ink
+    shift_tolerance: float = 0.06  # sideways shift (x working height) the rest of the caption may make
+    balance: float = 0.2  # lost and gained: the smaller at least this share of the larger
+    rest_max_change: float = 0.12  # outside the candidate, changed ink over persistent ink stays below this
+    rest_min_kept: float = 0.5  # ...and this share of the persistent ink before persists after
+    min_stillness: float = 0.0  # the candidate's persistent ink over all its ink, on each side...
+    full_stillness: float = 0.9  # ...below this its local score is scaled down in proportion
     max_picture_change: float = 40.0  # mean grey change of the whole crop between the windows above which it is a cut
-    prefilter: float = 0.5          # pairs whose crude local score stays under this x threshold are skipped
-    threshold: float = 0.35         # local score (changed / persistent ink of the candidate) of a change
+    prefilter: float = 0.5  # pairs whose crude local score stays under this x threshold are skipped
+    threshold: float = 0.35  # local score (changed / persistent ink of the candidate) of a change
     softness: float = 0.06
 
     @classmethod
@@ -77,8 +77,10 @@ class ChangeEvidenceParams:
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known
         if unknown:
-            raise InputError(f"unknown change evidence parameters {sorted(unknown)} in the weights file; "
-                             f"known: {sorted(known)} (a newer model than this code?)")
+            raise InputError(
+                f"unknown change evidence parameters {sorted(unknown)} in the weights file; "
+                f"known: {sorted(known)} (a newer model than this code?)"
+            )
         return cls(**values)
 
     def as_dict(self) -> dict:
@@ -108,7 +110,7 @@ def _count(masks: list[np.ndarray]) -> np.ndarray:
     return total
 
 
-_THUMB = (64, 8)   # grey thumbnail (width, height) that tells a cut of the picture
+_THUMB = (64, 8)  # grey thumbnail (width, height) that tells a cut of the picture
 
 
 class ChangeEvidenceStream:
@@ -126,7 +128,7 @@ class ChangeEvidenceStream:
         self.shape: tuple[int, ...] | None = None
         self.n = 0
         self.rows: list[PairRow] = []
-        self._changed: tuple[np.ndarray, np.ndarray] | None = None   # lost and gained ink of the last scored window
+        self._changed: tuple[np.ndarray, np.ndarray] | None = None  # lost and gained ink of the last scored window
 
     def _setup(self, crop: np.ndarray) -> None:
         height, width = crop.shape[:2]
@@ -155,7 +157,7 @@ class ChangeEvidenceStream:
         down = cv2.dilate(dark, self.kv, anchor=(0, 0))
         if self.p.hem_sides == 2:
             hemmed = cv2.bitwise_or(cv2.bitwise_and(left, right), cv2.bitwise_and(up, down))
-        else:   # a drop shadow darkens one side only
+        else:  # a drop shadow darkens one side only
             hemmed = cv2.bitwise_or(cv2.bitwise_or(left, right), cv2.bitwise_or(up, down))
         ink = cv2.bitwise_and(bright, hemmed)
         if self.work != (crop.shape[1], crop.shape[0]):
@@ -210,8 +212,9 @@ class ChangeEvidenceStream:
         near_caption = (first + m - 1 >= c0 - m) & (first <= c1 + m)
         balanced = np.minimum(lw, gw) >= p.balance * np.maximum(lw, gw)
         glyph_ink = p.glyph_share * typical * m
-        local = np.where(balanced & near_caption, (lw + gw) / (np.maximum(np.maximum(pbw, paw), glyph_ink) + self.q),
-                         0.0)
+        local = np.where(
+            balanced & near_caption, (lw + gw) / (np.maximum(np.maximum(pbw, paw), glyph_ink) + self.q), 0.0
+        )
         w = int(np.argmax(local))
         if local[w] <= 0:
             return none
@@ -222,7 +225,7 @@ class ChangeEvidenceStream:
         gained_t = self._blocks(persist_a & ~grow(any_b))
         kept_t = self._blocks(persist_b & grow(persist_a))
         outside = np.ones(self.n_blocks, bool)
-        outside[w:w + m] = False
+        outside[w : w + m] = False
         rest_b, rest_a = float(pb[outside].sum()), float(pa[outside].sum())
         rest_change = float(lost_t[outside].sum() + gained_t[outside].sum()) / (rest_b + rest_a + self.q)
         # a caption as short as the candidate has no rest to keep
@@ -230,8 +233,10 @@ class ChangeEvidenceStream:
         # caption ink stands still: in the candidate, the ink of every frame of a side is its
         # persistent ink; a slowly panning picture's bright edges are not
         cols = slice(w * self.block, (w + m) * self.block)
-        still = [float(np.count_nonzero(persist[:, cols])) / max(int(np.count_nonzero(any_ink[:, cols])), 1)
-                 for persist, any_ink in ((persist_b, any_b), (persist_a, any_a))]
+        still = [
+            float(np.count_nonzero(persist[:, cols])) / max(int(np.count_nonzero(any_ink[:, cols])), 1)
+            for persist, any_ink in ((persist_b, any_b), (persist_a, any_a))
+        ]
         self._changed = (lost_mask, gained_mask)
         return float(local[w]), rest_change, rest_kept, min(still)
 
@@ -262,7 +267,7 @@ class ChangeEvidenceStream:
 
     def _pair(self, j: int) -> PairRow:
         """Best row of pair (j, j + 1) over the gaps (frames left out around it: a fade's dim frames)."""
-        first = self.n - len(self.masks)          # absolute index of masks[0]
+        first = self.n - len(self.masks)  # absolute index of masks[0]
         k = self.p.window
         rows: list[PairRow] = [(0.0, 0.0, 1.0, 1.0)]
         for gap in range(self.p.max_gap + 1):
@@ -274,7 +279,8 @@ class ChangeEvidenceStream:
             if self._picture_cut(first, b0, a1):
                 continue
             local, rest_change, rest_kept, stillness = self._score(
-                [self.masks[i - first] for i in range(b0, b1)], [self.masks[i - first] for i in range(a0, a1)])
+                [self.masks[i - first] for i in range(b0, b1)], [self.masks[i - first] for i in range(a0, a1)]
+            )
             if gap and self._changed is not None and not self._between(first, j, gap):
                 continue
             # a wider gap places the change less exactly: the neighbouring pair's own window wins
@@ -291,8 +297,9 @@ class ChangeEvidenceStream:
         elif crop.shape != self.shape:
             raise InputError(f"crop {self.n} has shape {crop.shape}; every crop of a video must be {self.shape}")
         self.masks.append(self._ink(crop))
-        self.thumbs.append(cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), _THUMB,
-                                      interpolation=cv2.INTER_AREA).astype(np.float32))
+        self.thumbs.append(
+            cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+        )
         self.n += 1
         # pair (j, j + 1) is scored once every frame its widest window needs has arrived
         j = self.n - 1 - self.reach_frames
@@ -302,9 +309,9 @@ class ChangeEvidenceStream:
     def finish(self) -> PairChange:
         if self.n == 0:
             raise InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
-        for j in range(len(self.rows), self.n - 1):   # the last pairs: shorter windows after them
+        for j in range(len(self.rows), self.n - 1):  # the last pairs: shorter windows after them
             self.rows.append(self._pair(j))
-        rows = np.array(self.rows[:self.n - 1], dtype=np.float64).reshape(-1, 4)
+        rows = np.array(self.rows[: self.n - 1], dtype=np.float64).reshape(-1, 4)
         local, rest_change, rest_kept, stillness = rows.T
         p = self.p
         ok = (rest_change <= p.rest_max_change) & (rest_kept >= p.rest_min_kept) & (stillness >= p.min_stillness)
@@ -316,8 +323,9 @@ class ChangeEvidenceStream:
             peak[d:] &= raw[d:] >= raw[:-d]
             peak[:-d] &= raw[:-d] > raw[d:]
         strength = np.where(peak & (raw > 0), _sigmoid((raw - p.threshold) / p.softness), 0.0)
-        return PairChange(local=local, rest_change=rest_change, rest_kept=rest_kept, stillness=stillness,
-                          strength=strength)
+        return PairChange(
+            local=local, rest_change=rest_change, rest_kept=rest_kept, stillness=stillness, strength=strength
+        )
 
 
 def pair_change(crops, params: ChangeEvidenceParams | None = None) -> PairChange:

@@ -24,13 +24,14 @@ from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, label_between
 
 _SAME, _DIFFERENT, _EMPTY_EMPTY, _EMPTY_VALID, _VALID_EMPTY = (
-    LABELS.index(label) for label in ("same", "different", "empty_empty", "empty_valid", "valid_empty"))
+    LABELS.index(label) for label in ("same", "different", "empty_empty", "empty_valid", "valid_empty")
+)
 _EMPTY, _CAPTION = 0, 1
 
-_PROBABILITY_FLOOR = 1e-4         # one impossible pair costs log(1e-4): a few confident pairs outweigh it
-_BOUNDARY_COST = np.log(0.5)      # every caption start or end: prefer fewer, longer spans
-_CHANGE_COST = np.log(0.8)        # a caption change: a split needs `different` clearly above `same`
-_STRONG_EVIDENCE = 0.95           # a short caption survives when all its pairs are at least this sure
+_PROBABILITY_FLOOR = 1e-4  # one impossible pair costs log(1e-4): a few confident pairs outweigh it
+_BOUNDARY_COST = np.log(0.5)  # every caption start or end: prefer fewer, longer spans
+_CHANGE_COST = np.log(0.8)  # a caption change: a split needs `different` clearly above `same`
+_STRONG_EVIDENCE = 0.95  # a short caption survives when all its pairs are at least this sure
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def _viterbi(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     score = np.zeros(2)
     back = np.zeros((len(probs), 2), dtype=np.int8)
     for i in range(len(probs)):
-        candidates = score[:, None] + step[i]            # [from, to]
+        candidates = score[:, None] + step[i]  # [from, to]
         back[i] = candidates.argmax(axis=0)
         score = candidates.max(axis=0)
     states = np.empty(n, dtype=np.int8)
@@ -122,13 +123,13 @@ def _drop_short_captions(probs: np.ndarray, segs: list[list[int]], min_frames: i
         right_caption = right is not None and right[2] == _CAPTION
         if left_caption and (not right_caption or probs[start - 1, _DIFFERENT] <= probs[end, _DIFFERENT]):
             assert left is not None
-            left[1] = end                        # the change into this fragment was the weaker one
+            left[1] = end  # the change into this fragment was the weaker one
             del segs[i]
-            i -= 1                               # re-check the grown caption (it may still be short)
+            i -= 1  # re-check the grown caption (it may still be short)
         elif right_caption:
             assert right is not None
             right[0] = start
-            del segs[i]                          # the grown right caption is checked next
+            del segs[i]  # the grown right caption is checked next
         else:
             segs[i][2] = _EMPTY
             i += 1
@@ -148,7 +149,7 @@ def decode_captions(predictions: PairPredictions, *, min_caption_frames: int = 3
     n = predictions.n_frames
     probs = combined_pair_probabilities(predictions)
     if n == 1:
-        return [CaptionSpan(0, 0, "gap", 0.5)]    # no pair: nothing says whether it is a caption
+        return [CaptionSpan(0, 0, "gap", 0.5)]  # no pair: nothing says whether it is a caption
     states, changes = _viterbi(probs)
     segs = _drop_short_captions(probs, _segments(states, changes), max(1, int(min_caption_frames)))
     spans = []
@@ -157,6 +158,9 @@ def decode_captions(predictions: PairPredictions, *, min_caption_frames: int = 3
         right = segs[k + 1] if k + 1 < len(segs) else None
         evidence = _evidence(probs, seg, left, right)
         confidence = float(evidence.mean()) if evidence.size else 0.5
-        spans.append(CaptionSpan(seg[0], seg[1], "predicted" if seg[2] == _CAPTION else "gap",
-                                 float(np.clip(confidence, 0.0, 1.0))))
+        spans.append(
+            CaptionSpan(
+                seg[0], seg[1], "predicted" if seg[2] == _CAPTION else "gap", float(np.clip(confidence, 0.0, 1.0))
+            )
+        )
     return spans

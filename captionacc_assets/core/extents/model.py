@@ -27,13 +27,16 @@ from torch import nn
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.change_evidence import (
-    ChangeEvidenceParams, ChangeEvidenceStream, apply_change_evidence)
+    ChangeEvidenceParams,
+    ChangeEvidenceStream,
+    apply_change_evidence,
+)
 from captionacc_assets.core.extents.labels import LABELS
 
 INPUT_HEIGHT = 40
 INPUT_WIDTH = 320
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-DEVICE_ENV = "CAPTIONACC_EXTENTS_DEVICE"   # "cpu", "cuda" or unset (CUDA when available)
+DEVICE_ENV = "CAPTIONACC_EXTENTS_DEVICE"  # "cpu", "cuda" or unset (CUDA when available)
 WEIGHTS_ENV = "CAPTIONACC_EXTENTS_WEIGHTS"  # a retrained extents_<hash>.pt to try instead of the shipped one
 HASH_LENGTH = 16
 
@@ -45,7 +48,9 @@ def preprocess(crop: np.ndarray) -> np.ndarray:
     if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
         raise InputError(f"crops must be HxWx3 uint8 RGB arrays; got shape {crop.shape}, dtype {crop.dtype}")
     if crop.shape[0] < 8 or crop.shape[1] < 8:
-        raise InputError(f"crop {crop.shape[1]}x{crop.shape[0]} px is too small to hold a caption; check the crop region")
+        raise InputError(
+            f"crop {crop.shape[1]}x{crop.shape[0]} px is too small to hold a caption; check the crop region"
+        )
     small = cv2.resize(crop, (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(small.transpose(2, 0, 1))
 
@@ -109,13 +114,16 @@ def shipped_weights() -> Path:
     """The one committed weights file (its name carries its hash)."""
     found = sorted(MODELS_DIR.glob("extents_*.pt"))
     if len(found) != 1:
-        raise InputError(f"expected exactly one extents_<hash>.pt in {MODELS_DIR}, found {[p.name for p in found]}; "
-                         "run `captionacc train-extents` to make one")
+        raise InputError(
+            f"expected exactly one extents_<hash>.pt in {MODELS_DIR}, found {[p.name for p in found]}; "
+            "run `captionacc train-extents` to make one"
+        )
     return found[0]
 
 
-def save_weights(model: PairNet, out_dir: Path, *, meta: dict | None = None,
-                 logit_bias: np.ndarray | None = None) -> Path:
+def save_weights(
+    model: PairNet, out_dir: Path, *, meta: dict | None = None, logit_bias: np.ndarray | None = None
+) -> Path:
     """Write the weights as extents_<hash>.pt (hash of the written bytes) and return the path.
 
     `logit_bias` is added to the logits before the softmax: training balances the labels,
@@ -126,8 +134,9 @@ def save_weights(model: PairNet, out_dir: Path, *, meta: dict | None = None,
     tmp = out_dir / ".extents_partial.pt"
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     bias = torch.zeros(len(LABELS)) if logit_bias is None else torch.as_tensor(logit_bias, dtype=torch.float32)
-    torch.save({"state_dict": state, "width": model.encoder[1][0].out_channels, "meta": meta or {},
-                "logit_bias": bias}, tmp)
+    torch.save(
+        {"state_dict": state, "width": model.encoder[1][0].out_channels, "meta": meta or {}, "logit_bias": bias}, tmp
+    )
     final = out_dir / f"extents_{file_hash(tmp)}.pt"
     os.replace(tmp, final)
     return final
@@ -140,8 +149,11 @@ def with_change_evidence(weights: Path, out_dir: Path, params: ChangeEvidencePar
     """A copy of a weights file whose classifier also uses full-resolution change evidence with
     `params` (stored in the file's meta, so the new file has its own model hash)."""
     payload = torch.load(Path(weights), map_location="cpu", weights_only=True)
-    payload["meta"] = {**payload.get("meta", {}), CHANGE_EVIDENCE_KEY: (params or ChangeEvidenceParams()).as_dict(),
-                       "network_from": Path(weights).name}
+    payload["meta"] = {
+        **payload.get("meta", {}),
+        CHANGE_EVIDENCE_KEY: (params or ChangeEvidenceParams()).as_dict(),
+        "network_from": Path(weights).name,
+    }
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / ".extents_partial.pt"
@@ -169,16 +181,19 @@ class ModelPairClassifier:
         self.weights_path = path
         self.model_hash = file_hash(path)
         if path.stem.startswith("extents_") and path.stem != f"extents_{self.model_hash}":
-            raise InputError(f"weights file {path.name} does not match its content hash {self.model_hash}; "
-                             "it was changed after training: retrain or restore it")
+            raise InputError(
+                f"weights file {path.name} does not match its content hash {self.model_hash}; "
+                "it was changed after training: retrain or restore it"
+            )
         payload = torch.load(path, map_location="cpu", weights_only=True)
         self.meta = payload.get("meta", {})
         self.device = pick_device(device)
         net = PairNet(width=int(payload.get("width", 24)))
         net.load_state_dict(payload["state_dict"])
         self.net = for_inference(net).to(self.device)
-        self.logit_bias = torch.as_tensor(payload.get("logit_bias", torch.zeros(len(LABELS))),
-                                          dtype=torch.float32).to(self.device)
+        self.logit_bias = torch.as_tensor(payload.get("logit_bias", torch.zeros(len(LABELS))), dtype=torch.float32).to(
+            self.device
+        )
         self.batch_size = max(2, int(batch_size))
         # Weights saved with change evidence parameters also look for one-character changes at
         # full crop resolution (`change_evidence`); older files behave exactly as they did.
@@ -207,8 +222,10 @@ class ModelPairClassifier:
         if last is None:
             raise InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
         empty = np.zeros((0, len(LABELS)), np.float32)
-        return PairPredictions(forward=np.concatenate(forward) if forward else empty,
-                               backward=np.concatenate(backward) if backward else empty)
+        return PairPredictions(
+            forward=np.concatenate(forward) if forward else empty,
+            backward=np.concatenate(backward) if backward else empty,
+        )
 
     def _batches(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         buffer, shape = [], None
@@ -217,8 +234,10 @@ class ModelPairClassifier:
             if shape is None:
                 shape = crop.shape
             elif crop.shape != shape:
-                raise InputError(f"crop {i} has shape {crop.shape}; every crop of a video must be {shape} "
-                                 "(one approved crop region per cropped frames version)")
+                raise InputError(
+                    f"crop {i} has shape {crop.shape}; every crop of a video must be {shape} "
+                    "(one approved crop region per cropped frames version)"
+                )
             buffer.append(preprocess(crop))
             if len(buffer) == self.batch_size:
                 yield np.stack(buffer)
@@ -239,5 +258,7 @@ class ModelPairClassifier:
         predictions = self.predict_preprocessed(self._batches(seen(frames)))
         strength = stream.finish().strength
         different, same = LABELS.index("different"), LABELS.index("same")
-        return PairPredictions(forward=apply_change_evidence(predictions.forward, strength, different, same),
-                               backward=apply_change_evidence(predictions.backward, strength, different, same))
+        return PairPredictions(
+            forward=apply_change_evidence(predictions.forward, strength, different, same),
+            backward=apply_change_evidence(predictions.backward, strength, different, same),
+        )

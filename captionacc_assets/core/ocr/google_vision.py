@@ -61,7 +61,9 @@ def client_from_env():
         try:
             credentials = service_account.Credentials.from_service_account_info(json.loads(info))
         except (ValueError, KeyError) as error:  # the message never includes the key itself
-            raise ValueError(f"{CREDENTIALS_JSON_VAR} is not a valid service account key ({type(error).__name__})") from None
+            raise ValueError(
+                f"{CREDENTIALS_JSON_VAR} is not a valid service account key ({type(error).__name__})"
+            ) from None
         return vision.ImageAnnotatorClient(credentials=credentials)
     return vision.ImageAnnotatorClient()
 
@@ -91,8 +93,9 @@ def lines_from_annotation(response, width: int, height: int) -> list[OcrBox]:
             xs, ys = np.clip(xy[:, 0] / width, 0, 1), np.clip(xy[:, 1] / height, 0, 1)
             if xs.max() > xs.min() and ys.max() > ys.min():
                 confidence = float(np.mean(scores)) if scores else 1.0
-                lines.append(OcrBox(content, confidence, float(xs.min()), float(ys.min()),
-                                    float(xs.max()), float(ys.max())))
+                lines.append(
+                    OcrBox(content, confidence, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+                )
         text.clear()
         points.clear()
         scores.clear()
@@ -123,9 +126,19 @@ class GoogleVisionOcrEngine:
     name = "google_vision"
     TRANSIENT_BACKOFF_S = 0.5
 
-    def __init__(self, client=None, *, max_attempts: int = 4, backoff_s: float = TRANSIENT_BACKOFF_S,
-                 timeout_s: float = 120.0, min_confidence: float = 0.5, max_height: int = MAX_HEIGHT,
-                 max_pixels: int = MAX_PIXELS, max_bytes: int = MAX_BYTES, language_hints: Sequence[str] = ()):
+    def __init__(
+        self,
+        client=None,
+        *,
+        max_attempts: int = 4,
+        backoff_s: float = TRANSIENT_BACKOFF_S,
+        timeout_s: float = 120.0,
+        min_confidence: float = 0.5,
+        max_height: int = MAX_HEIGHT,
+        max_pixels: int = MAX_PIXELS,
+        max_bytes: int = MAX_BYTES,
+        language_hints: Sequence[str] = (),
+    ):
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._client = client
@@ -175,8 +188,15 @@ class GoogleVisionOcrEngine:
                 batch = self.client.batch_annotate_images(requests=[request], retry=None, timeout=self.timeout_s)
             except exceptions.GoogleAPICallError as error:
                 last = f"{type(error).__name__}: {error.message}"
-                if isinstance(error, (exceptions.InvalidArgument, exceptions.PermissionDenied,
-                                      exceptions.Unauthenticated, exceptions.NotFound)):
+                if isinstance(
+                    error,
+                    (
+                        exceptions.InvalidArgument,
+                        exceptions.PermissionDenied,
+                        exceptions.Unauthenticated,
+                        exceptions.NotFound,
+                    ),
+                ):
                     break  # retrying cannot fix these
             else:
                 if len(batch.responses) != 1:

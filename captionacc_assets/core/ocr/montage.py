@@ -50,7 +50,7 @@ class Montage:
         """The montage image: each tile's frame at its place, black elsewhere."""
         canvas = np.zeros((self.height, self.width, 3), np.uint8)
         for tile in self.tiles:
-            canvas[tile.top:tile.top + tile.height, :tile.width] = images[tile.index][:, :, :3]
+            canvas[tile.top : tile.top + tile.height, : tile.width] = images[tile.index][:, :, :3]
         return canvas
 
     def split(self) -> tuple["Montage", "Montage"]:
@@ -91,7 +91,10 @@ def _stack(tiles: Sequence[Tile], gap: int = GAP) -> Montage:
 
 
 def plan_montages(
-    shapes: Sequence[tuple[int, int]], *, max_height: int = MAX_HEIGHT, max_pixels: int = MAX_PIXELS,
+    shapes: Sequence[tuple[int, int]],
+    *,
+    max_height: int = MAX_HEIGHT,
+    max_pixels: int = MAX_PIXELS,
     gap: int = GAP,
 ) -> list[Montage]:
     """Group frames of `(height, width)`, in order, into montages within the height and pixel limits."""
@@ -119,12 +122,15 @@ def plan_montages(
 
 
 def encoded_montages(
-    images: Sequence[np.ndarray], *, max_height: int = MAX_HEIGHT, max_pixels: int = MAX_PIXELS,
-    max_bytes: int = MAX_BYTES, gap: int = GAP,
+    images: Sequence[np.ndarray],
+    *,
+    max_height: int = MAX_HEIGHT,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int = MAX_BYTES,
+    gap: int = GAP,
 ) -> list[tuple[Montage, bytes]]:
     """Every frame in exactly one montage, each encoded as JPEG within all three limits."""
-    pending = plan_montages([img.shape[:2] for img in images], max_height=max_height,
-                            max_pixels=max_pixels, gap=gap)
+    pending = plan_montages([img.shape[:2] for img in images], max_height=max_height, max_pixels=max_pixels, gap=gap)
     done: list[tuple[Montage, bytes]] = []
     while pending:
         montage = pending.pop(0)

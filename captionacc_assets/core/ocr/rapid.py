@@ -50,17 +50,19 @@ def _rapidocr(max_side: int):
         if engine is None:
             from rapidocr import RapidOCR
 
-            engine = RapidOCR(params={
-                "Global.log_level": "error",
-                "Global.use_cls": False,
-                "Global.text_score": 0.0,  # we filter on min_confidence ourselves
-                "Global.max_side_len": max(max_side, 2000),
-                "Det.model_path": _bundled_model("PP-OCRv6_det_small.onnx"),
-                "Det.limit_type": "max",
-                "Det.limit_side_len": max_side,
-                "Det.box_thresh": _DET_BOX_THRESH,
-                "Rec.model_path": _bundled_model("PP-OCRv6_rec_small.onnx"),
-            })
+            engine = RapidOCR(
+                params={
+                    "Global.log_level": "error",
+                    "Global.use_cls": False,
+                    "Global.text_score": 0.0,  # we filter on min_confidence ourselves
+                    "Global.max_side_len": max(max_side, 2000),
+                    "Det.model_path": _bundled_model("PP-OCRv6_det_small.onnx"),
+                    "Det.limit_type": "max",
+                    "Det.limit_side_len": max_side,
+                    "Det.box_thresh": _DET_BOX_THRESH,
+                    "Rec.model_path": _bundled_model("PP-OCRv6_rec_small.onnx"),
+                }
+            )
             _ENGINES[max_side] = engine
         return engine
 
@@ -86,7 +88,7 @@ def _pad_with_edge_colour(image: np.ndarray) -> tuple[np.ndarray, int]:
     edges = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]]).astype(np.float32)
     padded = np.empty((height + 2 * pad, width + 2 * pad, 3), np.uint8)
     padded[:] = edges.mean(axis=0).round().astype(np.uint8)
-    padded[pad:pad + height, pad:pad + width] = image
+    padded[pad : pad + height, pad : pad + width] = image
     return padded, pad
 
 
@@ -121,9 +123,16 @@ class RapidOcrEngine:
             ys = np.clip(points[:, 1] / height, 0.0, 1.0)
             if xs.max() <= xs.min() or ys.max() <= ys.min():
                 continue
-            boxes.append(OcrBox(text=text, confidence=float(score),
-                                left=float(xs.min()), top=float(ys.min()),
-                                right=float(xs.max()), bottom=float(ys.max())))
+            boxes.append(
+                OcrBox(
+                    text=text,
+                    confidence=float(score),
+                    left=float(xs.min()),
+                    top=float(ys.min()),
+                    right=float(xs.max()),
+                    bottom=float(ys.max()),
+                )
+            )
         return in_reading_order(boxes)
 
     def recognize_many(self, images: Sequence[np.ndarray]) -> list[list[OcrBox]]:

@@ -32,8 +32,9 @@ def current_run_tags(context: dg.AssetExecutionContext) -> dict[str, str]:
     return dict(run.tags if run else context.run.tags)
 
 
-def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: CatalogResource,
-                               video_id: str) -> CroppedFramesVersion:
+def run_cropped_frames_version(
+    context: dg.AssetExecutionContext, catalog: CatalogResource, video_id: str
+) -> CroppedFramesVersion:
     """The version this run works on, the same in every step: the run pins it (SPEC §3).
 
     An approval run carries its version from its launch. Any other run (UI, backfill) pins
@@ -51,15 +52,20 @@ def run_cropped_frames_version(context: dg.AssetExecutionContext, catalog: Catal
         stand_down(catalog, video_id)
         raise dg.Failure(
             description=f"cropped frames version {pinned} of video {video_id!r} was superseded by version "
-                        f"{newest.version} (requested by {newest.requested_by or 'unknown'}); "
-                        f"that version's run publishes instead",
+            f"{newest.version} (requested by {newest.requested_by or 'unknown'}); "
+            f"that version's run publishes instead",
             allow_retries=False,
         )
     return newest
 
 
-@dg.asset(partitions_def=videos_partitions, group_name="approval", deps=["layout_db"], kinds={"catalog"},
-          output_required=False)
+@dg.asset(
+    partitions_def=videos_partitions,
+    group_name="approval",
+    deps=["layout_db"],
+    kinds={"catalog"},
+    output_required=False,
+)
 def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource):
     """Who approved which crop region, as version N of the cropped frames."""
     video_id = context.partition_key
@@ -70,12 +76,18 @@ def layout_approval(context: dg.AssetExecutionContext, catalog: CatalogResource)
     with recorded_stage(catalog, video_id, "layout", done_status="done"):
         if version.status == "requested":
             catalog.set_version_status(video_id, version.version, "processing")
-    yield dg.MaterializeResult(metadata={
-        **video_identity(row), "version": version.version,
-        "crop_region": [round(v, 3) for v in version.zones[0].as_tuple()],
-        "zone_count": len(version.zones),
-        **{f"zone_{zone}_crop_region": [round(v, 3) for v in region.as_tuple()]
-           for zone, region in enumerate(version.zones) if zone},
-        "requested_by": version.requested_by or "",
-        "requested_at": str(version.requested_at),
-    })
+    yield dg.MaterializeResult(
+        metadata={
+            **video_identity(row),
+            "version": version.version,
+            "crop_region": [round(v, 3) for v in version.zones[0].as_tuple()],
+            "zone_count": len(version.zones),
+            **{
+                f"zone_{zone}_crop_region": [round(v, 3) for v in region.as_tuple()]
+                for zone, region in enumerate(version.zones)
+                if zone
+            },
+            "requested_by": version.requested_by or "",
+            "requested_at": str(version.requested_at),
+        }
+    )

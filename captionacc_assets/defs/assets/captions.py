@@ -15,7 +15,12 @@ from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_out
 from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
 from captionacc_assets.defs.run_tags import EXTENTS_KEY_TAG, requested_ocr_ids, run_version, split_extents_keys
 from captionacc_assets.defs.stage import (
-    approved_video_to_process, progress_logger, recorded_stage, scratch_dir, video_identity, video_keys,
+    approved_video_to_process,
+    progress_logger,
+    recorded_stage,
+    scratch_dir,
+    video_identity,
+    video_keys,
 )
 from captionacc_assets.defs.ui_metadata import captions_preview, seconds_table, text_preview, zones_table
 from captionacc_assets.compute.caption_exports import export_captions
@@ -25,16 +30,25 @@ from captionacc_assets.resources.compute import ComputeResource
 
 
 @dg.asset(
-    partitions_def=videos_partitions, group_name="captions", deps=["caption_frame_extents"],
-    pool="modal_gpu", kinds={"sqlite"}, output_required=False,
-    check_specs=[video_check_spec(
-        COVERAGE_CHECK, asset="captions_db",
-        description="The published captions cover [0, n) in order, with inclusive ends and no overlaps",
-    )],
+    partitions_def=videos_partitions,
+    group_name="captions",
+    deps=["caption_frame_extents"],
+    pool="modal_gpu",
+    kinds={"sqlite"},
+    output_required=False,
+    check_specs=[
+        video_check_spec(
+            COVERAGE_CHECK,
+            asset="captions_db",
+            description="The published captions cover [0, n) in order, with inclusive ends and no overlaps",
+        )
+    ],
 )
 def captions_db(
-    context: dg.AssetExecutionContext, catalog: CatalogResource,
-    storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
+    context: dg.AssetExecutionContext,
+    catalog: CatalogResource,
+    storage: dg.ResourceParam[ObjectStore],
+    compute: ComputeResource,
 ):
     """Captions with inclusive start/end frames and median-frame OCR text, gaps included."""
     if requested_ocr_ids(context.run.tags):  # a person asked for some captions' OCR again
@@ -58,27 +72,39 @@ def captions_db(
     timeline = caption_timeline(
         [(c["start_frame_index"], c["end_frame_index"]) for c in result.captions], result.frame_count
     )
-    yield dg.MaterializeResult(check_results=[coverage], metadata={
-        **video_identity(row), "timeline": dg.MetadataValue.md(timeline), "captions": captions_preview(result.captions),
-        "key": result.captions_db_key, "caption_count": result.caption_count,
-        "gap_count": result.gap_count, "frame_count": result.frame_count,
-        "confirmed_captions_kept": result.kept_confirmed, "typed_captions_kept": result.kept_typed,
-        "cropped_frames_version": version, "zone_count": len(zones),
-        "zones": zones_table(zones, "caption_frame_extents_key"), "timings_s": seconds_table(result.timings),
-        **per_zone_counts(result.captions, len(zones)),
-    })
+    yield dg.MaterializeResult(
+        check_results=[coverage],
+        metadata={
+            **video_identity(row),
+            "timeline": dg.MetadataValue.md(timeline),
+            "captions": captions_preview(result.captions),
+            "key": result.captions_db_key,
+            "caption_count": result.caption_count,
+            "gap_count": result.gap_count,
+            "frame_count": result.frame_count,
+            "confirmed_captions_kept": result.kept_confirmed,
+            "typed_captions_kept": result.kept_typed,
+            "cropped_frames_version": version,
+            "zone_count": len(zones),
+            "zones": zones_table(zones, "caption_frame_extents_key"),
+            "timings_s": seconds_table(result.timings),
+            **per_zone_counts(result.captions, len(zones)),
+        },
+    )
 
 
 def per_zone_counts(captions: list[dict], zone_count: int) -> dict:
     """`zone_1_caption_count` ... for a video of two zones (a single-zone video's metadata is as before)."""
     if zone_count < 2:
         return {}
-    return {f"zone_{zone}_caption_count": sum(1 for c in captions if c.get("zone", 0) == zone)
-            for zone in range(zone_count)}
+    return {
+        f"zone_{zone}_caption_count": sum(1 for c in captions if c.get("zone", 0) == zone) for zone in range(zone_count)
+    }
 
 
-def pinned_zones(context: dg.AssetExecutionContext, keys, approved: CroppedFramesVersion,
-                 compute: ComputeResource) -> list[ZoneProvenance]:
+def pinned_zones(
+    context: dg.AssetExecutionContext, keys, approved: CroppedFramesVersion, compute: ComputeResource
+) -> list[ZoneProvenance]:
     """Each zone of the version with the extents database the crop step of this run wrote for it;
     for a captions-only run, the model's."""
     regions, number = approved.zones, approved.version
@@ -86,20 +112,29 @@ def pinned_zones(context: dg.AssetExecutionContext, keys, approved: CroppedFrame
     if not tagged:
         tagged = [keys.caption_frame_extents_db(number, compute.model_hash, zone=z) for z in range(len(regions))]
     if len(tagged) != len(regions):
-        raise InputError(f"run tag {EXTENTS_KEY_TAG} names {len(tagged)} extents databases but version {number} "
-                         f"has {len(regions)} caption zones")
+        raise InputError(
+            f"run tag {EXTENTS_KEY_TAG} names {len(tagged)} extents databases but version {number} "
+            f"has {len(regions)} caption zones"
+        )
     for zone, key in enumerate(tagged):
         validate_key(key, keys.tenant)
         expected = keys.caption_frame_extents_prefix + f"v{number}" + (f"_zone{zone}_" if zone else "_model-")
         if not key.startswith(expected):
-            raise InputError(f"run tag {EXTENTS_KEY_TAG}={key!r} is not an extents database of version {number}, zone {zone}")
-    return [ZoneProvenance(zone, placement(region), region.as_tuple(), key)
-            for zone, (region, key) in enumerate(zip(regions, tagged))]
+            raise InputError(
+                f"run tag {EXTENTS_KEY_TAG}={key!r} is not an extents database of version {number}, zone {zone}"
+            )
+    return [
+        ZoneProvenance(zone, placement(region), region.as_tuple(), key)
+        for zone, (region, key) in enumerate(zip(regions, tagged))
+    ]
 
 
-@dg.asset(partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"},
-          output_required=False)
-def caption_exports(context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]):
+@dg.asset(
+    partitions_def=videos_partitions, group_name="captions", deps=[captions_db], kinds={"srt"}, output_required=False
+)
+def caption_exports(
+    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore]
+):
     """SRT, WebVTT and JSON, with captions running from start/10 to (end+1)/10 seconds."""
     row = approved_video_to_process(context, catalog)
     if row is None:
@@ -109,10 +144,15 @@ def caption_exports(context: dg.AssetExecutionContext, catalog: CatalogResource,
     pinned = run_version(current_run_tags(context))
     with scratch_dir() as work:
         written = export_captions(
-            storage, keys, work_dir=work,
+            storage,
+            keys,
+            work_dir=work,
             expected_version=pinned if pinned is not None else row["current_cropped_frames_version"],
         )
-    yield dg.MaterializeResult(metadata={
-        **video_identity(row), "srt": text_preview(storage.get_bytes(written["srt"]).decode("utf-8")),
-        **{f"{fmt}_key": key for fmt, key in written.items()},
-    })
+    yield dg.MaterializeResult(
+        metadata={
+            **video_identity(row),
+            "srt": text_preview(storage.get_bytes(written["srt"]).decode("utf-8")),
+            **{f"{fmt}_key": key for fmt, key in written.items()},
+        }
+    )

@@ -23,6 +23,12 @@ def captions_cover_timeline(storage, keys: VideoKeys, frame_count: int, work: Pa
         problem = None
     except ValueError as error:
         problem = str(error)
-    return dg.AssetCheckResult(check_name=COVERAGE_CHECK, passed=problem is None,
-                               metadata={"problem": problem or "none", "zone_count": len(zones),
-                                         **{f"zone_{zone}_rows": len(zone_rows) for zone, zone_rows in zones.items()}})
+    return dg.AssetCheckResult(
+        check_name=COVERAGE_CHECK,
+        passed=problem is None,
+        metadata={
+            "problem": problem or "none",
+            "zone_count": len(zones),
+            **{f"zone_{zone}_rows": len(zone_rows) for zone, zone_rows in zones.items()},
+        },
+    )

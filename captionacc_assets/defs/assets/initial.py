@@ -10,7 +10,12 @@ from captionacc_assets.core.video import probe_video
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
 from captionacc_assets.defs.stage import (
-    progress_logger, recorded_stage, scratch_dir, video_identity, video_keys, video_to_process,
+    progress_logger,
+    recorded_stage,
+    scratch_dir,
+    video_identity,
+    video_keys,
+    video_to_process,
 )
 from captionacc_assets.defs.ui_metadata import seconds_table, video_lineage, video_summary
 from captionacc_assets.compute.object_store import ObjectStore, fetch_video
@@ -27,35 +32,67 @@ def video(context: dg.AssetExecutionContext, catalog: CatalogResource, storage: 
         return  # deleted: nothing to materialize, and nothing failed
     with recorded_stage(catalog, row["id"], "layout", done_status=None), scratch_dir() as work:
         video_keys(row)  # the row's key must be inside its own tenant's folder before anything is read
-        probe = probe_video(fetch_video(storage, row["storage_key"], work),
-                            display_name=row["display_path"], limits=video_limits())
-        catalog.update_video(
-            row["id"], duration_seconds=probe.duration_seconds, width=probe.width,
-            height=probe.height, total_frames=probe.frame_count,
+        probe = probe_video(
+            fetch_video(storage, row["storage_key"], work), display_name=row["display_path"], limits=video_limits()
         )
-    yield dg.MaterializeResult(metadata={
-        **video_identity(row), "summary": video_summary(row, probe.as_dict()), "lineage": video_lineage(row["id"]),
-        "storage_key": row["storage_key"], **probe.as_dict(),
-    })
+        catalog.update_video(
+            row["id"],
+            duration_seconds=probe.duration_seconds,
+            width=probe.width,
+            height=probe.height,
+            total_frames=probe.frame_count,
+        )
+    yield dg.MaterializeResult(
+        metadata={
+            **video_identity(row),
+            "summary": video_summary(row, probe.as_dict()),
+            "lineage": video_lineage(row["id"]),
+            "storage_key": row["storage_key"],
+            **probe.as_dict(),
+        }
+    )
 
 
 @dg.multi_asset(
     partitions_def=videos_partitions,
     group_name="initial",
     pool="modal_gpu",
-    check_specs=[video_check_spec(
-        "caption_region_has_text", asset="layout_db",
-        description="OCR found text inside the proposed caption region in at least one full frame",
-    )],
+    check_specs=[
+        video_check_spec(
+            "caption_region_has_text",
+            asset="layout_db",
+            description="OCR found text inside the proposed caption region in at least one full frame",
+        )
+    ],
     specs=[
-        dg.AssetSpec("full_frames", deps=[video], description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails", kinds={"jpeg"}, skippable=True),
-        dg.AssetSpec("raw_ocr_db", deps=[video], description="OCR of every full frame, frames with no text included", kinds={"sqlite"}, skippable=True),
-        dg.AssetSpec("layout_db", deps=[video], description="OCR boxes with in/out labels and the proposed caption region", kinds={"sqlite"}, skippable=True),
+        dg.AssetSpec(
+            "full_frames",
+            deps=[video],
+            description="JPEG q95 samples at 0.1 Hz plus 320 px thumbnails",
+            kinds={"jpeg"},
+            skippable=True,
+        ),
+        dg.AssetSpec(
+            "raw_ocr_db",
+            deps=[video],
+            description="OCR of every full frame, frames with no text included",
+            kinds={"sqlite"},
+            skippable=True,
+        ),
+        dg.AssetSpec(
+            "layout_db",
+            deps=[video],
+            description="OCR boxes with in/out labels and the proposed caption region",
+            kinds={"sqlite"},
+            skippable=True,
+        ),
     ],
 )
 def extract_frames_and_ocr(
-    context: dg.AssetExecutionContext, catalog: CatalogResource,
-    storage: dg.ResourceParam[ObjectStore], compute: ComputeResource,
+    context: dg.AssetExecutionContext,
+    catalog: CatalogResource,
+    storage: dg.ResourceParam[ObjectStore],
+    compute: ComputeResource,
 ):
     wait_for_person_outside_pool(context, catalog, context.partition_key, "layout")
     row = video_to_process(context, catalog)
@@ -64,35 +101,64 @@ def extract_frames_and_ocr(
     with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
         keys = video_keys(row)
         with editor_lock(catalog, row["id"], "layout", progress_logger(context)):
-            result = compute.extract_frames_and_ocr(
-                storage, keys, row["storage_key"], work, progress_logger(context)
-            )
+            result = compute.extract_frames_and_ocr(storage, keys, row["storage_key"], work, progress_logger(context))
     layout = result.layout
-    frame, region = decode_jpeg(storage.get_bytes(keys.full_frame(result.preview_frame_index))), Region(*layout["region"])
-    yield dg.MaterializeResult(asset_key="full_frames", metadata={
-        "prefix": keys.full_frames_prefix, "frame_count": len(result.full_frame_indices),
-        "frame_indices": str(result.full_frame_indices[:50]), "timings_s": seconds_table(result.timings),
-    })
-    yield dg.MaterializeResult(asset_key="raw_ocr_db", metadata={
-        "key": keys.raw_ocr_db, "ocr_box_count": result.ocr_box_count,
-        "frames_without_text": result.frames_without_text,
-    })
+    frame, region = (
+        decode_jpeg(storage.get_bytes(keys.full_frame(result.preview_frame_index))),
+        Region(*layout["region"]),
+    )
+    yield dg.MaterializeResult(
+        asset_key="full_frames",
+        metadata={
+            "prefix": keys.full_frames_prefix,
+            "frame_count": len(result.full_frame_indices),
+            "frame_indices": str(result.full_frame_indices[:50]),
+            "timings_s": seconds_table(result.timings),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="raw_ocr_db",
+        metadata={
+            "key": keys.raw_ocr_db,
+            "ocr_box_count": result.ocr_box_count,
+            "frames_without_text": result.frames_without_text,
+        },
+    )
     zones = [CaptionZone(region=Region(*z["region"]), confidence=z["confidence"]) for z in layout.get("zones", [])]
     picture = zones_on_frame(frame, zones) if len(zones) > 1 else region_on_frame(frame, region)
-    yield dg.MaterializeResult(asset_key="layout_db", metadata={
-        **video_identity(row), "proposed_region": dg.MetadataValue.md(picture),
-        "caption_region": dg.MetadataValue.md(region_closeup(frame, region)),
-        **({"caption_region_zone_1": dg.MetadataValue.md(region_closeup(frame, zones[1].region))}
-           if len(zones) > 1 else {}),
-        "zones": dg.MetadataValue.json([{"placement": z.placement, "confidence": round(z.confidence, 4),
-                                         "region": [round(v, 4) for v in z.region.as_tuple()]} for z in zones]),
-        "preview_frame": f"{result.preview_frame_index / 10:.1f} s",
-        "key": keys.layout_db, "region": [round(v, 4) for v in layout["region"]],
-        "anchor": layout["anchor"], "confidence": float(layout["confidence"]),
-        "person_labels_kept": result.person_labels_kept,
-    })
+    yield dg.MaterializeResult(
+        asset_key="layout_db",
+        metadata={
+            **video_identity(row),
+            "proposed_region": dg.MetadataValue.md(picture),
+            "caption_region": dg.MetadataValue.md(region_closeup(frame, region)),
+            **(
+                {"caption_region_zone_1": dg.MetadataValue.md(region_closeup(frame, zones[1].region))}
+                if len(zones) > 1
+                else {}
+            ),
+            "zones": dg.MetadataValue.json(
+                [
+                    {
+                        "placement": z.placement,
+                        "confidence": round(z.confidence, 4),
+                        "region": [round(v, 4) for v in z.region.as_tuple()],
+                    }
+                    for z in zones
+                ]
+            ),
+            "preview_frame": f"{result.preview_frame_index / 10:.1f} s",
+            "key": keys.layout_db,
+            "region": [round(v, 4) for v in layout["region"]],
+            "anchor": layout["anchor"],
+            "confidence": float(layout["confidence"]),
+            "person_labels_kept": result.person_labels_kept,
+        },
+    )
     yield dg.AssetCheckResult(
-        check_name="caption_region_has_text", asset_key="layout_db",
-        passed=result.in_region_box_count > 0, severity=dg.AssetCheckSeverity.WARN,
+        check_name="caption_region_has_text",
+        asset_key="layout_db",
+        passed=result.in_region_box_count > 0,
+        severity=dg.AssetCheckSeverity.WARN,
         metadata={"in_region_box_count": result.in_region_box_count},
     )

@@ -28,7 +28,10 @@ from captionacc_assets.resources.compute import ComputeResource
 
 
 def answer_claimed(
-    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: ObjectStore, compute: ComputeResource,
+    context: dg.AssetExecutionContext,
+    catalog: CatalogResource,
+    storage: ObjectStore,
+    compute: ComputeResource,
     requests: list[dict],
 ) -> RequestedOcrResult:
     video_id = context.partition_key
@@ -38,18 +41,26 @@ def answer_claimed(
         keys = video_keys(row)
         version = row["current_cropped_frames_version"]
         if version is None:
-            raise InputError(f"video {video_id!r} has no captions yet: approve its layout and wait for "
-                             f"captions_db before asking for a caption's OCR")
+            raise InputError(
+                f"video {video_id!r} has no captions yet: approve its layout and wait for "
+                f"captions_db before asking for a caption's OCR"
+            )
         return answer_requests(
-            storage, keys, [OcrRequest.from_row(r) for r in requests],
+            storage,
+            keys,
+            [OcrRequest.from_row(r) for r in requests],
             hold_lock=partial(editor_lock, catalog, video_id, "captions", log),
             read=lambda zone, spans: compute.caption_ocr_spans(
-                storage, keys, version, spans, work / f"spans-zone{zone}", log, zone=zone),
-            work_dir=work, progress=log,
+                storage, keys, version, spans, work / f"spans-zone{zone}", log, zone=zone
+            ),
+            work_dir=work,
+            progress=log,
         )
 
 
-def close_requests(catalog: CatalogResource, video_id: str, requests: list[dict], result: RequestedOcrResult) -> list[str]:
+def close_requests(
+    catalog: CatalogResource, video_id: str, requests: list[dict], result: RequestedOcrResult
+) -> list[str]:
     """Each request `completed` or `error`; a caption moved while it was read is asked for again."""
     catalog.finish_caption_ocr_requests(result.accepted, "completed")
     problems = []
@@ -61,22 +72,36 @@ def close_requests(catalog: CatalogResource, video_id: str, requests: list[dict]
         if span is None:
             problems.append(f"caption {caption_id} was deleted while its OCR ran: nothing was written for it")
             continue
-        again = catalog.request_caption_ocr(video_id, caption_ids=[caption_id], requested_by=next(
-            (r["requested_by"] for r in by_id.values() if caption_id in (r["caption_ids"] or [])), None))
-        problems.append(f"caption {caption_id} moved to {list(span)} while its OCR ran; request {again['id']} reads it again")
+        again = catalog.request_caption_ocr(
+            video_id,
+            caption_ids=[caption_id],
+            requested_by=next(
+                (r["requested_by"] for r in by_id.values() if caption_id in (r["caption_ids"] or [])), None
+            ),
+        )
+        problems.append(
+            f"caption {caption_id} moved to {list(span)} while its OCR ran; request {again['id']} reads it again"
+        )
     return problems
 
 
 def materialize_requested_ocr(
-    context: dg.AssetExecutionContext, catalog: CatalogResource, storage: ObjectStore, compute: ComputeResource,
+    context: dg.AssetExecutionContext,
+    catalog: CatalogResource,
+    storage: ObjectStore,
+    compute: ComputeResource,
 ) -> dg.MaterializeResult:
     video_id = context.partition_key
     wait_for_person_outside_pool(context, catalog, video_id, "captions")
     requests = catalog.claim_caption_ocr_requests(  # a retry of a dead run takes over what that run claimed
-        video_id, requested_ocr_ids(context.run.tags), context.run_id, taking_over=context.run.tags.get(RETRY_OF_TAG))
+        video_id, requested_ocr_ids(context.run.tags), context.run_id, taking_over=context.run.tags.get(RETRY_OF_TAG)
+    )
     if not requests:
-        raise dg.Failure(description=f"caption OCR requests {requested_ocr_ids(context.run.tags)} of video "
-                                     f"{video_id!r} were answered by another run already", allow_retries=False)
+        raise dg.Failure(
+            description=f"caption OCR requests {requested_ocr_ids(context.run.tags)} of video "
+            f"{video_id!r} were answered by another run already",
+            allow_retries=False,
+        )
     ids = [r["id"] for r in requests]
     try:
         result = answer_claimed(context, catalog, storage, compute, requests)
@@ -91,12 +116,19 @@ def materialize_requested_ocr(
         catalog.set_stage_status(video_id, "text", "error", "; ".join(result.rejected.values()))
 
     with scratch_dir() as work:
-        coverage = captions_cover_timeline(storage, video_keys(catalog.require_video(video_id)),
-                                           result.frame_count, work)
-    return dg.MaterializeResult(check_results=[coverage], metadata={
-        "mode": "requested OCR", "key": result.captions_db_key, "requests": ids,
-        "requested_by": sorted({r["requested_by"] or "unknown" for r in requests}),
-        "answered": dg.MetadataValue.json({str(k): v for k, v in result.answered.items()}),
-        "merged_with_edits_made_meanwhile": result.merged,
-        "problems": dg.MetadataValue.json(problems), "timings_s": result.timings,
-    })
+        coverage = captions_cover_timeline(
+            storage, video_keys(catalog.require_video(video_id)), result.frame_count, work
+        )
+    return dg.MaterializeResult(
+        check_results=[coverage],
+        metadata={
+            "mode": "requested OCR",
+            "key": result.captions_db_key,
+            "requests": ids,
+            "requested_by": sorted({r["requested_by"] or "unknown" for r in requests}),
+            "answered": dg.MetadataValue.json({str(k): v for k, v in result.answered.items()}),
+            "merged_with_edits_made_meanwhile": result.merged,
+            "problems": dg.MetadataValue.json(problems),
+            "timings_s": result.timings,
+        },
+    )

@@ -9,5 +9,11 @@ from captionacc_assets.defs.sensors.run_queue import run_queue
 from captionacc_assets.defs.sensors.uploads import new_uploads
 
 ALL_SENSORS = [
-    new_uploads, layout_approvals, auto_approvals, caption_ocr_requests, deleted_videos, run_queue, dead_runs_sensor,
+    new_uploads,
+    layout_approvals,
+    auto_approvals,
+    caption_ocr_requests,
+    deleted_videos,
+    run_queue,
+    dead_runs_sensor,
 ]

@@ -39,8 +39,9 @@ def supersede_older_runs(instance: dg.DagsterInstance, video_id: str, version: i
     return cancelled
 
 
-def approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None,
-                  page_size: int = PAGE_SIZE, log=None) -> dg.SensorResult:
+def approval_tick(
+    catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None, page_size: int = PAGE_SIZE, log=None
+) -> dg.SensorResult:
     after_id = json.loads(cursor)["after_id"] if cursor else None
     rows = catalog.list_requested_versions(after_id, page_size)
     if not rows:
@@ -53,24 +54,31 @@ def approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor
     for video_id, row in newest.items():
         cancelled += len(supersede_older_runs(instance, video_id, row["version"]))
         archived += catalog.supersede_versions(video_id, row["version"])
-        tags = approval_run_tags(row["tenant_id"], tiers[row["tenant_id"]], row["version"], row["requested_by"],
-                                 row["display_path"])
+        tags = approval_run_tags(
+            row["tenant_id"], tiers[row["tenant_id"]], row["version"], row["requested_by"], row["display_path"]
+        )
         if "captions" in held.get(video_id, set()):
             tags[EDITOR_LOCK_TAG] = "held"
-        run_requests.append(dg.RunRequest(run_key=f"approval:{video_id}:{row['version']}", partition_key=video_id,
-                                          tags=tags))
+        run_requests.append(
+            dg.RunRequest(run_key=f"approval:{video_id}:{row['version']}", partition_key=video_id, tags=tags)
+        )
     ignored = len(rows) - len(live)
     if run_requests and log is not None:  # the tick's log says what else it did; Dagster lists the runs
-        log(f"{len(run_requests)} approval run(s) requested: {cancelled} superseded run(s) cancelled, "
-            f"{archived} older version(s) archived, {ignored} approval(s) of deleted videos ignored")
+        log(
+            f"{len(run_requests)} approval run(s) requested: {cancelled} superseded run(s) cancelled, "
+            f"{archived} older version(s) archived, {ignored} approval(s) of deleted videos ignored"
+        )
     return dg.SensorResult(
-        run_requests=run_requests, cursor=json.dumps({"after_id": rows[-1]["id"]}),
+        run_requests=run_requests,
+        cursor=json.dumps({"after_id": rows[-1]["id"]}),
         skip_reason=None if run_requests else f"{ignored} approval(s) of deleted videos ignored",
     )
 
 
 @dg.sensor(
-    name="layout_approvals", job=approved_processing_job, minimum_interval_seconds=sensor_interval_seconds(),
+    name="layout_approvals",
+    job=approved_processing_job,
+    minimum_interval_seconds=sensor_interval_seconds(),
     default_status=default_status(),
     description="Runs crop, inference, captions and exports for each new layout approval; the newest crop wins",
 )

@@ -48,18 +48,22 @@ def proposed_regions(metadata: Mapping[str, Any], threshold: float) -> list[Regi
     return [Region(*metadata["region"].value), *second]
 
 
-def auto_approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None,
-                       policy: dict[str, float]) -> tuple[list[dict], str | None]:
+def auto_approval_tick(
+    catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None, policy: dict[str, float]
+) -> tuple[list[dict], str | None]:
     """Approve what the policy allows among layout_db events after the cursor; (approvals, new cursor)."""
     records = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey("layout_db"), after_storage_id=int(cursor) if cursor else None),
-        limit=PAGE_SIZE, ascending=True,
+        limit=PAGE_SIZE,
+        ascending=True,
     ).records
     if not records:
         return [], cursor
     events: list[tuple[str, Mapping[str, Any]]] = [
-        (r.partition_key, r.asset_materialization.metadata) for r in records
-        if r.partition_key and r.asset_materialization]
+        (r.partition_key, r.asset_materialization.metadata)
+        for r in records
+        if r.partition_key and r.asset_materialization
+    ]
     videos = catalog.get_videos([video_id for video_id, _ in events])
     approvals = []
     for video_id, metadata in events:
@@ -70,15 +74,20 @@ def auto_approval_tick(catalog: CatalogResource, instance: dg.DagsterInstance, c
         confidence = float(metadata["confidence"].value)
         if confidence < threshold or catalog.latest_cropped_frames_version(video_id) is not None:
             continue
-        approvals.append(catalog.request_cropped_frames_version(
-            video_id, proposed_regions(metadata, threshold),
-            requested_by=f"auto-approval (confidence {confidence:.2f} >= {threshold:.2f})",
-        ))
+        approvals.append(
+            catalog.request_cropped_frames_version(
+                video_id,
+                proposed_regions(metadata, threshold),
+                requested_by=f"auto-approval (confidence {confidence:.2f} >= {threshold:.2f})",
+            )
+        )
     return approvals, str(records[-1].storage_id)
 
 
 @dg.sensor(
-    name="auto_approvals", minimum_interval_seconds=sensor_interval_seconds(), default_status=default_status(),
+    name="auto_approvals",
+    minimum_interval_seconds=sensor_interval_seconds(),
+    default_status=default_status(),
     description="Approves the proposed layout for tenants in CAPTIONACC_AUTO_APPROVE when its confidence is high enough",
 )
 def auto_approvals(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult:
@@ -87,7 +96,14 @@ def auto_approvals(context: dg.SensorEvaluationContext, catalog: CatalogResource
     for row in approvals:
         context.log.info(f"auto-approved version {row['version']} of {row['video_id']}: {row['requested_by']}")
     if approvals:  # the layout_approvals sensor requests their runs; this tick's own work is the approvals
-        return dg.SensorResult(cursor=cursor, skip_reason=f"auto-approved {len(approvals)} layout(s): "
-                               f"{[row['video_id'] for row in approvals]}; layout_approvals runs them")
-    return dg.SensorResult(cursor=cursor, skip_reason="nothing to auto-approve" if policy else
-                           "nothing to auto-approve: CAPTIONACC_AUTO_APPROVE names no tenant")
+        return dg.SensorResult(
+            cursor=cursor,
+            skip_reason=f"auto-approved {len(approvals)} layout(s): "
+            f"{[row['video_id'] for row in approvals]}; layout_approvals runs them",
+        )
+    return dg.SensorResult(
+        cursor=cursor,
+        skip_reason="nothing to auto-approve"
+        if policy
+        else "nothing to auto-approve: CAPTIONACC_AUTO_APPROVE names no tenant",
+    )

@@ -34,7 +34,9 @@ def deleted_video_message(video_id: str) -> str:
     return f"video {video_id!r} was deleted: its caption OCR request is not answered"
 
 
-def caption_ocr_request_tick(catalog: CatalogResource, cursor: str | None, page_size: int = PAGE_SIZE) -> dg.SensorResult:
+def caption_ocr_request_tick(
+    catalog: CatalogResource, cursor: str | None, page_size: int = PAGE_SIZE
+) -> dg.SensorResult:
     after_id = json.loads(cursor)["after_id"] if cursor else None
     rows = catalog.list_pending_caption_ocr_requests(after_id, page_size)
     next_cursor = json.dumps({"after_id": rows[-1]["id"]}) if len(rows) == page_size else None
@@ -55,12 +57,19 @@ def caption_ocr_request_tick(catalog: CatalogResource, cursor: str | None, page_
             waiting.append(f"{video_id} (captions locked by {holder!r})")
             continue
         for start in range(0, len(requests), MAX_REQUESTS_PER_RUN):
-            batch = requests[start:start + MAX_REQUESTS_PER_RUN]
-            run_requests.append(dg.RunRequest(
-                run_key=f"caption_ocr:{video_id}:{batch[-1]['id']}", partition_key=video_id,
-                tags=caption_ocr_run_tags(batch[0]["tenant_id"], tiers[batch[0]["tenant_id"]],
-                                          [r["id"] for r in batch], batch[-1]["requested_by"]),
-            ))
+            batch = requests[start : start + MAX_REQUESTS_PER_RUN]
+            run_requests.append(
+                dg.RunRequest(
+                    run_key=f"caption_ocr:{video_id}:{batch[-1]['id']}",
+                    partition_key=video_id,
+                    tags=caption_ocr_run_tags(
+                        batch[0]["tenant_id"],
+                        tiers[batch[0]["tenant_id"]],
+                        [r["id"] for r in batch],
+                        batch[-1]["requested_by"],
+                    ),
+                )
+            )
     if run_requests:
         return dg.SensorResult(run_requests=run_requests, cursor=next_cursor)
     reasons = [f"waiting for the editor: {', '.join(waiting)}"] if waiting else []
@@ -69,7 +78,9 @@ def caption_ocr_request_tick(catalog: CatalogResource, cursor: str | None, page_
 
 
 @dg.sensor(
-    name="caption_ocr_requests", job=requested_caption_ocr_job, minimum_interval_seconds=sensor_interval_seconds(),
+    name="caption_ocr_requests",
+    job=requested_caption_ocr_job,
+    minimum_interval_seconds=sensor_interval_seconds(),
     default_status=default_status(),
     description="Runs caption OCR for just the captions a person asked for in the editor",
 )

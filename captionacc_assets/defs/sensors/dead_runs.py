@@ -42,12 +42,20 @@ def retry_request(run: dg.DagsterRun) -> dg.RunRequest | None:
     if run.tags.get("dagster/priority"):
         tags["dagster/priority"] = run.tags["dagster/priority"]
     return dg.RunRequest(
-        run_key=f"retry:{run.run_id}", job_name=run.job_name, partition_key=run.tags[PARTITION_TAG], tags=tags,
+        run_key=f"retry:{run.run_id}",
+        job_name=run.job_name,
+        partition_key=run.tags[PARTITION_TAG],
+        tags=tags,
     )
 
 
-def dead_run_tick(catalog: CatalogResource, storage: ObjectStore, instance: dg.DagsterInstance,
-                  cursor: str | None, now: datetime | None = None) -> dg.SensorResult:
+def dead_run_tick(
+    catalog: CatalogResource,
+    storage: ObjectStore,
+    instance: dg.DagsterInstance,
+    cursor: str | None,
+    now: datetime | None = None,
+) -> dg.SensorResult:
     """Recover the runs found dead since the cursor (the last tick's time, with an overlap)."""
     now = now or datetime.now(timezone.utc)
     since = datetime.fromisoformat(json.loads(cursor)["checked_at"]) if cursor else now - FIRST_LOOK_BACK
@@ -61,22 +69,30 @@ def dead_run_tick(catalog: CatalogResource, storage: ObjectStore, instance: dg.D
     next_cursor = json.dumps({"checked_at": now.isoformat()})
     if not recovered:
         return dg.SensorResult(skip_reason="no run has lost its process", cursor=next_cursor)
-    done = (f"failed and cleaned up {len(recovered)} run(s) whose process was lost, "
-            f"{len(requests)} retried, {len(recovered) - len(requests)} not (past {MAX_ATTEMPTS} attempts or run "
-            f"by `captionacc process`)")
+    done = (
+        f"failed and cleaned up {len(recovered)} run(s) whose process was lost, "
+        f"{len(requests)} retried, {len(recovered) - len(requests)} not (past {MAX_ATTEMPTS} attempts or run "
+        f"by `captionacc process`)"
+    )
     return dg.SensorResult(run_requests=requests, cursor=next_cursor, skip_reason=None if requests else done)
 
 
 @dg.sensor(
-    name="dead_runs", jobs=ALL_JOBS, minimum_interval_seconds=sensor_interval_seconds(),
+    name="dead_runs",
+    jobs=ALL_JOBS,
+    minimum_interval_seconds=sensor_interval_seconds(),
     default_status=default_status(),
     description="Fails runs whose process was killed, undoes their catalog state and locks, and retries them",
 )
 def dead_runs_sensor(
-    context: dg.SensorEvaluationContext, catalog: CatalogResource, storage: dg.ResourceParam[ObjectStore],
+    context: dg.SensorEvaluationContext,
+    catalog: CatalogResource,
+    storage: dg.ResourceParam[ObjectStore],
 ) -> dg.SensorResult:
     result = dead_run_tick(catalog, storage, context.instance, context.cursor)
     if result.run_requests:
-        context.log.info(f"retrying {len(result.run_requests)} run(s) whose process was killed: "
-                         f"{[request.partition_key for request in result.run_requests]}")
+        context.log.info(
+            f"retrying {len(result.run_requests)} run(s) whose process was killed: "
+            f"{[request.partition_key for request in result.run_requests]}"
+        )
     return result

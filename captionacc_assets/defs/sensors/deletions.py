@@ -53,8 +53,9 @@ def _parse_cursor(cursor: str | None) -> tuple[tuple | None, list[str]]:
     return (tuple(data) if data else None), []
 
 
-def deletion_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None,
-                  page_size: int = PAGE_SIZE) -> DeletionTick:
+def deletion_tick(
+    catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None, page_size: int = PAGE_SIZE
+) -> DeletionTick:
     """Cancel the in-flight runs of videos deleted since the cursor, and name their partitions to remove."""
     after, pending = _parse_cursor(cursor)
     rows = catalog.list_deleted_videos(after, page_size)
@@ -65,8 +66,11 @@ def deletion_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor
             cancelled.append(run.run_id)
     if rows:
         after = (rows[-1]["deleted_at"].isoformat(), rows[-1]["id"])
-    candidates = [video_id for video_id in dict.fromkeys(pending + [row["id"] for row in rows])
-                  if instance.has_dynamic_partition(VIDEOS, video_id)]
+    candidates = [
+        video_id
+        for video_id in dict.fromkeys(pending + [row["id"] for row in rows])
+        if instance.has_dynamic_partition(VIDEOS, video_id)
+    ]
     in_backfills = partitions_in_backfills(instance) if candidates else set()
     removed = [video_id for video_id in candidates if video_id not in in_backfills]
     still_pending = [video_id for video_id in candidates if video_id in in_backfills]
@@ -76,19 +80,25 @@ def deletion_tick(catalog: CatalogResource, instance: dg.DagsterInstance, cursor
 
 
 @dg.sensor(
-    name="deleted_videos", minimum_interval_seconds=sensor_interval_seconds(), default_status=default_status(),
+    name="deleted_videos",
+    minimum_interval_seconds=sensor_interval_seconds(),
+    default_status=default_status(),
     description="Cancels the queued and running runs of soft-deleted videos and removes their partitions",
 )
 def deleted_videos(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult:
     tick = deletion_tick(catalog, context.instance, context.cursor)
     pending = _parse_cursor(tick.cursor)[1]
-    message = (f"{len(tick.removed_partitions)} deleted video(s) removed from the partitions, "
-               f"{len(tick.cancelled)} of their run(s) cancelled, {len(pending)} kept until their backfill ends")
+    message = (
+        f"{len(tick.removed_partitions)} deleted video(s) removed from the partitions, "
+        f"{len(tick.cancelled)} of their run(s) cancelled, {len(pending)} kept until their backfill ends"
+    )
     did_something = tick.cancelled or tick.removed_partitions or pending
     if did_something:
         context.log.info(f"{message}: removed {tick.removed_partitions}, cancelled {tick.cancelled}, kept {pending}")
     return dg.SensorResult(
-        cursor=tick.cursor, skip_reason=message if did_something else "no newly deleted videos",
+        cursor=tick.cursor,
+        skip_reason=message if did_something else "no newly deleted videos",
         dynamic_partitions_requests=[videos_partitions.build_delete_request(tick.removed_partitions)]
-        if tick.removed_partitions else [],
+        if tick.removed_partitions
+        else [],
     )

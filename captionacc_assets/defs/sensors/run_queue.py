@@ -44,7 +44,7 @@ JOB_DATABASES = {"initial_processing": "layout", "approved_processing": "caption
 
 
 def editor_lock_tag(run: dg.DagsterRun, held_databases: set[str]) -> str | None:
-    """"held" while a person holds the run's database, "free" once they let go, None if never held."""
+    """ "held" while a person holds the run's database, "free" once they let go, None if never held."""
     if JOB_DATABASES.get(run.job_name) in held_databases:
         return "held"
     return "free" if run.tags.get(EDITOR_LOCK_TAG) == "held" else None
@@ -54,8 +54,10 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
     """Tag, age and prune the queued runs; counts of what was done."""
     now = now or datetime.now(timezone.utc)
     records = [
-        r for r in instance.get_run_records(
-            dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED]), limit=MAX_QUEUED_RUNS_PER_TICK,
+        r
+        for r in instance.get_run_records(
+            dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED]),
+            limit=MAX_QUEUED_RUNS_PER_TICK,
             ascending=True,  # the longest-waiting first: they are the ones aging matters for
         )
         if r.dagster_run.tags.get(PARTITION_TAG)
@@ -74,7 +76,9 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
         created = record.create_timestamp
         created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
         waited_hours = max((now - created).total_seconds() / 3600, 0.0)
-        changes = tag_changes(run.tags, video["tenant_id"], tiers[video["tenant_id"]], waited_hours, video["display_path"])
+        changes = tag_changes(
+            run.tags, video["tenant_id"], tiers[video["tenant_id"]], waited_hours, video["display_path"]
+        )
         lock = editor_lock_tag(run, held.get(video["id"], set()))
         counts["held"] += lock == "held"
         if lock is not None and run.tags.get(EDITOR_LOCK_TAG) != lock:
@@ -92,12 +96,16 @@ def pool_usage(instance: dg.DagsterInstance, pool: str = GPU_POOL) -> str:
         return f"pool {pool}: not enforced by this instance's storage"
     info = storage.get_concurrency_info(pool)
     limit = info.limit if info.limit is not None else info.slot_count
-    return (f"pool {pool}: {info.active_slot_count} of {limit} slot(s) in use, "
-            f"{info.pending_step_count} step(s) waiting for one")
+    return (
+        f"pool {pool}: {info.active_slot_count} of {limit} slot(s) in use, "
+        f"{info.pending_step_count} step(s) waiting for one"
+    )
 
 
 @dg.sensor(
-    name="run_queue", minimum_interval_seconds=sensor_interval_seconds(), default_status=default_status(),
+    name="run_queue",
+    minimum_interval_seconds=sensor_interval_seconds(),
+    default_status=default_status(),
     description="Tags every queued per-video run, ages its priority (SPEC §5), and drops runs of deleted videos",
 )
 def run_queue(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SkipReason:

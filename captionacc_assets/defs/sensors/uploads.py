@@ -50,8 +50,9 @@ def should_start(row: dict) -> bool:
     return row["deleted_at"] is None and row["layout_status"] == "wait"
 
 
-def read_new_rows(catalog: CatalogResource, cursor: UploadCursor, page_size: int, max_new: int,
-                  budget_s: float) -> list[dict]:
+def read_new_rows(
+    catalog: CatalogResource, cursor: UploadCursor, page_size: int, max_new: int, budget_s: float
+) -> list[dict]:
     """Rows after the settled position, up to `max_new` not seen yet (the recent ones come along)."""
     started, after, rows = time.monotonic(), cursor.settled, []
     while True:
@@ -63,9 +64,16 @@ def read_new_rows(catalog: CatalogResource, cursor: UploadCursor, page_size: int
         after = (page[-1]["uploaded_at"].isoformat(), page[-1]["id"])
 
 
-def upload_tick(catalog: CatalogResource, cursor: str | None, *, now: datetime | None = None,
-                page_size: int = PAGE_SIZE, max_new: int = MAX_NEW_PER_TICK, budget_s: float = TICK_BUDGET_S,
-                settle_s: float = SETTLE_S) -> dg.SensorResult:
+def upload_tick(
+    catalog: CatalogResource,
+    cursor: str | None,
+    *,
+    now: datetime | None = None,
+    page_size: int = PAGE_SIZE,
+    max_new: int = MAX_NEW_PER_TICK,
+    budget_s: float = TICK_BUDGET_S,
+    settle_s: float = SETTLE_S,
+) -> dg.SensorResult:
     state = UploadCursor.parse(cursor)
     rows = read_new_rows(catalog, state, page_size, max_new, budget_s)
     new_rows = [row for row in rows if row["id"] not in state.recent]
@@ -80,14 +88,20 @@ def upload_tick(catalog: CatalogResource, cursor: str | None, *, now: datetime |
     tiers = catalog.tenant_tiers([row["tenant_id"] for row in startable])
     passed = len(new_rows) - len(startable)
     return dg.SensorResult(
-        skip_reason=None if startable else (
-            f"no new uploads to start: {passed} new video(s) already started (e.g. by `captionacc process`) "
-            f"or deleted" if passed else "no new uploads"),
+        skip_reason=None
+        if startable
+        else (
+            f"no new uploads to start: {passed} new video(s) already started (e.g. by `captionacc process`) or deleted"
+            if passed
+            else "no new uploads"
+        ),
         dynamic_partitions_requests=[videos_partitions.build_add_request([r["id"] for r in startable])]
-        if startable else [],
+        if startable
+        else [],
         run_requests=[
             dg.RunRequest(
-                run_key=f"upload:{row['id']}", partition_key=row["id"],
+                run_key=f"upload:{row['id']}",
+                partition_key=row["id"],
                 tags=video_run_tags(row["tenant_id"], tiers[row["tenant_id"]], "upload", file_name=row["display_path"]),
             )
             for row in startable
@@ -97,13 +111,17 @@ def upload_tick(catalog: CatalogResource, cursor: str | None, *, now: datetime |
 
 
 @dg.sensor(
-    name="new_uploads", job=initial_processing_job, minimum_interval_seconds=sensor_interval_seconds(),
+    name="new_uploads",
+    job=initial_processing_job,
+    minimum_interval_seconds=sensor_interval_seconds(),
     default_status=default_status(),
     description="Adds a partition for each new upload and requests its initial processing",
 )
 def new_uploads(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SensorResult:
     result = upload_tick(catalog, context.cursor)
     if result.run_requests:
-        context.log.info(f"added {len(result.run_requests)} video partition(s) and requested their initial processing: "
-                         f"{[request.partition_key for request in result.run_requests]}")
+        context.log.info(
+            f"added {len(result.run_requests)} video partition(s) and requested their initial processing: "
+            f"{[request.partition_key for request in result.run_requests]}"
+        )
     return result
