@@ -29,6 +29,15 @@ SPEC = VideoSpec(
     width=480, height=270, fps=25.0, duration_s=3.0, background="textured", seed=5, cues=(Cue(0.3, 2.5, "Good night"),)
 )
 KEYS = VideoKeys(tenant="acme", video="clip1")
+# One zone of acme's clip1, as a Modal call passes it (for calls that must fail before any IO).
+ACME_ZONES = [
+    {
+        "zone": 0,
+        "placement": "bottom",
+        "region": [0, 0.7, 1, 1],
+        "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
+    }
+]
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +149,7 @@ def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
             tenant="other",
             video="clip1",
             version=1,
-            zones=[
-                {
-                    "zone": 0,
-                    "placement": "bottom",
-                    "region": [0, 0.7, 1, 1],
-                    "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
-                }
-            ],
+            zones=ACME_ZONES,
         )
     with pytest.raises(InputError, match="outside tenant"):
         job.caption_ocr.local(
@@ -155,14 +157,7 @@ def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
             tenant="other",
             video="clip1",
             version=1,
-            zones=[
-                {
-                    "zone": 0,
-                    "placement": "bottom",
-                    "region": [0, 0.7, 1, 1],
-                    "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
-                }
-            ],
+            zones=ACME_ZONES,
         )
     assert built == [("rapidocr", {})]  # at enter, once for two calls on the same container
     frames = modal_app.FrameOcr()
@@ -290,14 +285,7 @@ def test_a_function_refuses_keys_of_another_tenant_and_missing_credentials(store
             tenant="acme",
             video="clip1",
             version=1,
-            zones=[
-                {
-                    "zone": 0,
-                    "placement": "bottom",
-                    "region": [0, 0.7, 1, 1],
-                    "caption_frame_extents_key": "acme/server/videos/clip1/caption_frame_extents/v1_model-x.db.gz",
-                }
-            ],
+            zones=ACME_ZONES,
             ocr_engine="rapidocr",
         )
 
