@@ -256,7 +256,7 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
         captions = approved.metadata["captions_db"]
         print(
             f"{captions['caption_count']} captions over {captions['frame_count']} frames; "
-            f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+            f"peak RSS {peak_rss_mb():.0f} MB"
         )
         row["result"] = "done"
     keys = platform.keys(video_id)
@@ -266,6 +266,19 @@ def _process_one(platform, video: Path, args, threshold, outputs: dict[str, Path
     row["captions"] = str(len(json.loads(platform.storage.get_bytes(keys.export("json")))["captions"]))
     row["seconds"] = time.perf_counter() - started
     return row
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM). Not `ru_maxrss`, which Linux carries over from the parent
+    across fork and exec: a command started by a large process would report that process's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _worst_code(codes: list[int]) -> int:

@@ -10,11 +10,12 @@ therefore loads no OCR engine and no extents model. At exit it prints one line t
 
 import atexit
 import json
-import resource
 import subprocess
 import sys
 
 import modal
+
+from captionacc_assets.cli import peak_rss_mb
 
 CHILD = (
     "import json, sys\n"
@@ -53,7 +54,7 @@ class _Deployed:
 
 
 def _report() -> None:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(
         f"run process: torch={'torch' in sys.modules} onnxruntime={'onnxruntime' in sys.modules} "
         f"peak_rss_mb={peak:.0f}",
