@@ -1,10 +1,11 @@
 """Engines chosen by name, so configuration (not code) picks OCR and the pair model."""
 
-import hashlib
 import os
 from functools import lru_cache
 from pathlib import Path
 
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
 from captionacc_assets.core.extents.baseline import BaselinePairClassifier, PairClassifier
 from captionacc_assets.core.ocr.engine import OcrEngine
 
@@ -44,17 +45,16 @@ def pair_classifier(name: str = "baseline") -> PairClassifier:
     raise ValueError(f"unknown caption frame extents model {name!r}; choose one of {PAIR_CLASSIFIERS}")
 
 
-MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-WEIGHTS_ENV = "CAPTIONACC_EXTENTS_WEIGHTS"
-
-
 def pair_model_hash(name: str = "baseline") -> str:
     """The hash an extents key carries, without loading the model: hashing the weights file
     (as `ModelPairClassifier` does) needs no torch, so a run process in Modal mode imports none."""
     if name != "model":
         return pair_classifier(name).model_hash
     weights = os.environ.get(WEIGHTS_ENV)
-    found = [Path(weights)] if weights else sorted(MODELS_DIR.glob("extents_*.pt"))
-    if len(found) != 1 or not found[0].is_file():
+    try:
+        path = Path(weights) if weights else shipped_weights()
+    except InputError:
+        path = None
+    if path is None or not path.is_file():
         return _shipped_model().model_hash  # let the loader say what is wrong
-    return hashlib.sha256(found[0].read_bytes()).hexdigest()[:16]
+    return file_hash(path)

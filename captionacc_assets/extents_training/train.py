@@ -25,7 +25,8 @@ from torch import nn
 
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS, reverse_label
-from captionacc_assets.core.extents.model import MODELS_DIR, ModelPairClassifier, PairNet, save_weights
+from captionacc_assets.core.extents.model import ModelPairClassifier, PairNet, save_weights
+from captionacc_assets.core.extents.weights import MODELS_DIR
 from captionacc_assets.extents_training.data import (
     TRAIN_SEED,
     VALIDATION_SEED,

@@ -14,7 +14,6 @@ sha256 of that file, so a retrained model gets a new extents database key (SPEC 
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -32,13 +31,11 @@ from captionacc_assets.core.extents.change_evidence import (
     apply_change_evidence,
 )
 from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
 
 INPUT_HEIGHT = 40
 INPUT_WIDTH = 320
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 DEVICE_ENV = "CAPTIONACC_EXTENTS_DEVICE"  # "cpu", "cuda" or unset (CUDA when available)
-WEIGHTS_ENV = "CAPTIONACC_EXTENTS_WEIGHTS"  # a retrained extents_<hash>.pt to try instead of the shipped one
-HASH_LENGTH = 16
 
 
 def preprocess(crop: np.ndarray) -> np.ndarray:
@@ -104,21 +101,6 @@ def for_inference(net: PairNet) -> PairNet:
     folded.encoder = nn.Sequential(*(_fold_batch_norm(b) for b in net.encoder))
     folded.compare = nn.Sequential(*(_fold_batch_norm(b) for b in net.compare))
     return folded.eval()
-
-
-def file_hash(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:HASH_LENGTH]
-
-
-def shipped_weights() -> Path:
-    """The one committed weights file (its name carries its hash)."""
-    found = sorted(MODELS_DIR.glob("extents_*.pt"))
-    if len(found) != 1:
-        raise InputError(
-            f"expected exactly one extents_<hash>.pt in {MODELS_DIR}, found {[p.name for p in found]}; "
-            "run `captionacc train-extents` to make one"
-        )
-    return found[0]
 
 
 def save_weights(

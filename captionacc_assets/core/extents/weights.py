@@ -1,0 +1,29 @@
+"""Where the pair model's weights are and what their hash is, without torch.
+
+The model hash names the extents database (SPEC §2), so a run process that only needs the
+key (in Modal mode, where the model runs elsewhere) reads it here and never imports torch.
+"""
+
+import hashlib
+from pathlib import Path
+
+from captionacc_assets.core.errors import InputError
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+WEIGHTS_ENV = "CAPTIONACC_EXTENTS_WEIGHTS"  # a retrained extents_<hash>.pt to try instead of the shipped one
+HASH_LENGTH = 16
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:HASH_LENGTH]
+
+
+def shipped_weights() -> Path:
+    """The one committed weights file (its name carries its hash)."""
+    found = sorted(MODELS_DIR.glob("extents_*.pt"))
+    if len(found) != 1:
+        raise InputError(
+            f"expected exactly one extents_<hash>.pt in {MODELS_DIR}, found {[p.name for p in found]}; "
+            "run `captionacc train-extents` to make one"
+        )
+    return found[0]
