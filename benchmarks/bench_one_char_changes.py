@@ -289,7 +289,8 @@ class _Reader:
 
     def texts(self, video: str, crops, spans):
         from captionacc_assets.core.caption_assembly import SpanText, frames_for_median
-        from captionacc_assets.core.caption_text import median_frame, read_caption_text
+        from captionacc_assets.core.caption_text import read_caption_text
+        from captionacc_assets.core.median_frame import median_frame
 
         out = {}
         for span in spans:

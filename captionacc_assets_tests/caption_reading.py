@@ -6,7 +6,9 @@ import tempfile
 from pathlib import Path
 
 from captionacc_assets.core.caption_assembly import frames_for_median
-from captionacc_assets.core.caption_text import median_frame, normalize_caption_text, read_caption_text
+from captionacc_assets.core.caption_text import read_caption_text
+from captionacc_assets.core.caption_text_fixes import normalize_caption_text
+from captionacc_assets.core.median_frame import median_frame
 from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames
 from captionacc_assets.core.extents.decode import CaptionSpan
 from captionacc_assets.core.keys import VideoKeys

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from captionacc_assets.core.caption_assembly import SpanText, assemble_caption_rows, frames_for_median
-from captionacc_assets.core.caption_text import median_frame, read_caption_text
+from captionacc_assets.core.caption_text import read_caption_text
 from captionacc_assets.core.chunks import MANIFEST_NAME, iter_chunk_frames, read_manifest
 from captionacc_assets.core.confirmed_captions import keep_peoples_captions
 from captionacc_assets.core.dbs.captions_db import CaptionsProvenance, ZoneProvenance, write_captions_db
@@ -19,6 +19,7 @@ from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
+from captionacc_assets.core.median_frame import median_frame
 from captionacc_assets.core.ocr.engine import OcrEngine
 from captionacc_assets.compute.object_store import GZIP, ObjectStore
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from captionacc_assets.core.caption_assembly import frames_for_median
-from captionacc_assets.core.caption_text import normalize_caption_text
+from captionacc_assets.core.caption_text_fixes import normalize_caption_text
 from captionacc_assets.core.chunks import MANIFEST_NAME, read_manifest
 from captionacc_assets.core.dbs.stored_captions import (
     CaptionOcr,

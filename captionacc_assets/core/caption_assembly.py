@@ -17,7 +17,8 @@ The result still covers `[0, n)` with no overlaps; uncovered spans become `gap` 
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from captionacc_assets.core.caption_text import is_cjk, normalize_caption_text
+from captionacc_assets.core.caption_text_fixes import normalize_caption_text
+from captionacc_assets.core.cjk_spacing import is_cjk
 from captionacc_assets.core.dbs.captions_db import CaptionRow
 from captionacc_assets.core.extents.decode import CaptionSpan
 

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from captionacc_assets.core.caption_text import normalize_caption_text
+from captionacc_assets.core.caption_text_fixes import normalize_caption_text
 from captionacc_assets.core.ocr.engine import OcrBox
 from captionacc_assets.core.region import Region
 

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from captionacc_assets.core.caption_text import in_reading_order
+from captionacc_assets.core.caption_lines import in_reading_order
 from captionacc_assets.core.ocr.engine import OcrBox, as_rgb
 from captionacc_assets.core.ocr.montage import MAX_BYTES, MAX_HEIGHT, MAX_PIXELS, encoded_montages
 

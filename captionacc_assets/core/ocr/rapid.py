@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from captionacc_assets.core.caption_text import in_reading_order
+from captionacc_assets.core.caption_lines import in_reading_order
 from captionacc_assets.core.ocr.engine import OcrBox, as_rgb
 
 # Images whose shorter side is below this get a padded border before detection.
