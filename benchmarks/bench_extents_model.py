@@ -18,7 +18,8 @@ import time
 import numpy as np
 import torch
 
-from captionacc_assets.core.extents.model import INPUT_HEIGHT, INPUT_WIDTH, ModelPairClassifier
+from captionacc_assets.core.extents.model import ModelPairClassifier
+from captionacc_assets.core.extents.pair_inference import INPUT_HEIGHT, INPUT_WIDTH
 
 
 def _rate(fn, pairs: int, repeats: int = 3) -> tuple[float, float]:

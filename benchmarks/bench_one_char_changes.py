@@ -393,7 +393,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from captionacc_assets.core.extents.baseline import BaselinePairClassifier
-    from captionacc_assets.core.extents.model import ModelPairClassifier, shipped_weights
+    from captionacc_assets.core.extents.model import ModelPairClassifier
+    from captionacc_assets.core.extents.weights import shipped_weights
 
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,8 @@ Each job is a class (`@app.cls`) whose `@modal.enter()` loads its models once pe
 warm container reuses them. Each has its own image with only what its job imports, pinned to
 the tested versions of `constraints.txt`; none carries Dagster, and this module imports none.
 A GPU is asked for only where one is used: RapidOCR runs on CPU onnxruntime, so the two OCR
-jobs run on CPU cores; the extents model (torch) moves to CUDA when present (`pick_device`).
+jobs run on CPU cores, and so does the extents model (onnxruntime): it is a small share of that
+job, whose time is decoding the video and encoding the chunk pyramid (docs/benchmarks.md).
 Tests run each method in-process with `JOBS[name]().<name>.local(...)` (`local_function`),
 which runs `@modal.enter()` first, as a container would.
 
@@ -51,35 +52,20 @@ OCR_PACKAGES = [
     "grpcio",
     *STORAGE_PACKAGES,
 ]
-EXTENTS_PACKAGES = ["av", "numpy", "pillow", "opencv-python-headless", "torch", *STORAGE_PACKAGES]
+EXTENTS_PACKAGES = ["av", "numpy", "pillow", "opencv-python-headless", "onnxruntime", *STORAGE_PACKAGES]
 
 
 def _image(packages: list[str]) -> modal.Image:
     """Debian with `packages` at the tested versions and this package's source (models included).
 
-    Every distribution, dependencies included, is held to `constraints.txt`; torch alone is
-    installed first from PyPI at the tested release, whose Linux wheel is the CUDA build (the
-    constraints name the CPU wheel the tests run on).
+    Every distribution, dependencies included, is held to `constraints.txt`.
     """
     image = modal.Image.debian_slim(python_version="3.11").apt_install("libgl1", "libglib2.0-0")  # OpenCV
-    if "torch" in packages:
-        image = image.pip_install(_pin("torch"))
-        packages = [p for p in packages if p != "torch"]
     if CONSTRAINTS.is_file():  # absent inside a container, where the image is already built
         image = image.add_local_file(CONSTRAINTS, "/constraints.txt", copy=True)
     return image.pip_install(
         *packages, extra_options="-c /constraints.txt" if CONSTRAINTS.is_file() else ""
     ).add_local_python_source("captionacc_assets", ignore=lambda path: "__pycache__" in Path(path).parts)
-
-
-def _pin(name: str) -> str:
-    """`name==version` as `constraints.txt` has it, without a local tag (`+cpu`); `name` if absent."""
-    if CONSTRAINTS.is_file():
-        for line in CONSTRAINTS.read_text().splitlines():
-            pinned, _, version = line.partition("==")
-            if pinned.strip().lower() == name.lower() and version:
-                return f"{name}=={version.split('+')[0].strip()}"
-    return name
 
 
 def _secrets() -> list[modal.Secret]:
@@ -93,7 +79,7 @@ def _secrets() -> list[modal.Secret]:
 # Resources and timeout per job (SPEC §2 timeouts); retries are always 0. gpu=None: CPU only.
 FUNCTION_OPTIONS: dict[str, dict[str, Any]] = {
     "extract_frames_and_ocr": {"gpu": None, "cpu": 4.0, "memory": 4096, "timeout": 30 * 60},
-    "crop_and_infer_caption_frame_extents": {"gpu": "A10G", "cpu": 4.0, "memory": 8192, "timeout": 60 * 60},
+    "crop_and_infer_caption_frame_extents": {"gpu": None, "cpu": 4.0, "memory": 8192, "timeout": 60 * 60},
     "caption_ocr": {"gpu": None, "cpu": 2.0, "memory": 2048, "timeout": 5 * 60},
 }
 

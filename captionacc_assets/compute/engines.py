@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
+from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, onnx_path, shipped_weights
 from captionacc_assets.core.extents.baseline import BaselinePairClassifier, PairClassifier
 from captionacc_assets.core.ocr.engine import OcrEngine
 
@@ -31,10 +31,20 @@ def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280) -> OcrEngine:
 
 @lru_cache(maxsize=1)
 def _shipped_model() -> PairClassifier:
-    """Loaded once per process (a warm worker reuses it); torch is imported only when chosen."""
+    """Loaded once per process (a warm worker reuses it). onnxruntime on CPU, with no torch in
+    the process, unless CAPTIONACC_EXTENTS_DEVICE asks for CUDA or the weights (a retrained file
+    in CAPTIONACC_EXTENTS_WEIGHTS) have no exported graph beside them: then torch runs them."""
+    from captionacc_assets.core.extents.pair_inference import DEVICE_ENV, checked_weights
+
+    path, _ = checked_weights(None)
+    device = os.environ.get(DEVICE_ENV) or "cpu"
+    if device == "cpu" and onnx_path(path).is_file():
+        from captionacc_assets.core.extents.onnx_model import OnnxPairClassifier
+
+        return OnnxPairClassifier(path)
     from captionacc_assets.core.extents.model import ModelPairClassifier
 
-    return ModelPairClassifier()
+    return ModelPairClassifier(path, device=device)
 
 
 def pair_classifier(name: str = "baseline") -> PairClassifier:

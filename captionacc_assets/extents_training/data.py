@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from captionacc_assets.core.extents.labels import LABELS, label_between
-from captionacc_assets.core.extents.model import preprocess
+from captionacc_assets.core.extents.pair_inference import preprocess
 from captionacc_assets.core.index_space import frame_count
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set, font_covers, language_texts
 from captionacc_assets.synthetic.captions_render import font_size_px

@@ -26,7 +26,8 @@ from torch import nn
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS, reverse_label
 from captionacc_assets.core.extents.model import ModelPairClassifier, PairNet, save_weights
-from captionacc_assets.core.extents.weights import MODELS_DIR
+from captionacc_assets.core.extents.onnx_export import export_onnx
+from captionacc_assets.core.extents.weights import MODELS_DIR, onnx_path
 from captionacc_assets.extents_training.data import (
     TRAIN_SEED,
     VALIDATION_SEED,
@@ -226,6 +227,7 @@ def calibrate_and_save(
         net, out_dir, meta={**meta, "calibration_alpha": alpha, "label_prior": prior.tolist()}, logit_bias=alpha * shift
     )
     shutil.rmtree(out_dir / "uncalibrated", ignore_errors=True)
+    export_onnx(weights)  # what inference on CPU runs (onnxruntime, no torch)
     model_hash = ModelPairClassifier(weights, device="cpu").model_hash
     report.update(
         meta=meta,
@@ -320,13 +322,17 @@ def train(
 
 
 def install(weights: Path) -> Path:
-    """Make `weights` the shipped model (the previous shipped file is removed)."""
+    """Make `weights` and its ONNX graph the shipped model (the previous shipped files are removed)."""
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
-    for old in MODELS_DIR.glob("extents_*.pt"):
-        if old.name != Path(weights).name:
+    graph = onnx_path(weights)
+    if not graph.is_file():
+        export_onnx(weights)
+    for old in [*MODELS_DIR.glob("extents_*.pt"), *MODELS_DIR.glob("extents_*.onnx")]:
+        if old.stem != Path(weights).stem:
             old.unlink()
     target = MODELS_DIR / Path(weights).name
     if Path(weights).resolve() != target.resolve():
+        shutil.copyfile(graph, onnx_path(target))
         shutil.copyfile(weights, target)
     return target
 

@@ -18,7 +18,7 @@ import pytest
 
 from captionacc_assets.core.dbs.captions_db import read_captions_provenance, validate_partition
 from captionacc_assets.core.dbs.stored_captions import OCR_COLUMNS, read_stored_captions
-from captionacc_assets.core.extents.model import file_hash
+from captionacc_assets.core.extents.weights import file_hash
 from captionacc_assets.core.region import Region
 from captionacc_assets.compute.engines import ocr_engine
 from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
@@ -167,7 +167,7 @@ def other_weights(tmp_path) -> str:
     """Another extents model: the shipped weights, each tensor nudged by 2 % of its spread."""
     import torch
 
-    from captionacc_assets.core.extents.model import shipped_weights
+    from captionacc_assets.core.extents.weights import shipped_weights
 
     payload = torch.load(shipped_weights(), map_location="cpu", weights_only=True)
     generator = torch.Generator().manual_seed(5)

@@ -10,12 +10,9 @@ from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams, apply_change_evidence, pair_change
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS
-from captionacc_assets.core.extents.model import (
-    CHANGE_EVIDENCE_KEY,
-    ModelPairClassifier,
-    shipped_weights,
-    with_change_evidence,
-)
+from captionacc_assets.core.extents.model import ModelPairClassifier, with_change_evidence
+from captionacc_assets.core.extents.pair_inference import CHANGE_EVIDENCE_KEY
+from captionacc_assets.core.extents.weights import shipped_weights
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
 from captionacc_assets.synthetic.generate import write_video

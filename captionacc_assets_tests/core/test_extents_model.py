@@ -11,15 +11,9 @@ import torch
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS
-from captionacc_assets.core.extents.model import (
-    INPUT_HEIGHT,
-    INPUT_WIDTH,
-    ModelPairClassifier,
-    PairNet,
-    file_hash,
-    preprocess,
-    shipped_weights,
-)
+from captionacc_assets.core.extents.model import ModelPairClassifier, PairNet
+from captionacc_assets.core.extents.pair_inference import INPUT_HEIGHT, INPUT_WIDTH, preprocess
+from captionacc_assets.core.extents.weights import file_hash, shipped_weights
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.compute.engines import pair_classifier
 from captionacc_assets_tests.core.test_extents_baseline import NO_CAPTIONS, SCENARIOS

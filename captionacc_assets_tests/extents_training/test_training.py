@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from captionacc_assets.core.extents.labels import LABELS
-from captionacc_assets.core.extents.model import INPUT_HEIGHT, INPUT_WIDTH, ModelPairClassifier
+from captionacc_assets.core.extents.model import ModelPairClassifier
+from captionacc_assets.core.extents.pair_inference import INPUT_HEIGHT, INPUT_WIDTH
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set
 from captionacc_assets.extents_training.data import (
     TRAIN_SEED,

@@ -15,41 +15,25 @@ sha256 of that file, so a retrained model gets a new extents database key (SPEC 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch import nn
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.baseline import PairPredictions
-from captionacc_assets.core.extents.change_evidence import (
-    ChangeEvidenceParams,
-    ChangeEvidenceStream,
-    apply_change_evidence,
-)
+from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams
 from captionacc_assets.core.extents.labels import LABELS
-from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
-
-INPUT_HEIGHT = 40
-INPUT_WIDTH = 320
-DEVICE_ENV = "CAPTIONACC_EXTENTS_DEVICE"  # "cpu", "cuda" or unset (CUDA when available)
-
-
-def preprocess(crop: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 RGB crop -> 3 x INPUT_HEIGHT x INPUT_WIDTH uint8 (area-averaged, so
-    thin strokes survive the shrink)."""
-    crop = np.asarray(crop)
-    if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
-        raise InputError(f"crops must be HxWx3 uint8 RGB arrays; got shape {crop.shape}, dtype {crop.dtype}")
-    if crop.shape[0] < 8 or crop.shape[1] < 8:
-        raise InputError(
-            f"crop {crop.shape[1]}x{crop.shape[0]} px is too small to hold a caption; check the crop region"
-        )
-    small = cv2.resize(crop, (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(small.transpose(2, 0, 1))
+from captionacc_assets.core.extents.pair_inference import (
+    CHANGE_EVIDENCE_KEY,
+    DEVICE_ENV,
+    LearnedPairClassifier,
+    checked_weights,
+    no_crops_error,
+)
+from captionacc_assets.core.extents.weights import file_hash
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -124,9 +108,6 @@ def save_weights(
     return final
 
 
-CHANGE_EVIDENCE_KEY = "change_evidence"
-
-
 def with_change_evidence(weights: Path, out_dir: Path, params: ChangeEvidenceParams | None = None) -> Path:
     """A copy of a weights file whose classifier also uses full-resolution change evidence with
     `params` (stored in the file's meta, so the new file has its own model hash)."""
@@ -152,23 +133,14 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device(requested)
 
 
-class ModelPairClassifier:
-    """`PairClassifier` backed by the shipped (or a given) PairNet weights."""
+class ModelPairClassifier(LearnedPairClassifier):
+    """`PairClassifier` backed by the shipped (or a given) PairNet weights, run by torch (on CUDA
+    when asked for or present; `OnnxPairClassifier` is the CPU default)."""
 
     def __init__(self, weights: Path | str | None = None, *, device: str | None = None, batch_size: int = 64) -> None:
-        weights = weights or os.environ.get(WEIGHTS_ENV)
-        path = Path(weights) if weights else shipped_weights()
-        if not path.is_file():
-            raise InputError(f"extents model weights {path} do not exist ({WEIGHTS_ENV} or the weights argument)")
-        self.weights_path = path
-        self.model_hash = file_hash(path)
-        if path.stem.startswith("extents_") and path.stem != f"extents_{self.model_hash}":
-            raise InputError(
-                f"weights file {path.name} does not match its content hash {self.model_hash}; "
-                "it was changed after training: retrain or restore it"
-            )
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        self.meta = payload.get("meta", {})
+        self.weights_path, self.model_hash = checked_weights(weights)
+        payload = torch.load(self.weights_path, map_location="cpu", weights_only=True)
+        self._use_meta(payload.get("meta", {}), batch_size)
         self.device = pick_device(device)
         net = PairNet(width=int(payload.get("width", 24)))
         net.load_state_dict(payload["state_dict"])
@@ -176,15 +148,9 @@ class ModelPairClassifier:
         self.logit_bias = torch.as_tensor(payload.get("logit_bias", torch.zeros(len(LABELS))), dtype=torch.float32).to(
             self.device
         )
-        self.batch_size = max(2, int(batch_size))
-        # Weights saved with change evidence parameters also look for one-character changes at
-        # full crop resolution (`change_evidence`); older files behave exactly as they did.
-        evidence = self.meta.get(CHANGE_EVIDENCE_KEY)
-        self.change_evidence = ChangeEvidenceParams.from_dict(evidence) if evidence is not None else None
 
     @torch.inference_mode()
     def predict_preprocessed(self, batches: Iterable[np.ndarray]) -> PairPredictions:
-        """Pair probabilities from batches of preprocessed frames (consecutive, in order)."""
         forward: list[np.ndarray] = []
         backward: list[np.ndarray] = []
         last = None
@@ -202,45 +168,9 @@ class ModelPairClassifier:
                     out.append(torch.softmax(logits, dim=1).cpu().numpy())
             last = feats_all[-1:]
         if last is None:
-            raise InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
+            raise no_crops_error()
         empty = np.zeros((0, len(LABELS)), np.float32)
         return PairPredictions(
             forward=np.concatenate(forward) if forward else empty,
             backward=np.concatenate(backward) if backward else empty,
-        )
-
-    def _batches(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        buffer, shape = [], None
-        for i, crop in enumerate(frames):
-            crop = np.asarray(crop)
-            if shape is None:
-                shape = crop.shape
-            elif crop.shape != shape:
-                raise InputError(
-                    f"crop {i} has shape {crop.shape}; every crop of a video must be {shape} "
-                    "(one approved crop region per cropped frames version)"
-                )
-            buffer.append(preprocess(crop))
-            if len(buffer) == self.batch_size:
-                yield np.stack(buffer)
-                buffer = []
-        if buffer:
-            yield np.stack(buffer)
-
-    def predict(self, frames: Iterable[np.ndarray]) -> PairPredictions:
-        if self.change_evidence is None:
-            return self.predict_preprocessed(self._batches(frames))
-        stream = ChangeEvidenceStream(self.change_evidence)
-
-        def seen(frames):
-            for crop in frames:
-                stream.push(np.asarray(crop))
-                yield crop
-
-        predictions = self.predict_preprocessed(self._batches(seen(frames)))
-        strength = stream.finish().strength
-        different, same = LABELS.index("different"), LABELS.index("same")
-        return PairPredictions(
-            forward=apply_change_evidence(predictions.forward, strength, different, same),
-            backward=apply_change_evidence(predictions.backward, strength, different, same),
         )

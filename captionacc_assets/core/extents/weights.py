@@ -1,4 +1,4 @@
-"""Where the pair model's weights are and what their hash is, without torch.
+"""Where the pair model's weights (and their ONNX graph) are and what their hash is, without torch.
 
 The model hash names the extents database (SPEC §2), so a run process that only needs the
 key (in Modal mode, where the model runs elsewhere) reads it here and never imports torch.
@@ -16,6 +16,11 @@ HASH_LENGTH = 16
 
 def file_hash(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:HASH_LENGTH]
+
+
+def onnx_path(weights: Path) -> Path:
+    """Where the ONNX graph exported from a weights file lives: beside it, with the same stem."""
+    return Path(weights).with_suffix(".onnx")
 
 
 def shipped_weights() -> Path:

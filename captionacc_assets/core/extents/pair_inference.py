@@ -1,0 +1,125 @@
+"""What running the learned pair model needs besides the network itself, without torch.
+
+The same network runs on two engines: onnxruntime on CPU (the default: it loads in a tenth of
+the time and memory torch takes, and the OCR stages already carry it) and torch on CUDA. Both
+shrink each crop the same way, read their crops in batches of the same shape, check the weights
+file against its hash, and add the full-resolution change evidence their weights ask for; that
+shared part lives here, so an engine only turns batches of shrunk crops into pair probabilities.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.change_evidence import (
+    ChangeEvidenceParams,
+    ChangeEvidenceStream,
+    apply_change_evidence,
+)
+from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
+
+INPUT_HEIGHT = 40
+INPUT_WIDTH = 320
+CHANGE_EVIDENCE_KEY = "change_evidence"
+DEVICE_ENV = "CAPTIONACC_EXTENTS_DEVICE"  # "cpu" (onnxruntime, the default) or "cuda" (torch)
+
+
+def preprocess(crop: np.ndarray) -> np.ndarray:
+    """HxWx3 uint8 RGB crop -> 3 x INPUT_HEIGHT x INPUT_WIDTH uint8 (area-averaged, so
+    thin strokes survive the shrink)."""
+    crop = np.asarray(crop)
+    if crop.ndim != 3 or crop.shape[2] != 3 or crop.dtype != np.uint8:
+        raise InputError(f"crops must be HxWx3 uint8 RGB arrays; got shape {crop.shape}, dtype {crop.dtype}")
+    if crop.shape[0] < 8 or crop.shape[1] < 8:
+        raise InputError(
+            f"crop {crop.shape[1]}x{crop.shape[0]} px is too small to hold a caption; check the crop region"
+        )
+    small = cv2.resize(crop, (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(small.transpose(2, 0, 1))
+
+
+def checked_weights(weights: Path | str | None) -> tuple[Path, str]:
+    """The weights file to load (given, `CAPTIONACC_EXTENTS_WEIGHTS`, or the shipped one) and
+    its model hash, refusing a file whose name no longer matches its content."""
+    weights = weights or os.environ.get(WEIGHTS_ENV)
+    path = Path(weights) if weights else shipped_weights()
+    if not path.is_file():
+        raise InputError(f"extents model weights {path} do not exist ({WEIGHTS_ENV} or the weights argument)")
+    model_hash = file_hash(path)
+    if path.stem.startswith("extents_") and path.stem != f"extents_{model_hash}":
+        raise InputError(
+            f"weights file {path.name} does not match its content hash {model_hash}; "
+            "it was changed after training: retrain or restore it"
+        )
+    return path, model_hash
+
+
+class LearnedPairClassifier(ABC):
+    """`PairClassifier` over a learned network: subclasses load the network and implement
+    `predict_preprocessed`; this class batches the crops and applies the change evidence."""
+
+    weights_path: Path
+    model_hash: str
+    meta: dict
+    batch_size: int
+
+    def _use_meta(self, meta: dict, batch_size: int) -> None:
+        self.meta = meta
+        self.batch_size = max(2, int(batch_size))
+        # Weights saved with change evidence parameters also look for one-character changes at
+        # full crop resolution (`change_evidence`); older files behave exactly as they did.
+        evidence = meta.get(CHANGE_EVIDENCE_KEY)
+        self.change_evidence = ChangeEvidenceParams.from_dict(evidence) if evidence is not None else None
+
+    @abstractmethod
+    def predict_preprocessed(self, batches: Iterable[np.ndarray]) -> PairPredictions:
+        """Pair probabilities from batches of preprocessed frames (consecutive, in order)."""
+
+    def _batches(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        buffer, shape = [], None
+        for i, crop in enumerate(frames):
+            crop = np.asarray(crop)
+            if shape is None:
+                shape = crop.shape
+            elif crop.shape != shape:
+                raise InputError(
+                    f"crop {i} has shape {crop.shape}; every crop of a video must be {shape} "
+                    "(one approved crop region per cropped frames version)"
+                )
+            buffer.append(preprocess(crop))
+            if len(buffer) == self.batch_size:
+                yield np.stack(buffer)
+                buffer = []
+        if buffer:
+            yield np.stack(buffer)
+
+    def predict(self, frames: Iterable[np.ndarray]) -> PairPredictions:
+        if self.change_evidence is None:
+            return self.predict_preprocessed(self._batches(frames))
+        stream = ChangeEvidenceStream(self.change_evidence)
+
+        def seen(frames):
+            for crop in frames:
+                stream.push(np.asarray(crop))
+                yield crop
+
+        predictions = self.predict_preprocessed(self._batches(seen(frames)))
+        strength = stream.finish().strength
+        different, same = LABELS.index("different"), LABELS.index("same")
+        return PairPredictions(
+            forward=apply_change_evidence(predictions.forward, strength, different, same),
+            backward=apply_change_evidence(predictions.backward, strength, different, same),
+        )
+
+
+def no_crops_error() -> InputError:
+    return InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
