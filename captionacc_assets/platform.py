@@ -21,6 +21,7 @@ import dagster as dg
 
 from captionacc_assets.core.dbs.layout_db import read_proposed_zones
 from captionacc_assets.core.layout import CaptionZone
+from captionacc_assets.core.proposed_zones import regions_to_approve
 from captionacc_assets.core.errors import EnvironmentFault, InputError
 from captionacc_assets.core.keys import VideoKeys, validate_id
 from captionacc_assets.core.region import Region
@@ -216,12 +217,7 @@ class LocalPlatform:
         `second_zone_min_confidence` (when given: the auto-approval threshold)."""
         self.catalog.require_video(video_id)
         if regions is None:
-            zones = self.proposed_zones(video_id)
-            regions = [zones[0].region] + [
-                zone.region
-                for zone in zones[1:]
-                if second_zone_min_confidence is None or zone.confidence >= second_zone_min_confidence
-            ]
+            regions = regions_to_approve(self.proposed_zones(video_id), second_zone_min_confidence)
         return self.catalog.request_cropped_frames_version(video_id, regions, requested_by)
 
     def proposed_zones(self, video_id: str) -> list[CaptionZone]:

@@ -1,8 +1,10 @@
 """Sensor ticks over a real SQLite catalog and a real Dagster instance (queued run coordinator)."""
 
 import json
+import math
 import os
 import uuid
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import dagster as dg
@@ -10,17 +12,31 @@ import pytest
 from dagster._core.remote_origin import RegisteredCodeLocationOrigin, RemoteJobOrigin, RemoteRepositoryOrigin
 
 from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.layout import CaptionZone
+from captionacc_assets.core.proposed_zones import regions_to_approve, zones_to_json
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.zones import zones_from_row
+from captionacc_assets.defs.assets.initial import PROPOSED_ZONES_ENTRY
 from captionacc_assets.defs.sensors.approvals import approval_tick
 from captionacc_assets.defs.sensors.auto_approvals import auto_approval_tick, parse_policy
 from captionacc_assets.defs.sensors.deletions import deletion_tick
 from captionacc_assets.defs.sensors.run_queue import run_queue_tick
 from captionacc_assets.defs.sensors.uploads import new_uploads, upload_tick
 from captionacc_assets.resources.catalog import CatalogResource
+from captionacc_assets.synthetic.generate import write_video
+from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 from captionacc_assets_tests.servers import postgres_server
 
 REGION = Region(0.1, 0.8, 0.9, 0.95)
+TWO_CAPTIONS = VideoSpec(
+    width=640,
+    height=360,
+    fps=25.0,
+    duration_s=5.0,
+    background="textured",
+    seed=3,
+    cues=(Cue(0.5, 2.0, "你好，世界"), Cue(2.6, 4.4, "Good night")),
+)
 QUEUED_COORDINATOR = {"run_coordinator": {"module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator"}}
 
 
@@ -234,12 +250,13 @@ def test_run_queue_holds_back_runs_of_a_video_a_person_is_editing(catalog, insta
     assert instance.get_run_by_id(approval.run_id).tags["captionacc/editor_lock"] == "free"
 
 
-def layout_event(instance, video_id, confidence, region=(0.1, 0.8, 0.9, 0.95)):
+def layout_event(instance, video_id, *zones: CaptionZone):
+    """A `layout_db` materialization carrying its proposed zones the way the asset writes them."""
     instance.report_runless_asset_event(
         dg.AssetMaterialization(
             asset_key="layout_db",
             partition=video_id,
-            metadata={"region": list(region), "confidence": confidence},
+            metadata={PROPOSED_ZONES_ENTRY: dg.MetadataValue.json(zones_to_json(zones))},
         )
     )
 
@@ -252,7 +269,7 @@ def test_auto_approval_follows_the_tenant_policy_once(catalog, instance):
     upload(catalog, "approved", "acme")
     catalog.request_cropped_frames_version("approved", REGION, "alice")  # a person got there first
     for video_id, confidence in (("sure", 0.92), ("unsure", 0.5), ("other", 0.99), ("approved", 0.99)):
-        layout_event(instance, video_id, confidence)
+        layout_event(instance, video_id, CaptionZone(REGION, confidence=confidence))
     policy = parse_policy("acme=0.8")
     approvals, cursor = auto_approval_tick(catalog, instance, None, policy)
     assert [(a["video_id"], a["version"]) for a in approvals] == [("sure", 1)]
@@ -260,29 +277,36 @@ def test_auto_approval_follows_the_tenant_policy_once(catalog, instance):
     assert (approvals[0]["crop_left"], approvals[0]["crop_bottom"]) == (0.1, 0.95)
     assert catalog.latest_cropped_frames_version("approved")["requested_by"] == "alice"
     assert auto_approval_tick(catalog, instance, cursor, policy) == ([], cursor)
-    layout_event(instance, "sure", 0.95)  # re-processed later: it already has an approval
+    layout_event(
+        instance, "sure", CaptionZone(REGION, confidence=0.95)
+    )  # re-processed later: it already has an approval
     assert auto_approval_tick(catalog, instance, cursor, policy)[0] == []
 
 
 def test_auto_approval_approves_a_second_zone_only_when_it_is_sure_of_it_too(catalog, instance):
     instance.add_dynamic_partitions("videos", ["two", "weak-second"])
-    top = {"region": [0.1, 0.02, 0.9, 0.15], "confidence": 0.9}
-    for video_id, second in (("two", top), ("weak-second", {**top, "confidence": 0.4})):
+    top = CaptionZone(Region(0.1, 0.02, 0.9, 0.15), confidence=0.9)
+    for video_id, second in (("two", top), ("weak-second", replace(top, confidence=0.4))):
         upload(catalog, video_id, "acme")
-        instance.report_runless_asset_event(
-            dg.AssetMaterialization(
-                asset_key="layout_db",
-                partition=video_id,
-                metadata={
-                    "region": [0.1, 0.8, 0.9, 0.95],
-                    "confidence": 0.95,
-                    "zones": [{"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.95}, second],
-                },
-            )
-        )
+        layout_event(instance, video_id, CaptionZone(REGION, confidence=0.95), second)
     approvals, _ = auto_approval_tick(catalog, instance, None, parse_policy("acme=0.8"))
     assert [len(zones_from_row(a)) for a in approvals] == [2, 1]
     assert zones_from_row(approvals[0])[1] == Region(0.1, 0.02, 0.9, 0.15)
+
+
+def test_auto_approval_approves_the_layout_db_proposal_bit_for_bit(platform, tmp_path):
+    """Through the real `layout_db` asset: the crop auto-approved from its materialization is
+    the one `captionacc approve` reads from the layout.db it published, to the last bit."""
+    video_id = platform.upload(write_video(TWO_CAPTIONS, tmp_path / "clip.mp4"), "acme")
+    assert platform.initial_processing(video_id).success
+    proposed = platform.proposed_zones(video_id)
+    assert any(v != round(v, 4) for z in proposed for v in z.region.as_tuple())  # rounding would show
+    confidence = proposed[0].confidence
+    just_above = {"acme": math.nextafter(confidence, 1.0)}  # the exact confidence falls short of it
+    assert auto_approval_tick(platform.catalog, platform.instance, None, just_above)[0] == []
+    approvals, _ = auto_approval_tick(platform.catalog, platform.instance, None, {"acme": confidence})
+    assert [a["video_id"] for a in approvals] == [video_id]
+    assert zones_from_row(approvals[0]) == tuple(regions_to_approve(proposed, confidence))
 
 
 def test_auto_approval_policy_is_validated():

@@ -3,6 +3,7 @@
 import dagster as dg
 import pytest
 
+from captionacc_assets.core.layout import CaptionZone
 from captionacc_assets.core.region import Region
 from captionacc_assets.defs.sensors.approvals import layout_approvals
 from captionacc_assets.defs.sensors.auto_approvals import auto_approvals
@@ -10,7 +11,7 @@ from captionacc_assets.defs.sensors.deletions import deleted_videos
 from captionacc_assets.defs.sensors.run_queue import run_queue
 from captionacc_assets.defs.sensors.uploads import new_uploads
 from captionacc_assets.resources.catalog import CatalogResource
-from captionacc_assets_tests.automation.test_sensors import QUEUED_COORDINATOR, queued_run
+from captionacc_assets_tests.automation.test_sensors import QUEUED_COORDINATOR, layout_event, queued_run
 
 
 @pytest.fixture
@@ -92,11 +93,7 @@ def test_auto_approvals_counts_its_approvals(catalog, instance, monkeypatch):
     monkeypatch.setenv("CAPTIONACC_AUTO_APPROVE", "tenant-a=0.5")
     upload(catalog, "vid")
     instance.add_dynamic_partitions("videos", ["vid"])
-    instance.report_runless_asset_event(
-        dg.AssetMaterialization(
-            "layout_db", partition="vid", metadata={"region": [0.1, 0.8, 0.9, 0.95], "confidence": 0.9}
-        )
-    )
+    layout_event(instance, "vid", CaptionZone(Region(0.1, 0.8, 0.9, 0.95), confidence=0.9))
     result = tick(auto_approvals, catalog, instance)
     assert result.skip_reason.skip_message == "auto-approved 1 layout(s): ['vid']; layout_approvals runs them"
     assert tick(auto_approvals, catalog, instance, result.cursor).skip_reason.skip_message == "nothing to auto-approve"

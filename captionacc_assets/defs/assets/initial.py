@@ -3,9 +3,9 @@
 import dagster as dg
 
 from captionacc_assets.core.full_frames import decode_jpeg
-from captionacc_assets.core.layout import CaptionZone
+from captionacc_assets.core.dbs.layout_db import read_proposed_zones
 from captionacc_assets.core.pictures import region_closeup, region_on_frame, zones_on_frame
-from captionacc_assets.core.region import Region
+from captionacc_assets.core.proposed_zones import zones_to_json
 from captionacc_assets.core.video import probe_video
 from captionacc_assets.defs.editor_locks import editor_lock, wait_for_person_outside_pool
 from captionacc_assets.defs.partitions import video_check_spec, videos_partitions
@@ -22,6 +22,9 @@ from captionacc_assets.compute.object_store import ObjectStore, fetch_video
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ComputeResource
 from captionacc_assets.settings import video_limits
+
+PROPOSED_ZONES_ENTRY = "proposed_zones"
+"""The `layout_db` metadata entry holding the proposed zones exactly (`zones_to_json`); `zones` is rounded."""
 
 
 @dg.asset(partitions_def=videos_partitions, group_name="initial", kinds={"video"}, output_required=False)
@@ -102,11 +105,10 @@ def extract_frames_and_ocr(
         keys = video_keys(row)
         with editor_lock(catalog, row["id"], "layout", progress_logger(context)):
             result = compute.extract_frames_and_ocr(storage, keys, row["storage_key"], work, progress_logger(context))
-    layout = result.layout
-    frame, region = (
-        decode_jpeg(storage.get_bytes(keys.full_frame(result.preview_frame_index))),
-        Region(*layout["region"]),
-    )
+            # The proposal as the CLI reads it, from the published layout.db: what the auto-approval
+            # sensor approves from this materialization is then the same crop, bit for bit.
+            zones = read_proposed_zones(storage.get_file(keys.layout_db, work / "published-layout.db.gz"))
+    frame, region = decode_jpeg(storage.get_bytes(keys.full_frame(result.preview_frame_index))), zones[0].region
     yield dg.MaterializeResult(
         asset_key="full_frames",
         metadata={
@@ -124,7 +126,6 @@ def extract_frames_and_ocr(
             "frames_without_text": result.frames_without_text,
         },
     )
-    zones = [CaptionZone(region=Region(*z["region"]), confidence=z["confidence"]) for z in layout.get("zones", [])]
     picture = zones_on_frame(frame, zones) if len(zones) > 1 else region_on_frame(frame, region)
     yield dg.MaterializeResult(
         asset_key="layout_db",
@@ -137,7 +138,7 @@ def extract_frames_and_ocr(
                 if len(zones) > 1
                 else {}
             ),
-            "zones": dg.MetadataValue.json(
+            "zones": dg.MetadataValue.json(  # rounded, to read in the UI
                 [
                     {
                         "placement": z.placement,
@@ -147,11 +148,12 @@ def extract_frames_and_ocr(
                     for z in zones
                 ]
             ),
+            PROPOSED_ZONES_ENTRY: dg.MetadataValue.json(zones_to_json(zones)),  # exact: what auto-approval takes
             "preview_frame": f"{result.preview_frame_index / 10:.1f} s",
             "key": keys.layout_db,
-            "region": [round(v, 4) for v in layout["region"]],
-            "anchor": layout["anchor"],
-            "confidence": float(layout["confidence"]),
+            "region": [round(v, 4) for v in region.as_tuple()],
+            "anchor": zones[0].anchor,
+            "confidence": round(zones[0].confidence, 4),
             "person_labels_kept": result.person_labels_kept,
         },
     )

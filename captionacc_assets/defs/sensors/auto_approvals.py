@@ -2,10 +2,12 @@
 
 `CAPTIONACC_AUTO_APPROVE` names the tenants and their thresholds, e.g. `acme=0.8,beta=0.6`
 (`*=0.9` for every tenant); unset, nobody is auto-approved. The sensor reads each new
-`layout_db` materialization (its proposed region and confidence, and a second caption zone,
-approved too when its own confidence clears the threshold) and, for a video with no
-approval yet, writes the same `requested` row a person's approval would; the
-`layout_approvals` sensor takes it from there, and the lineage says it was the policy.
+`layout_db` materialization's exact proposed zones (its `proposed_zones` entry, the zones
+`read_proposed_zones` read from the layout.db it published) and, for a video with no approval
+yet whose main zone's confidence clears the threshold, writes the same `requested` row
+`captionacc approve` would from that layout.db: the same crop, and a second zone only when
+its own confidence clears the threshold too. The `layout_approvals` sensor takes it from
+there, and the lineage says it was the policy.
 """
 
 import os
@@ -15,7 +17,8 @@ from typing import Any
 import dagster as dg
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.region import Region
+from captionacc_assets.core.proposed_zones import regions_to_approve, zones_from_json
+from captionacc_assets.defs.assets.initial import PROPOSED_ZONES_ENTRY
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
 from captionacc_assets.resources.catalog import CatalogResource
 
@@ -41,13 +44,6 @@ def threshold_for(policy: dict[str, float], tenant: str) -> float | None:
     return policy.get(tenant, policy.get("*"))
 
 
-def proposed_regions(metadata: Mapping[str, Any], threshold: float) -> list[Region]:
-    """The main proposed zone, and a second one when its own confidence clears the threshold too."""
-    zones = metadata["zones"].value if "zones" in metadata else []
-    second = [Region(*z["region"]) for z in zones[1:2] if float(z["confidence"]) >= threshold]
-    return [Region(*metadata["region"].value), *second]
-
-
 def auto_approval_tick(
     catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None, policy: dict[str, float]
 ) -> tuple[list[dict], str | None]:
@@ -69,15 +65,21 @@ def auto_approval_tick(
     for video_id, metadata in events:
         video = videos.get(video_id)
         threshold = threshold_for(policy, video["tenant_id"]) if video else None
-        if video is None or threshold is None or video["deleted_at"] is not None or "confidence" not in metadata:
+        if (
+            video is None
+            or threshold is None
+            or video["deleted_at"] is not None
+            or PROPOSED_ZONES_ENTRY not in metadata
+        ):
             continue
-        confidence = float(metadata["confidence"].value)
+        zones = zones_from_json(metadata[PROPOSED_ZONES_ENTRY].value)
+        confidence = zones[0].confidence
         if confidence < threshold or catalog.latest_cropped_frames_version(video_id) is not None:
             continue
         approvals.append(
             catalog.request_cropped_frames_version(
                 video_id,
-                proposed_regions(metadata, threshold),
+                regions_to_approve(zones, threshold),
                 requested_by=f"auto-approval (confidence {confidence:.2f} >= {threshold:.2f})",
             )
         )
