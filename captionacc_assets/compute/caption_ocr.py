@@ -15,7 +15,7 @@ from captionacc_assets.core.confirmed_captions import keep_peoples_captions
 from captionacc_assets.core.dbs.captions_db import CaptionsProvenance, ZoneProvenance, write_captions_db
 from captionacc_assets.core.dbs.extents_db import read_extents_db
 from captionacc_assets.core.dbs.stored_captions import read_stored_captions
-from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.labels import PairPredictions
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from captionacc_assets.core.extents.decode import decode_captions
-from captionacc_assets.core.extents.labels import LABELS, reverse_label
+from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION
 from captionacc_assets.core.extents.model import ModelPairClassifier, PairNet, save_weights
 from captionacc_assets.core.extents.onnx_export import export_onnx
 from captionacc_assets.core.extents.weights import MODELS_DIR, onnx_path
@@ -39,7 +39,7 @@ from captionacc_assets.extents_training.data import (
 
 CALIBRATION_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 CALIBRATION_TOLERANCE = 0.005  # caption F1 (within one frame) given up for a more conservative model
-_REVERSED_LABEL = torch.tensor([LABELS.index(reverse_label(label)) for label in LABELS])
+_REVERSED_LABEL = torch.tensor(REVERSE_PERMUTATION)
 
 
 def build_pair_pool(

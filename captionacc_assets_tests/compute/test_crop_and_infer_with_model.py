@@ -4,7 +4,7 @@ with two caption zones, each gets its own extents and timeline."""
 
 from captionacc_assets.core.dbs.captions_db import read_captions_db
 from captionacc_assets.core.dbs.extents_db import read_extents_db
-from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.labels import PairPredictions
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region

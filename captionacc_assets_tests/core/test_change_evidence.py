@@ -9,7 +9,7 @@ import pytest
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams, apply_change_evidence, pair_change
 from captionacc_assets.core.extents.decode import decode_captions
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import DIFFERENT, SAME
 from captionacc_assets.core.extents.model import ModelPairClassifier, with_change_evidence
 from captionacc_assets.core.extents.pair_inference import CHANGE_EVIDENCE_KEY
 from captionacc_assets.core.extents.weights import shipped_weights
@@ -19,7 +19,6 @@ from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.libass_render import write_libass_video
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
-_SAME, _DIFFERENT = LABELS.index("same"), LABELS.index("different")
 
 # Each: texts shown back to back for 1 s each, then one steady caption for 3 s. Last: how many
 # of the six changes the evidence alone, and the model with it, must find (what the shipped
@@ -159,9 +158,9 @@ def test_change_evidence_lives_in_the_weights_file_and_changes_the_model_hash(we
 
 def test_applying_evidence_moves_caption_mass_to_different_and_keeps_rows_normalized():
     probs = np.array([[0.9, 0.05, 0.0, 0.05, 0.0], [0.1, 0.8, 0.05, 0.05, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0]], np.float32)
-    out = apply_change_evidence(probs, np.array([0.8, 0.1, 1.0]), _DIFFERENT, _SAME)
+    out = apply_change_evidence(probs, np.array([0.8, 0.1, 1.0]), DIFFERENT, SAME)
     np.testing.assert_allclose(out.sum(axis=1), 1, atol=1e-6)
-    np.testing.assert_allclose(out[0, [_SAME, _DIFFERENT]], [0.19, 0.76], atol=1e-6)  # 0.8 of 0.95
+    np.testing.assert_allclose(out[0, [SAME, DIFFERENT]], [0.19, 0.76], atol=1e-6)  # 0.8 of 0.95
     np.testing.assert_allclose(out[1], probs[1], atol=1e-7)  # never less than the model
     np.testing.assert_allclose(out[2], probs[2], atol=1e-7)  # no caption: nothing moves
 

@@ -13,7 +13,7 @@ from captionacc_assets.core.dbs.captions_db import (
     validate_partition,
     write_captions_db,
 )
-from captionacc_assets.core.dbs.extents_db import EXTENTS_LABELS, read_extents_db, write_extents_db
+from captionacc_assets.core.dbs.extents_db import read_extents_db, write_extents_db
 from captionacc_assets.core.dbs.layout_db import read_layout_config, write_layout_db
 from captionacc_assets.core.dbs.raw_ocr_db import read_raw_ocr_db, write_raw_ocr_db
 from captionacc_assets.core.dbs.stored_captions import read_stored_captions
@@ -22,6 +22,7 @@ from captionacc_assets.core.dbs.sqlite_artifact import (
     open_gzip_db,
     write_gzip_db,
 )
+from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.layout import LayoutProposal
 from captionacc_assets.core.ocr.engine import OcrBox
 from captionacc_assets.core.region import Region
@@ -63,7 +64,7 @@ def artifacts(tmp_path_factory):
         d / "extents.db.gz",
         forward=_probs(rng, 9),
         backward=_probs(rng, 9),
-        labels=EXTENTS_LABELS,
+        labels=LABELS,
         model_hash="abcdef12",
         cropped_frames_version=1,
     )
@@ -156,9 +157,9 @@ def test_extents_pairs_are_consecutive_and_probabilities_round_trip(tmp_path):
     rng = np.random.default_rng(1)
     n = 25
     forward, backward = _probs(rng, n - 1), _probs(rng, n - 1)
-    # The writer takes the caller's column order; the reader answers in EXTENTS_LABELS order.
+    # The writer takes the caller's column order; the reader answers in LABELS order.
     order = [4, 2, 0, 3, 1]
-    labels = [EXTENTS_LABELS[i] for i in order]
+    labels = [LABELS[i] for i in order]
     path = tmp_path / "v1_model-abcdef12.db.gz"
     counts = write_extents_db(
         path,
@@ -184,8 +185,8 @@ def test_extents_pairs_are_consecutive_and_probabilities_round_trip(tmp_path):
         assert len(pairs) == n - 1
         assert all(r["frame2"] == r["frame1"] + 1 for r in pairs)
         assert [r["frame1"] for r in pairs] == list(range(n - 1))
-        assert [r["forward_label"] for r in pairs] == [EXTENTS_LABELS[i] for i in forward.argmax(1)]
-        assert [r["backward_label"] for r in pairs] == [EXTENTS_LABELS[i] for i in backward.argmax(1)]
+        assert [r["forward_label"] for r in pairs] == [LABELS[i] for i in forward.argmax(1)]
+        assert [r["backward_label"] for r in pairs] == [LABELS[i] for i in backward.argmax(1)]
         with pytest.raises(sqlite3.IntegrityError):
             conn.execute("INSERT INTO pair_results (frame1, frame2) VALUES (100, 102)")
 
@@ -197,7 +198,7 @@ def test_extents_db_is_never_overwritten(tmp_path):
         path,
         forward=_probs(rng, 4),
         backward=_probs(rng, 4),
-        labels=EXTENTS_LABELS,
+        labels=LABELS,
         model_hash="abcdef12",
         cropped_frames_version=1,
     )
@@ -207,7 +208,7 @@ def test_extents_db_is_never_overwritten(tmp_path):
             path,
             forward=_probs(rng, 4),
             backward=_probs(rng, 4),
-            labels=EXTENTS_LABELS,
+            labels=LABELS,
             model_hash="abcdef12",
             cropped_frames_version=1,
         )
@@ -219,9 +220,7 @@ def test_extents_rejects_bad_shapes_and_labels(tmp_path):
     rng = np.random.default_rng(3)
     kwargs = dict(model_hash="h", cropped_frames_version=1)
     with pytest.raises(ValueError, match="same shape"):
-        write_extents_db(
-            tmp_path / "a.db.gz", forward=_probs(rng, 4), backward=_probs(rng, 3), labels=EXTENTS_LABELS, **kwargs
-        )
+        write_extents_db(tmp_path / "a.db.gz", forward=_probs(rng, 4), backward=_probs(rng, 3), labels=LABELS, **kwargs)
     with pytest.raises(ValueError, match="permutation"):
         write_extents_db(
             tmp_path / "b.db.gz",

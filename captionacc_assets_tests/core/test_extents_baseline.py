@@ -11,9 +11,15 @@ import numpy as np
 import pytest
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.baseline import BaselinePairClassifier, PairClassifier, PairPredictions
+from captionacc_assets.core.extents.baseline import BaselinePairClassifier
 from captionacc_assets.core.extents.decode import decode_captions
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION
+from captionacc_assets.core.extents.labels import (
+    EMPTY_EMPTY,
+    LABELS,
+    REVERSE_PERMUTATION,
+    PairClassifier,
+    PairPredictions,
+)
 from captionacc_assets_tests.core.crop_factory import (
     BOXED_WHITE,
     LATIN_FONT,
@@ -124,7 +130,7 @@ def test_one_glyph_change_is_a_different_pair_and_fades_are_not(classifier):
 def test_no_caption_video_is_all_empty(classifier, name):
     predictions = classifier.predict(NO_CAPTIONS[name].frames())
     assert set(predictions.forward_labels()) == {"empty_empty"}
-    assert predictions.forward[:, LABELS.index("empty_empty")].min() > 0.5
+    assert predictions.forward[:, EMPTY_EMPTY].min() > 0.5
     assert predicted_spans(predictions) == []
 
 

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.decode import CaptionSpan, combined_pair_probabilities, decode_captions
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION
+from captionacc_assets.core.extents.labels import DIFFERENT, LABELS, REVERSE_PERMUTATION, PairPredictions
 
 
 def soft(label: str, p: float = 0.96) -> np.ndarray:
@@ -107,7 +106,7 @@ def test_different_that_disagrees_with_backward_does_not_split_a_caption():
     spans = decode_captions(predictions(forward, backward))
     assert captions(spans) == [(3, 14)]
     combined = combined_pair_probabilities(predictions(forward, backward))
-    assert combined[8, LABELS.index("different")] == pytest.approx((0.9 + 0.01) / 2, abs=1e-3)
+    assert combined[8, DIFFERENT] == pytest.approx((0.9 + 0.01) / 2, abs=1e-3)
 
 
 def test_confident_different_splits_back_to_back_captions_even_alone():

@@ -3,13 +3,23 @@
 import numpy as np
 import pytest
 
-from captionacc_assets.core.dbs.extents_db import EXTENTS_LABELS
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, label_between, reverse_label
+from captionacc_assets.core.extents.labels import (
+    DIFFERENT,
+    EMPTY_EMPTY,
+    EMPTY_VALID,
+    LABELS,
+    REVERSE_PERMUTATION,
+    SAME,
+    VALID_EMPTY,
+    label_between,
+    reverse_label,
+)
 
 
-def test_label_order_is_the_contract_order():
+def test_label_order_is_the_contract_order_and_the_constants_name_its_columns():
     assert LABELS == ("same", "different", "empty_empty", "empty_valid", "valid_empty")
-    assert LABELS == EXTENTS_LABELS  # the extents database stores columns in the same order
+    columns = {"same": SAME, "different": DIFFERENT, "empty_empty": EMPTY_EMPTY, "empty_valid": EMPTY_VALID}
+    assert {**columns, "valid_empty": VALID_EMPTY} == {label: LABELS.index(label) for label in LABELS}
 
 
 @pytest.mark.parametrize(
@@ -40,7 +50,7 @@ def test_reverse_permutation_is_an_involution_that_applies_reverse_label():
         one_hot = np.eye(len(LABELS))[k]
         assert LABELS[int(one_hot[perm].argmax())] == reverse_label(label)
     probs = np.array([0.1, 0.2, 0.3, 0.15, 0.25])
-    assert probs[perm][LABELS.index("empty_valid")] == probs[LABELS.index("valid_empty")]
+    assert probs[perm][EMPTY_VALID] == probs[VALID_EMPTY]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import torch
 
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import DIFFERENT, EMPTY_EMPTY, EMPTY_VALID, LABELS, SAME, VALID_EMPTY
 from captionacc_assets.core.extents.model import ModelPairClassifier
 from captionacc_assets.core.extents.pair_inference import INPUT_HEIGHT, INPUT_WIDTH
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set
@@ -20,15 +20,13 @@ from captionacc_assets.extents_training.data import (
 from captionacc_assets.extents_training.train import BalancedSampler, augment, build_pair_pool, train
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
-L = {label: LABELS.index(label) for label in LABELS}
-
 
 def test_pair_labels_from_frame_states():
-    assert pair_label(-1, -1) == L["empty_empty"]
-    assert pair_label(-1, 0) == L["empty_valid"]
-    assert pair_label(3, -1) == L["valid_empty"]
-    assert pair_label(2, 2) == L["same"]
-    assert pair_label(2, 3) == L["different"]
+    assert pair_label(-1, -1) == EMPTY_EMPTY
+    assert pair_label(-1, 0) == EMPTY_VALID
+    assert pair_label(3, -1) == VALID_EMPTY
+    assert pair_label(2, 2) == SAME
+    assert pair_label(2, 3) == DIFFERENT
     states = np.array([-1, 0, 0, 1, -1])
     assert [LABELS[k] for k in pair_labels(states)] == ["empty_valid", "same", "different", "valid_empty"]
 

@@ -21,20 +21,19 @@ from captionacc_assets.core.dbs.sqlite_artifact import (
     write_gzip_db,
     write_metadata,
 )
+from captionacc_assets.core.extents.labels import LABELS
 
 SCHEMA_VERSION = 1
 
-# Column order of the probability arrays this module reads and writes.
-EXTENTS_LABELS = ("same", "different", "empty_empty", "empty_valid", "valid_empty")
 _DIRECTIONS = ("forward", "backward")
-_LABEL_CHECK = ", ".join(f"'{label}'" for label in EXTENTS_LABELS)
+_LABEL_CHECK = ", ".join(f"'{label}'" for label in LABELS)
 
 
 def _direction_columns(direction: str) -> str:
     columns = [f"{direction}_label TEXT NOT NULL DEFAULT 'same' CHECK ({direction}_label IN ({_LABEL_CHECK}))"]
     columns += [
         f"{direction}_prob_{label} REAL NOT NULL DEFAULT 0 CHECK ({direction}_prob_{label} BETWEEN 0 AND 1)"
-        for label in EXTENTS_LABELS
+        for label in LABELS
     ]
     return ",\n    ".join(columns)
 
@@ -56,26 +55,26 @@ CREATE TABLE pair_results (
 """
 )
 
-_PROB_COLUMNS = [f"{d}_prob_{label}" for d in _DIRECTIONS for label in EXTENTS_LABELS]
+_PROB_COLUMNS = [f"{d}_prob_{label}" for d in _DIRECTIONS for label in LABELS]
 # Probabilities may carry float32 rounding; anything further off is a model bug.
 _PROB_TOLERANCE = 1e-4
 
 
 def _check_labels(labels: Sequence[str]) -> None:
-    if sorted(labels) != sorted(EXTENTS_LABELS):
-        raise ValueError(f"labels must be a permutation of {EXTENTS_LABELS}, got {tuple(labels)}")
+    if sorted(labels) != sorted(LABELS):
+        raise ValueError(f"labels must be a permutation of {LABELS}, got {tuple(labels)}")
 
 
 def _canonical(probs: np.ndarray, labels: Sequence[str], name: str) -> np.ndarray:
-    """`probs` with columns reordered from `labels` to EXTENTS_LABELS, checked."""
+    """`probs` with columns reordered from `labels` to LABELS, checked."""
     probs = np.asarray(probs, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[1] != len(EXTENTS_LABELS):
-        raise ValueError(f"{name} must have shape (n - 1, {len(EXTENTS_LABELS)}), got {probs.shape}")
+    if probs.ndim != 2 or probs.shape[1] != len(LABELS):
+        raise ValueError(f"{name} must have shape (n - 1, {len(LABELS)}), got {probs.shape}")
     if not np.all(np.isfinite(probs)):
         raise ValueError(f"{name} has non-finite probabilities")
     if probs.size and (probs.min() < -_PROB_TOLERANCE or probs.max() > 1 + _PROB_TOLERANCE):
         raise ValueError(f"{name} has probabilities outside [0, 1]: {probs.min()}..{probs.max()}")
-    order = [list(labels).index(label) for label in EXTENTS_LABELS]
+    order = [list(labels).index(label) for label in LABELS]
     return np.clip(probs[:, order], 0.0, 1.0)
 
 
@@ -109,9 +108,9 @@ def write_extents_db(
             yield (
                 i,
                 i + 1,
-                EXTENTS_LABELS[forward_labels[i]],
+                LABELS[forward_labels[i]],
                 *forward[i].tolist(),
-                EXTENTS_LABELS[backward_labels[i]],
+                LABELS[backward_labels[i]],
                 *backward[i].tolist(),
             )
 
@@ -125,7 +124,7 @@ def write_extents_db(
             model_hash=model_hash,
             cropped_frames_version=int(cropped_frames_version),
             frame_count=frame_count,
-            labels=",".join(EXTENTS_LABELS),
+            labels=",".join(LABELS),
         )
         conn.executemany(
             f"INSERT INTO pair_results ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
@@ -136,7 +135,7 @@ def write_extents_db(
     return {"pairs": pairs, "frame_count": frame_count}
 
 
-def read_extents_db(src_gz: Path, *, labels: Sequence[str] = EXTENTS_LABELS) -> tuple[np.ndarray, np.ndarray, dict]:
+def read_extents_db(src_gz: Path, *, labels: Sequence[str] = LABELS) -> tuple[np.ndarray, np.ndarray, dict]:
     """(forward, backward, metadata): (n-1, 5) float arrays, columns in `labels` order.
 
     Raises ValueError when the pairs are not exactly 0..n-2, each with frame2 = frame1 + 1.
@@ -151,6 +150,6 @@ def read_extents_db(src_gz: Path, *, labels: Sequence[str] = EXTENTS_LABELS) -> 
     if not (np.array_equal(frames[:, 0], np.arange(len(rows))) and np.array_equal(frames[:, 1], frames[:, 0] + 1)):
         raise ValueError(f"{src_gz}: pair_results must hold pairs (i, i+1) for i = 0..{len(rows) - 1}")
     _check_labels(labels)
-    order = [EXTENTS_LABELS.index(label) for label in labels]
+    order = [LABELS.index(label) for label in labels]
     meta["labels"] = tuple(labels)
     return table[:, 2:7][:, order], table[:, 7:12][:, order], meta

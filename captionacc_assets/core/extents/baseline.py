@@ -27,54 +27,27 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION
+
+# PairClassifier is imported here only for compute/engines.py and compute/crop_and_infer_caption_frame_extents.py,
+# which still import it from this module; it lives in labels.py.
+from captionacc_assets.core.extents.labels import (
+    DIFFERENT,
+    EMPTY_EMPTY,
+    EMPTY_VALID,
+    LABELS,
+    REVERSE_PERMUTATION,
+    SAME,
+    VALID_EMPTY,
+    PairClassifier,  # noqa: F401
+    PairPredictions,
+)
 
 ALGORITHM_VERSION = "ink-persistence-v1"
-
-_SAME, _DIFFERENT, _EMPTY_EMPTY, _EMPTY_VALID, _VALID_EMPTY = range(5)
-
-
-@dataclass
-class PairPredictions:
-    """Probabilities for every consecutive pair of a video's 10 Hz frames.
-
-    `forward[i]` is the pair (i, i + 1); `backward[i]` is the reversed pair (i + 1, i), its
-    columns in `LABELS` order of that reversed pair (a caption start reads as `valid_empty`).
-    """
-
-    forward: np.ndarray
-    backward: np.ndarray
-
-    def __post_init__(self) -> None:
-        self.forward = np.asarray(self.forward, dtype=np.float32).reshape(-1, len(LABELS))
-        self.backward = np.asarray(self.backward, dtype=np.float32).reshape(-1, len(LABELS))
-        if self.forward.shape != self.backward.shape:
-            raise ValueError(f"forward {self.forward.shape} and backward {self.backward.shape} differ in shape")
-
-    @property
-    def n_frames(self) -> int:
-        return self.forward.shape[0] + 1
-
-    def forward_labels(self) -> list[str]:
-        return [LABELS[k] for k in self.forward.argmax(axis=1)] if len(self.forward) else []
-
-    def backward_labels(self) -> list[str]:
-        return [LABELS[k] for k in self.backward.argmax(axis=1)] if len(self.backward) else []
-
-
-@runtime_checkable
-class PairClassifier(Protocol):
-    """Anything that turns a stream of 10 Hz crops into pair predictions."""
-
-    model_hash: str
-
-    def predict(self, frames: Iterable[np.ndarray]) -> PairPredictions: ...
 
 
 @dataclass(frozen=True)
@@ -315,11 +288,11 @@ def _classify(f: _VideoFeatures, p: BaselineParams) -> PairPredictions:
     threshold = float(np.clip(noise + p.different_margin, p.different_threshold, p.different_threshold_max))
     differ = _sigmoid((score - threshold) / p.different_softness)
     forward = np.empty((len(va), len(LABELS)), np.float64)
-    forward[:, _SAME] = va * vb * (1 - differ)
-    forward[:, _DIFFERENT] = va * vb * differ
-    forward[:, _EMPTY_EMPTY] = (1 - va) * (1 - vb)
-    forward[:, _EMPTY_VALID] = (1 - va) * vb
-    forward[:, _VALID_EMPTY] = va * (1 - vb)
+    forward[:, SAME] = va * vb * (1 - differ)
+    forward[:, DIFFERENT] = va * vb * differ
+    forward[:, EMPTY_EMPTY] = (1 - va) * (1 - vb)
+    forward[:, EMPTY_VALID] = (1 - va) * vb
+    forward[:, VALID_EMPTY] = va * (1 - vb)
     forward /= forward.sum(axis=1, keepdims=True)
     forward = forward.astype(np.float32)
     return PairPredictions(forward=forward, backward=forward[:, list(REVERSE_PERMUTATION)])

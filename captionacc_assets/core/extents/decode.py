@@ -20,12 +20,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from captionacc_assets.core.extents.baseline import PairPredictions
-from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION, label_between
-
-_SAME, _DIFFERENT, _EMPTY_EMPTY, _EMPTY_VALID, _VALID_EMPTY = (
-    LABELS.index(label) for label in ("same", "different", "empty_empty", "empty_valid", "valid_empty")
+from captionacc_assets.core.extents.labels import (
+    DIFFERENT,
+    EMPTY_EMPTY,
+    EMPTY_VALID,
+    LABELS,
+    REVERSE_PERMUTATION,
+    SAME,
+    VALID_EMPTY,
+    PairPredictions,
+    label_between,
 )
+
 _EMPTY, _CAPTION = 0, 1
 
 _PROBABILITY_FLOOR = 1e-4  # one impossible pair costs log(1e-4): a few confident pairs outweigh it
@@ -57,13 +63,13 @@ def _viterbi(probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Most likely frame states and, per pair, whether a caption changes there."""
     n = len(probs) + 1
     logp = np.log(np.maximum(probs, _PROBABILITY_FLOOR))
-    stay_same = logp[:, _SAME]
-    change = logp[:, _DIFFERENT] + _CHANGE_COST
+    stay_same = logp[:, SAME]
+    change = logp[:, DIFFERENT] + _CHANGE_COST
     # step scores [pair, from_state, to_state]
     step = np.empty((len(probs), 2, 2))
-    step[:, _EMPTY, _EMPTY] = logp[:, _EMPTY_EMPTY]
-    step[:, _EMPTY, _CAPTION] = logp[:, _EMPTY_VALID] + _BOUNDARY_COST
-    step[:, _CAPTION, _EMPTY] = logp[:, _VALID_EMPTY] + _BOUNDARY_COST
+    step[:, _EMPTY, _EMPTY] = logp[:, EMPTY_EMPTY]
+    step[:, _EMPTY, _CAPTION] = logp[:, EMPTY_VALID] + _BOUNDARY_COST
+    step[:, _CAPTION, _EMPTY] = logp[:, VALID_EMPTY] + _BOUNDARY_COST
     step[:, _CAPTION, _CAPTION] = np.maximum(stay_same, change)
     changes_if_caption = change > stay_same
 
@@ -96,7 +102,7 @@ def _segments(states: np.ndarray, changes: np.ndarray) -> list[list[int]]:
 def _evidence(probs: np.ndarray, seg: list[int], left: list[int] | None, right: list[int] | None) -> np.ndarray:
     """Probabilities of the labels a segment implies for its inner pairs and its two edges."""
     start, end, kind = seg
-    inner_label = _SAME if kind == _CAPTION else _EMPTY_EMPTY
+    inner_label = SAME if kind == _CAPTION else EMPTY_EMPTY
     values = list(probs[start:end, inner_label])
     if left is not None:
         values.append(probs[start - 1, _label_of_step(left[2], kind, left[2] == kind == _CAPTION)])
@@ -121,7 +127,7 @@ def _drop_short_captions(probs: np.ndarray, segs: list[list[int]], min_frames: i
             continue
         left_caption = left is not None and left[2] == _CAPTION
         right_caption = right is not None and right[2] == _CAPTION
-        if left_caption and (not right_caption or probs[start - 1, _DIFFERENT] <= probs[end, _DIFFERENT]):
+        if left_caption and (not right_caption or probs[start - 1, DIFFERENT] <= probs[end, DIFFERENT]):
             assert left is not None
             left[1] = end  # the change into this fragment was the weaker one
             del segs[i]

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.baseline import PairPredictions
+from captionacc_assets.core.extents.labels import PairPredictions
 from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams
 from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.extents.pair_inference import (
