@@ -11,7 +11,7 @@ from pathlib import Path
 from captionacc_assets.core.chunks import MANIFEST_NAME, ChunkPyramidWriter
 from captionacc_assets.core.dbs.captions_db import ZoneProvenance
 from captionacc_assets.core.dbs.extents_db import write_extents_db
-from captionacc_assets.core.extents.baseline import PairClassifier
+from captionacc_assets.core.extents.labels import PairClassifier
 from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys

@@ -33,8 +33,6 @@ import numpy as np
 
 from captionacc_assets.core.errors import InputError
 
-# PairClassifier is imported here only for compute/engines.py and compute/crop_and_infer_caption_frame_extents.py,
-# which still import it from this module; it lives in labels.py.
 from captionacc_assets.core.extents.labels import (
     DIFFERENT,
     EMPTY_EMPTY,
@@ -43,7 +41,6 @@ from captionacc_assets.core.extents.labels import (
     REVERSE_PERMUTATION,
     SAME,
     VALID_EMPTY,
-    PairClassifier,  # noqa: F401
     PairPredictions,
 )
 

@@ -16,8 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.baseline import PairPredictions
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import LABELS, PairPredictions
 from captionacc_assets.core.extents.pair_inference import LearnedPairClassifier, checked_weights, no_crops_error
 from captionacc_assets.core.extents.weights import onnx_path
 

@@ -18,13 +18,12 @@ import cv2
 import numpy as np
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.baseline import PairPredictions
 from captionacc_assets.core.extents.change_evidence import (
     ChangeEvidenceParams,
     ChangeEvidenceStream,
     apply_change_evidence,
 )
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import DIFFERENT, SAME, PairPredictions
 from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
 
 INPUT_HEIGHT = 40
@@ -114,10 +113,9 @@ class LearnedPairClassifier(ABC):
 
         predictions = self.predict_preprocessed(self._batches(seen(frames)))
         strength = stream.finish().strength
-        different, same = LABELS.index("different"), LABELS.index("same")
         return PairPredictions(
-            forward=apply_change_evidence(predictions.forward, strength, different, same),
-            backward=apply_change_evidence(predictions.backward, strength, different, same),
+            forward=apply_change_evidence(predictions.forward, strength, DIFFERENT, SAME),
+            backward=apply_change_evidence(predictions.backward, strength, DIFFERENT, SAME),
         )
 
 
