@@ -115,18 +115,18 @@ def _keys(tenant: str, video: str, *storage_keys: str):
 class _OcrEngines:
     """OCR engines by name, built once per container (the configured one at `@modal.enter()`)."""
 
-    full_frames = False  # full frames are OCR'd at a smaller detection size (`FULL_FRAME_MAX_SIDE`)
+    full_frames = False  # full frames are OCR'd at smaller sizes (`full_frame_ocr_engine`)
 
     @modal.enter()
     def load_models(self):
         self.engine(os.environ.get(OCR_ENGINE_VAR, "rapidocr"))
 
     def engine(self, name: str):
-        from captionacc_assets.compute.engines import FULL_FRAME_MAX_SIDE, ocr_engine
+        from captionacc_assets.compute.engines import full_frame_ocr_engine, ocr_engine
 
         engines = self.__dict__.setdefault("_engines", {})
         if name not in engines:
-            engines[name] = ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE) if self.full_frames else ocr_engine(name)
+            engines[name] = full_frame_ocr_engine(name) if self.full_frames else ocr_engine(name)
         return engines[name]
 
 

@@ -23,7 +23,7 @@ from captionacc_assets.compute.crop_and_infer_caption_frame_extents import (
     CropInferResult,
     crop_and_infer_caption_frame_extents,
 )
-from captionacc_assets.compute.engines import FULL_FRAME_MAX_SIDE, ocr_engine, pair_classifier, pair_model_hash
+from captionacc_assets.compute.engines import full_frame_ocr_engine, ocr_engine, pair_classifier, pair_model_hash
 from captionacc_assets.compute.extract_frames_and_ocr import ExtractResult, extract_frames_and_ocr
 from captionacc_assets.compute.object_store import ObjectStore
 from captionacc_assets.compute.progress import Progress, no_progress
@@ -101,7 +101,7 @@ class InProcessCompute(ComputeResource):
             store,
             keys,
             video_key,
-            engine=ocr_engine(self.ocr_engine, max_side=FULL_FRAME_MAX_SIDE),
+            engine=full_frame_ocr_engine(self.ocr_engine),
             work_dir=work_dir,
             progress=progress,
         )

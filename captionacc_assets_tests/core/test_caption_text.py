@@ -8,7 +8,7 @@ from PIL import Image
 
 from captionacc_assets.core.caption_text import _read_once, read_caption_text
 from captionacc_assets.core.median_frame import median_frame
-from captionacc_assets.core.ocr.rapid import RapidOcrEngine
+from captionacc_assets.compute.engines import ocr_engine
 from captionacc_assets_tests.core.text_render import (
     LATIN_FONT,
     caption_frame,
@@ -20,7 +20,7 @@ from captionacc_assets_tests.core.text_render import (
 
 @pytest.fixture(scope="module")
 def engine():
-    return RapidOcrEngine()
+    return ocr_engine()  # what caption OCR reads with
 
 
 def test_median_recovers_static_caption_over_moving_noise(engine):

@@ -5,7 +5,7 @@ import pytest
 
 from captionacc_assets.core.layout import DEFAULT_REGION, LayoutProposal, infer_layout
 from captionacc_assets.core.ocr.engine import OcrBox
-from captionacc_assets.core.ocr.rapid import RapidOcrEngine
+from captionacc_assets.compute.engines import full_frame_ocr_engine
 from captionacc_assets_tests.core.text_render import box_contains, caption_frame, gradient_background
 
 CAPTIONS = [
@@ -26,7 +26,7 @@ CAPTIONS = [
 
 @pytest.fixture(scope="module")
 def rapid_engine():
-    return RapidOcrEngine()
+    return full_frame_ocr_engine()  # what initial processing reads full frames with
 
 
 def line_box(

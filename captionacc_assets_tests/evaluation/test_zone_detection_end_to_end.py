@@ -8,7 +8,7 @@ import pytest
 
 from captionacc_assets.core.dbs.layout_db import read_proposed_zones
 from captionacc_assets.core.keys import VideoKeys
-from captionacc_assets.core.ocr.rapid import RapidOcrEngine
+from captionacc_assets.compute.engines import full_frame_ocr_engine
 from captionacc_assets.evaluation.eval_set import build_eval_set
 from captionacc_assets.compute.extract_frames_and_ocr import extract_frames_and_ocr
 from captionacc_assets.resources.storage import LocalStorageResource
@@ -17,7 +17,7 @@ from captionacc_assets.synthetic.generate import write_video
 
 @pytest.fixture(scope="module")
 def engine():
-    return RapidOcrEngine()
+    return full_frame_ocr_engine()  # what initial processing reads full frames with
 
 
 def _proposed_zones(item, tmp_path, engine):
