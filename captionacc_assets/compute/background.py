@@ -1,7 +1,8 @@
-"""Run a per-item sink on a worker thread, so encoding overlaps decoding.
+"""Run a per-item sink on a worker thread, so encoding or OCR overlaps decoding.
 
-PyAV releases the GIL inside its codecs, so a VP9 encoder fed from a bounded queue
-runs beside the decoder on the second core. The queue bound keeps memory flat.
+PyAV releases the GIL inside its codecs and onnxruntime inside a session's run, so a VP9
+encoder or an OCR engine fed from a bounded queue runs beside the decoder on the second
+core. The queue bound keeps memory flat.
 """
 
 import queue

@@ -21,6 +21,7 @@ from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.median_frame import median_frame
 from captionacc_assets.core.ocr.engine import OcrEngine
+from captionacc_assets.compute.background import BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 
@@ -58,13 +59,22 @@ def _read_span_texts(
 ) -> dict[int, SpanText]:
     """OCR each span's median frame, decoding the chunks in one ascending pass.
 
-    Spans do not overlap, so each decoded frame belongs to one span; a span is read as
-    soon as its last frame arrives, so memory holds one span's frames at a time.
+    Spans do not overlap, so each decoded frame belongs to one span; a span's median is
+    made as soon as its last frame arrives, so memory holds one span's frames at a time.
+    The OCR runs on a worker thread while the next span is decoded (both release the GIL),
+    with at most two medians waiting for it.
     """
     owner = {index: start for start, indices in wanted.items() for index in indices}
     buffers: dict[int, list] = {}
     texts: dict[int, SpanText] = {}
     ticker = ProgressTicker(progress, "caption OCR", len(wanted))
+
+    def read(start: int, image) -> None:
+        with timings.measure("ocr"):
+            texts[start] = SpanText(*read_caption_text(engine, image))
+        reach("caption_ocr.ocr")
+
+    reader, reported = BackgroundSink(read, max_pending=2), 0
     frames = iter_chunk_frames(chunks_dir, manifest, sorted(owner))
     while True:
         with timings.measure("decode_median"):
@@ -77,10 +87,12 @@ def _read_span_texts(
             if index != wanted[start][-1]:
                 continue
             image = median_frame(buffers.pop(start))
-        with timings.measure("ocr"):
-            texts[start] = SpanText(*read_caption_text(engine, image))
-        ticker.tick(len(texts))
-        reach("caption_ocr.ocr")
+        reader.put(start, image)
+        if len(texts) > reported:
+            reported = len(texts)
+            ticker.tick(reported)
+    reader.close()
+    ticker.tick(len(texts))
     return texts
 
 

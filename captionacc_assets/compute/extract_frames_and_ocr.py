@@ -15,6 +15,7 @@ from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.core.ocr.engine import OcrBox, OcrEngine
 from captionacc_assets.core.pictures import preview_frame_index
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
+from captionacc_assets.compute.background import BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 
@@ -69,12 +70,15 @@ def extract_frames_and_ocr(
     pending: list[tuple[int, np.ndarray]] = []
     batch_frames = getattr(engine, "frames_per_call", OCR_BATCH_FRAMES)
 
-    def recognize_pending() -> None:
+    def recognize(batch: list[tuple[int, np.ndarray]]) -> None:
         with timings.measure("ocr"):
-            found = engine.recognize_many([image for _, image in pending])
-        ocr_frames.extend((index, boxes) for (index, _), boxes in zip(pending, found))
-        pending.clear()
+            found = engine.recognize_many([image for _, image in batch])
+        ocr_frames.extend((index, boxes) for (index, _), boxes in zip(batch, found))
+        reach("extract.ocr")
 
+    # OCR runs on a worker thread while the next frames are decoded and written (both release
+    # the GIL); one batch waits for it at most, so memory holds about three batches.
+    reader = BackgroundSink(recognize, max_pending=1)
     ticker = ProgressTicker(progress, "full frames + OCR", len(indices))
     for done, (index, image) in enumerate(iter_frames_at(video_path, indices, probe=probe), 1):
         with timings.measure("jpeg"):
@@ -82,11 +86,12 @@ def extract_frames_and_ocr(
             (thumbs_dir / full_frame_name(index)).write_bytes(make_thumbnail(image))
         pending.append((index, image))
         if len(pending) >= batch_frames:
-            recognize_pending()
-            reach("extract.ocr")
+            reader.put(pending)
+            pending = []
         ticker.tick(done)
     if pending:
-        recognize_pending()
+        reader.put(pending)
+    reader.close()
 
     with timings.measure("layout"):
         proposal = infer_layout(ocr_frames)
