@@ -50,11 +50,17 @@ def fit_inline(render, widths: Sequence[int], alt: str, limit: int = INLINE_LIMI
     smallest = ""
     for width in widths:
         image = render(width)
-        for quality in _QUALITIES:
+        # A width whose lowest quality does not fit is skipped after one encoding (a higher
+        # quality is never smaller), instead of trying every quality first.
+        lowest = markdown_image(_webp(image, _QUALITIES[-1]), alt, "image/webp")
+        smallest = lowest if not smallest or len(lowest) < len(smallest) else smallest
+        if len(lowest) >= limit:
+            continue
+        for quality in _QUALITIES[:-1]:
             markdown = markdown_image(_webp(image, quality), alt, "image/webp")
             if len(markdown) < limit:
                 return markdown
-            smallest = markdown if not smallest or len(markdown) < len(smallest) else smallest
+        return lowest
     return smallest
 
 
