@@ -4,12 +4,13 @@ Speed-ups and slow-downs are ratios against a baseline taken in the same run (th
 are noisy). The older code runs from a `git worktree` in the same venv: the editable install's
 import finder is removed from `sys.meta_path` so the worktree's package is the one imported.
 
-    .venv/bin/python benchmarks/bench_before_after.py --base 6670c4a [--case 60s] [--repeats 2]
+    .venv/bin/python benchmarks/bench_before_after.py --base 6670c4a [--case 60s|10min] [--repeats 2] [--json F]
 """
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,14 @@ def process(command: list[str], video: Path, home: Path) -> dict:
     if out.returncode != 0:
         raise SystemExit(f"{command} failed:\n{out.stdout}\n{out.stderr}")
     texts = [c["text"] for c in json.loads((home / "out.json").read_text())["captions"]]
-    return {"seconds": round(seconds, 2), "captions": texts}
+    rss = re.search(r"peak RSS (\d+) MB", out.stdout)  # the CLI's own high-water mark (VmHWM)
+    steps = dict(re.findall(r"^\s{4}(\S+)\s+([\d.]+) s$", out.stdout, re.M))
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": int(rss.group(1)) if rss else None,
+        "steps_s": {k: float(v) for k, v in steps.items()},
+        "captions": texts,
+    }
 
 
 def main() -> None:
@@ -53,6 +61,7 @@ def main() -> None:
     parser.add_argument("--base", required=True, help="the older commit")
     parser.add_argument("--case", default="60s", choices=sorted(CASES))
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--json", help="write every run (seconds, peak RSS, steps, captions) here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-before-after-") as tmp:
         tmp = Path(tmp)
@@ -88,11 +97,15 @@ def main() -> None:
             )
     same = len({json.dumps(r["captions"], ensure_ascii=False) for r in rows}) == 1
     for row in rows:
+        steps = ", ".join(f"{k} {v:.2f}" for k, v in row["steps_s"].items())
         print(
             f"{row['code']:<7} run {row['repeat'] + 1}: {row['seconds']:6.2f} s, floor {row['decode_floor_s']:.2f} s, "
-            f"{row['ratio_to_floor']:.1f}x the floor, {len(row['captions'])} captions"
+            f"{row['ratio_to_floor']:.1f}x the floor, peak RSS {row['peak_rss_mb']} MB, "
+            f"{len(row['captions'])} captions; steps (s): {steps}"
         )
     print(f"captions identical across all runs: {same}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Per-stage time and peak memory of `captionacc process`, beside the PyAV decode floor.
 
-Usage:  .venv/bin/python benchmarks/bench_process.py [--only 60s|10min] [--out bench.json]
+Usage:  .venv/bin/python benchmarks/bench_process.py [--only 60s|60s-1080p|10min] [--out bench.json]
 
 Each case renders a synthetic video with burned-in captions, times a bare PyAV decode of
 the same file (the floor), then runs `captionacc process` in a fresh CAPTIONACC_HOME as a
@@ -60,6 +60,7 @@ def captioned_spec(width: int, height: int, fps: float, duration_s: float, cues:
 
 CASES = {
     "60s": dict(width=1280, height=720, fps=30.0, duration_s=60.0, cues=20, seed=1),
+    "60s-1080p": dict(width=1920, height=1080, fps=30.0, duration_s=60.0, cues=20, seed=2),  # peak RSS at 1080p
     "10min": dict(width=1920, height=1080, fps=30.0, duration_s=600.0, cues=150, seed=2),
 }
 
