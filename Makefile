@@ -33,4 +33,4 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m mypy
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q --durations=20
