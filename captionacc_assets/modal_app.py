@@ -112,6 +112,13 @@ def _keys(tenant: str, video: str, *storage_keys: str):
     return keys
 
 
+def _probe(probe: dict | None):
+    """The caller's `VideoProbe.as_dict()` rebuilt (the job re-probes a file it does not match)."""
+    from captionacc_assets.core.video import VideoProbe
+
+    return VideoProbe(**probe) if probe else None
+
+
 class _OcrEngines:
     """OCR engines by name, built once per container (the configured one at `@modal.enter()`)."""
 
@@ -135,8 +142,10 @@ class FrameOcr(_OcrEngines):
     full_frames = True
 
     @modal.method()
-    def extract_frames_and_ocr(self, storage: dict, tenant: str, video: str, video_key: str, ocr_engine: str) -> dict:
-        """Job 1: `full_frames`, `raw_ocr_db`, `layout_db` of one video."""
+    def extract_frames_and_ocr(
+        self, storage: dict, tenant: str, video: str, video_key: str, ocr_engine: str, probe: dict | None = None
+    ) -> dict:
+        """Job 1: `full_frames`, `raw_ocr_db`, `layout_db` of one video (`probe`: `VideoProbe.as_dict()` of it)."""
         from captionacc_assets.compute import extract_frames_and_ocr as job
 
         keys = _keys(tenant, video, video_key)
@@ -147,6 +156,7 @@ class FrameOcr(_OcrEngines):
                 video_key,
                 engine=self.engine(ocr_engine),
                 work_dir=Path(work),
+                probe=_probe(probe),
             )
         return result.as_dict()
 
@@ -169,9 +179,10 @@ class CaptionFrameExtents:
         zones: list[list[float]],
         version: int,
         extents_model: str,
+        probe: dict | None = None,
     ) -> dict:
         """Job 2: `cropped_frames` (chunk pyramid) and `caption_frame_extents` of every caption zone of
-        one approval (`zones`: one or two `[l, t, r, b]`), from one decode."""
+        one approval (`zones`: one or two `[l, t, r, b]`), from one decode (`probe` as for job 1)."""
         from captionacc_assets.core.region import Region
         from captionacc_assets.compute import crop_and_infer_caption_frame_extents as job
         from captionacc_assets.compute.engines import pair_classifier
@@ -186,6 +197,7 @@ class CaptionFrameExtents:
                 version=int(version),
                 classifier=pair_classifier(extents_model),
                 work_dir=Path(work),
+                probe=_probe(probe),
             )
         return result.as_dict()
 

@@ -14,6 +14,7 @@ import modal
 import pytest
 
 from captionacc_assets import modal_app
+from captionacc_assets.core import video
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
@@ -178,15 +179,22 @@ def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):
     assert store.exists(KEYS.layout_db) and store.exists(KEYS.raw_ocr_db)
     assert set(extract["keys_written"]) >= {KEYS.layout_db, KEYS.raw_ocr_db}
 
-    crop = modal_app.local_function("crop_and_infer_caption_frame_extents").local(
-        storage=location,
-        tenant="acme",
-        video="clip1",
-        video_key=uploaded,
-        zones=[[0.0, 0.7, 1.0, 1.0]],
-        version=1,
-        extents_model="baseline",
-    )
+    # The `video` asset's probe, passed as a dict (as Modal serializes it): the job does not probe again.
+    probe = video.probe_video(tmp_path / "clip.mp4")
+    probed = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(video, "probe_video", lambda path, **kw: probed.append(path) or probe)
+        crop = modal_app.local_function("crop_and_infer_caption_frame_extents").local(
+            storage=location,
+            tenant="acme",
+            video="clip1",
+            video_key=uploaded,
+            zones=[[0.0, 0.7, 1.0, 1.0]],
+            version=1,
+            extents_model="baseline",
+            probe=probe.as_dict(),
+        )
+    assert probed == [] and crop["frame_count"] == probe.frame_count == 30
     assert store.exists(crop["caption_frame_extents_key"])
     assert store.exists(KEYS.cropped_frames_prefix(1) + "manifest.json")
 
@@ -255,6 +263,7 @@ def test_remote_calls_go_to_the_deployed_app_with_keys_not_bytes(store, uploaded
         "video": "clip1",
         "video_key": uploaded,
         "ocr_engine": "rapidocr",
+        "probe": None,  # no stored probe given: the job probes the file itself
     }
 
 

@@ -16,7 +16,7 @@ from captionacc_assets.core.extents.labels import LABELS
 from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
-from captionacc_assets.core.video import iter_frames_at, probe_video
+from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_of
 from captionacc_assets.core.zones import check_zones, placement
 from captionacc_assets.compute.background import BackgroundConsumer, BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
@@ -88,18 +88,20 @@ def crop_and_infer_caption_frame_extents(
     classifier: PairClassifier,
     work_dir: Path,
     progress: Progress = no_progress,
+    probe: VideoProbe | None = None,
 ) -> CropInferResult:
     """Every zone's chunk pyramid and extents database from ONE streaming decode of the video.
 
     Zone 0's crops feed the classifier here; a second zone's feed a second classifier pass
-    on a worker thread, so a two-zone video is decoded once, not twice.
+    on a worker thread, so a two-zone video is decoded once, not twice. `probe`: the `video`
+    asset's probe of this file, used instead of probing again (`probe_of`).
     """
     zones = check_zones(zones)
     timings = Timings()
     work_dir.mkdir(parents=True, exist_ok=True)
     with timings.measure("download"):
         video_path = fetch_video(store, video_key, work_dir)
-    probe = probe_video(video_path)
+    probe = probe_of(video_path, probe)
     n = probe.frame_count
     parts = [_Zone(z, region, work_dir, version, n) for z, region in enumerate(zones)]
     others = [BackgroundConsumer(classifier.predict) for _ in parts[1:]]

@@ -14,7 +14,7 @@ from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.core.ocr.engine import OcrBox, OcrEngine
 from captionacc_assets.core.pictures import preview_frame_index
-from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_video
+from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_of
 from captionacc_assets.compute.background import BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
@@ -54,12 +54,14 @@ def extract_frames_and_ocr(
     work_dir: Path,
     min_layout_frames: int = MIN_LAYOUT_FRAMES,
     progress: Progress = no_progress,
+    probe: VideoProbe | None = None,
 ) -> ExtractResult:
+    """`probe`: the `video` asset's probe of this file, used instead of probing again (`probe_of`)."""
     timings = Timings()
     work_dir.mkdir(parents=True, exist_ok=True)
     with timings.measure("download"):
         video_path = fetch_video(store, video_key, work_dir)
-    probe: VideoProbe = probe_video(video_path)
+    probe = probe_of(video_path, probe)
     indices = full_frame_indices(probe.frame_count, min_layout_frames)
     frames_dir = work_dir / "full_frames"
     thumbs_dir = work_dir / "full_frames_thumbnails"

@@ -56,6 +56,7 @@ class VideoProbe:
     rotation: int  # clockwise degrees applied for display: 0, 90, 180 or 270
     container: str  # demuxer format name
     frame_count: int  # 10 Hz indices: index_space.frame_count(duration_seconds)
+    size_bytes: int | None = None  # the probed file's size: a probe handed on is trusted only for a file this size
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -105,7 +106,20 @@ def probe_video(path: Path | str, *, display_name: str | None = None, limits: Vi
             rotation=rotation,
             container=container.format.name,
             frame_count=frame_count(float(duration)),
+            size_bytes=path.stat().st_size,
         )
+
+
+def probe_of(path: Path | str, probe: VideoProbe | None) -> VideoProbe:
+    """`probe` when it was made of a file of `path`'s size, else a fresh `probe_video(path)`.
+
+    A job is handed the probe the `video` asset made of the same stored file, to skip a second
+    probe. The size check is the cheap guard against a file replaced under the same key since:
+    a probe of another file (or one without a size) is never used to decode this one.
+    """
+    if probe is not None and probe.size_bytes == Path(path).stat().st_size:
+        return probe
+    return probe_video(path)
 
 
 def iter_frames_at(

@@ -4,15 +4,17 @@
 and the failed materialization carry the same actionable message.
 """
 
+import dataclasses
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import dagster as dg
 
 from captionacc_assets.core.errors import EnvironmentFault, InputError, SupersededVersionError
 from captionacc_assets.core.keys import VideoKeys, validate_key
+from captionacc_assets.core.video import VideoProbe
 from captionacc_assets.defs.run_liveness import PROCESS_TAG, scratch_prefix, this_process_tag
 from captionacc_assets.defs.run_tags import missing_video_tags
 from captionacc_assets.resources.catalog import CatalogResource
@@ -84,6 +86,31 @@ def video_keys(row: dict) -> VideoKeys:
     if not row["storage_key"].startswith(keys.client_prefix):
         raise InputError(f"video {row['id']!r} has storage key {row['storage_key']!r} outside its own folder")
     return keys
+
+
+def stored_probe(instance: dg.DagsterInstance, row: dict) -> VideoProbe | None:
+    """The probe in the partition's latest `video` materialization, for a job to skip probing again.
+
+    None (the job probes the file itself) when there is none, when it lacks a field (an older
+    materialization), or when it was of another storage key. A video id names one upload (a second
+    registration is refused), yet the stored file could still be replaced under its key; the
+    probe carries the probed file's size, and the job uses it only for a download of that size
+    (`core.video.probe_of`), where the check costs a `stat` instead of a probe.
+    """
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey("video"), asset_partitions=[row["id"]]), limit=1, ascending=False
+    ).records
+    materialization = records[0].asset_materialization if records else None
+    if materialization is None:
+        return None
+    metadata = materialization.metadata
+    names = [field.name for field in dataclasses.fields(VideoProbe)]
+    if "storage_key" not in metadata or metadata["storage_key"].value != row["storage_key"]:
+        return None
+    if any(name not in metadata for name in names):
+        return None
+    values: dict[str, Any] = {name: metadata[name].value for name in names}
+    return VideoProbe(**values)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ import dagster as dg
 from captionacc_assets.core.dbs.captions_db import ZoneProvenance
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
+from captionacc_assets.core.video import VideoProbe
 from captionacc_assets.compute.caption_ocr import CaptionOcrResult, caption_ocr
 from captionacc_assets.compute.crop_and_infer_caption_frame_extents import (
     CropInferResult,
@@ -52,7 +53,9 @@ class ComputeResource(dg.ConfigurableResource, ABC):
         video_key: str,
         work_dir: Path,
         progress: Progress = no_progress,
-    ) -> ExtractResult: ...
+        probe: VideoProbe | None = None,
+    ) -> ExtractResult:
+        """`probe`: the `video` asset's probe of the file, so the job need not probe it again."""
 
     @abstractmethod
     def crop_and_infer_caption_frame_extents(
@@ -64,8 +67,10 @@ class ComputeResource(dg.ConfigurableResource, ABC):
         version: int,
         work_dir: Path,
         progress: Progress = no_progress,
+        probe: VideoProbe | None = None,
     ) -> CropInferResult:
-        """Every caption zone of the version in one call (one decode), never one call per zone or frame."""
+        """Every caption zone of the version in one call (one decode), never one call per zone or frame;
+        `probe` as for `extract_frames_and_ocr`."""
 
     @abstractmethod
     def caption_ocr(
@@ -96,7 +101,7 @@ class ComputeResource(dg.ConfigurableResource, ABC):
 class InProcessCompute(ComputeResource):
     """The embedded default: the jobs run in the run's own process, models loaded once per process."""
 
-    def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress):
+    def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress, probe=None):
         return extract_frames_and_ocr(
             store,
             keys,
@@ -104,10 +109,11 @@ class InProcessCompute(ComputeResource):
             engine=full_frame_ocr_engine(self.ocr_engine),
             work_dir=work_dir,
             progress=progress,
+            probe=probe,
         )
 
     def crop_and_infer_caption_frame_extents(
-        self, store, keys, video_key, zones, version, work_dir, progress=no_progress
+        self, store, keys, video_key, zones, version, work_dir, progress=no_progress, probe=None
     ):
         return crop_and_infer_caption_frame_extents(
             store,
@@ -118,6 +124,7 @@ class InProcessCompute(ComputeResource):
             classifier=pair_classifier(self.extents_model),
             work_dir=work_dir,
             progress=progress,
+            probe=probe,
         )
 
     def caption_ocr(self, store, keys, version, zones, work_dir, progress=no_progress):
@@ -179,7 +186,7 @@ class ModalCompute(ComputeResource):
         progress(f"{name}: Modal function finished")
         return result
 
-    def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress):
+    def extract_frames_and_ocr(self, store, keys, video_key, work_dir, progress=no_progress, probe=None):
         return ExtractResult(
             **self._modal(
                 "extract_frames_and_ocr",
@@ -189,11 +196,12 @@ class ModalCompute(ComputeResource):
                 video=keys.video,
                 video_key=video_key,
                 ocr_engine=self.ocr_engine,
+                probe=probe.as_dict() if probe else None,
             )
         )
 
     def crop_and_infer_caption_frame_extents(
-        self, store, keys, video_key, zones, version, work_dir, progress=no_progress
+        self, store, keys, video_key, zones, version, work_dir, progress=no_progress, probe=None
     ):
         return CropInferResult(
             **self._modal(
@@ -206,6 +214,7 @@ class ModalCompute(ComputeResource):
                 zones=[list(region.as_tuple()) for region in zones],
                 version=version,
                 extents_model=self.extents_model,
+                probe=probe.as_dict() if probe else None,
             )
         )
 

@@ -372,3 +372,16 @@ def test_generated_eval_videos_pass_the_default_limits(tmp_path):
         cues=(Cue(0.2, 1.2, "Good night"),),
     )
     assert probe_video(write_video(spec, tmp_path / "eval.mp4"), limits=limits).width == width
+
+
+def test_a_probe_handed_on_is_used_only_for_a_file_of_the_size_it_probed(tmp_path):
+    first = make_h264_video(
+        tmp_path / "a.mp4", numbered_frames(64, 48, 10), width=64, height=48, fps=10, duration_s=2.0
+    )
+    probe = probe_video(first)
+    assert probe.size_bytes == first.stat().st_size
+    assert video.probe_of(first, probe) is probe  # the same file: not probed again
+    # The file replaced under the same name (a longer upload): the old probe is not trusted.
+    make_h264_video(first, numbered_frames(64, 48, 10), width=64, height=48, fps=10, duration_s=4.0)
+    assert video.probe_of(first, probe) == probe_video(first) != probe
+    assert video.probe_of(first, None) == probe_video(first)

@@ -10,6 +10,7 @@ from captionacc_assets.defs.stage import (
     progress_logger,
     recorded_stage,
     scratch_dir,
+    stored_probe,
     video_keys,
 )
 from captionacc_assets.defs.ui_metadata import counts_table, seconds_table, zones_table
@@ -60,6 +61,7 @@ def crop_and_infer_caption_frame_extents(
                 version.version,
                 work,
                 progress_logger(context),
+                probe=stored_probe(context.instance, row),  # the `video` asset's probe: not probed again
             )
         except Exception:
             catalog.set_version_status(row["id"], version.version, "failed")

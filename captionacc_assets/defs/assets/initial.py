@@ -13,6 +13,7 @@ from captionacc_assets.defs.stage import (
     progress_logger,
     recorded_stage,
     scratch_dir,
+    stored_probe,
     video_identity,
     video_keys,
     video_to_process,
@@ -104,7 +105,14 @@ def extract_frames_and_ocr(
     with recorded_stage(catalog, row["id"], "layout"), scratch_dir() as work:
         keys = video_keys(row)
         with editor_lock(catalog, row["id"], "layout", progress_logger(context)):
-            result = compute.extract_frames_and_ocr(storage, keys, row["storage_key"], work, progress_logger(context))
+            result = compute.extract_frames_and_ocr(
+                storage,
+                keys,
+                row["storage_key"],
+                work,
+                progress_logger(context),
+                probe=stored_probe(context.instance, row),  # the `video` asset's probe: not probed again
+            )
             # The proposal as the CLI reads it, from the published layout.db: what the auto-approval
             # sensor approves from this materialization is then the same crop, bit for bit.
             zones = read_proposed_zones(storage.get_file(keys.layout_db, work / "published-layout.db.gz"))
