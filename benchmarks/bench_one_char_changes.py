@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from captionacc_assets.core.extents.decode import combined_pair_probabilities, decode_captions
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import DIFFERENT, SAME
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
 from captionacc_assets.evaluation.eval_set import PHRASES, font_covers
@@ -51,7 +51,6 @@ from captionacc_assets.synthetic.libass_render import write_libass_video
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
 REPO = Path(__file__).resolve().parents[1]
-_SAME, _DIFFERENT = LABELS.index("same"), LABELS.index("different")
 TOLERANCE = 1  # a found change: a decoded boundary within this many indices
 PHANTOM_MARGIN = 2  # a phantom: a boundary at least this far from every true boundary
 
@@ -332,7 +331,7 @@ def run(cases: list[Case], classifiers: dict, out_dir: Path, ocr: bool, log=prin
             decoded = score_boundaries(states, {s.start for s in spans[1:]})
             t = totals[name]
             t["same_pairs"] += int(same.sum())
-            t["same_called_different"] += int((same & (probs[:, _DIFFERENT] > probs[:, _SAME])).sum())
+            t["same_called_different"] += int((same & (probs[:, DIFFERENT] > probs[:, SAME])).sum())
             for key in ("changes", "found", "phantom_splits"):
                 t["decoded"][key] += decoded[key]
             result = {"decoded": decoded}
