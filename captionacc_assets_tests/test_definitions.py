@@ -126,12 +126,12 @@ def test_sensors_run_by_default_and_target_the_stage_jobs():
 
 def test_only_the_modal_calling_assets_take_a_gpu_pool_slot():
     pools = {a.node_def.name: a.op.pool for a in ALL_ASSETS}
-    assert {name for name, pool in pools.items() if pool == "modal_gpu"} == {
+    assert {name for name, pool in pools.items() if pool == "modal_compute"} == {
         "extract_frames_and_ocr",
         "crop_and_infer_caption_frame_extents",
         "captions_db",
     }
-    assert {pool for name, pool in pools.items() if pool != "modal_gpu"} == {None}
+    assert {pool for name, pool in pools.items() if pool != "modal_compute"} == {None}
 
 
 def test_instance_config_queues_runs_by_priority_and_frees_slots_of_ended_runs(tmp_path):

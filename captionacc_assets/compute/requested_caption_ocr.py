@@ -46,7 +46,7 @@ ZoneSpan = tuple[int, Span]  # (caption zone, inclusive span)
 PUBLISH_ATTEMPTS = 3
 
 
-# -- the GPU part: spans in, text out (the Modal function `caption_ocr` with `spans`) --------------
+# -- the compute part: spans in, text out (the Modal function `caption_ocr` with `spans`) ----------
 @dataclass
 class SpanOcrResult:
     spans: list[dict]  # {"start", "end", "text", "confidence"}, in the order asked

@@ -98,8 +98,8 @@ def wait_for_person_outside_pool(
     policy: LockWaitPolicy | None = None,
 ) -> None:
     """Call first in a pooled step that will take `database_name`'s lock: while a person holds it,
-    the step hands its `modal_gpu` slot back and is retried later (`RetryRequested`), so a video
-    a person is editing never holds GPU capacity that other videos could use.
+    the step hands its `modal_compute` slot back and is retried later (`RetryRequested`), so a video
+    a person is editing never holds compute capacity that other videos could use.
 
     The delays follow the same backoff as `editor_lock`, one per retry; once they are used up
     the stage fails saying who holds the lock. A lock taken in the moment between this check
@@ -119,6 +119,6 @@ def wait_for_person_outside_pool(
         raise dg.Failure(description=message, allow_retries=False)
     context.log.info(
         f"the {database_name} database of video {video_id} is locked by {holder!r} in the editor; giving back "
-        f"the GPU slot and retrying in {delays[attempt]:.0f} s (attempt {attempt + 1} of {len(delays)})"
+        f"the compute slot and retrying in {delays[attempt]:.0f} s (attempt {attempt + 1} of {len(delays)})"
     )
     raise dg.RetryRequested(max_retries=len(delays), seconds_to_wait=delays[attempt])

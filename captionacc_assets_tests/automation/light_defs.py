@@ -3,7 +3,7 @@ with asset bodies that only record when they ran (and wait at a gate when the te
 
 The real pipeline takes seconds of OCR per video; the queue, sensors and daemon do not care
 what the steps compute, so these steps are instant unless a gate file holds them. The approval
-step is shaped like `captions_db` where the queue cares: it takes a `modal_gpu` pool slot, waits
+step is shaped like `captions_db` where the queue cares: it takes a `modal_compute` pool slot, waits
 for a person's captions lock outside that slot and writes under the lock, and answers caption OCR
 requests (claims them, records which) when its run names some.
 Env: CAPTIONACC_HOME (the catalog), LIGHT_WORK_DIR (run log `runs.jsonl`, gate files `gates/{video}`).
@@ -62,7 +62,7 @@ def light_initial(context: dg.AssetExecutionContext, catalog: CatalogResource):
     partitions_def=videos_partitions,
     specs=[dg.AssetSpec(k) for k in APPROVAL_SELECTION],
     can_subset=True,
-    pool="modal_gpu",
+    pool="modal_compute",
 )
 def light_approved(context: dg.AssetExecutionContext, catalog: CatalogResource):
     video_id = context.partition_key

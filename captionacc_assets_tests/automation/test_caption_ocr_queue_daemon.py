@@ -1,6 +1,6 @@
 """Caption OCR requests and editor locks in a running Dagster: the real sensors and queued run
 coordinator in `dagster-daemon`, launching runs of the light code location (whose approval step
-takes a `modal_gpu` slot and the captions lock like `captions_db` does)."""
+takes a `modal_compute` slot and the captions lock like `captions_db` does)."""
 
 import time
 
@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    # A run that finds a person's lock retries every second or two, without its GPU slot.
+    # A run that finds a person's lock retries every second or two, without its compute slot.
     daemon = LightDaemon(
         tmp_path_factory.mktemp("ocr-queue"), env={"CAPTIONACC_LOCK_RETRY_S": "1", "CAPTIONACC_LOCK_RETRY_MAX_S": "2"}
     ).start()
@@ -74,7 +74,7 @@ def test_a_request_made_while_its_video_runs_waits_its_turn_and_is_answered_once
 
 
 def gpu_slots_of(daemon, run_ids) -> int:
-    info = daemon.instance.event_log_storage.get_concurrency_info("modal_gpu")
+    info = daemon.instance.event_log_storage.get_concurrency_info("modal_compute")
     return sum(1 for slot in info.claimed_slots if slot.run_id in run_ids)
 
 
@@ -101,12 +101,12 @@ def test_two_locked_videos_do_not_stop_a_third(daemon):
         60,
         f"the locked runs to wait for the editor\n{daemon.log_tail()}",
     )
-    assert daemon.instance.event_log_storage.get_concurrency_info("modal_gpu").slot_count == 2  # both slots exist
+    assert daemon.instance.event_log_storage.get_concurrency_info("modal_compute").slot_count == 2  # both slots exist
 
     daemon.catalog.request_cropped_frames_version(free, REGION, "editor-ann")
     done = daemon.wait_run(free, "approved_processing", DONE, timeout_s=60)
-    for run_id in waiting:  # they waited without their GPU slot
-        assert any("giving back the GPU slot" in (e.message or "") for e in daemon.instance.all_logs(run_id))
+    for run_id in waiting:  # they waited without their compute slot
+        assert any("giving back the compute slot" in (e.message or "") for e in daemon.instance.all_logs(run_id))
     assert [daemon.instance.get_run_by_id(r).status for r in waiting] == [S.STARTED, S.STARTED]  # still waiting
     # Each retry takes a slot for the moment it looks at the lock again; between retries it holds none.
     samples = []

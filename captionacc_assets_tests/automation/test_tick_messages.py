@@ -85,7 +85,7 @@ def test_run_queue_shows_the_gpu_pool_limit_and_use(catalog, instance):
     message = run_queue(dg.build_sensor_context(instance=instance, resources={"catalog": catalog})).skip_message
     assert message == (
         "1 queued run(s): 1 retagged, 0 cancelled, 0 held back while a person edits; "
-        "pool modal_gpu: 0 of 2 slot(s) in use, 0 step(s) waiting for one"
+        "pool modal_compute: 0 of 2 slot(s) in use, 0 step(s) waiting for one"
     )
 
 

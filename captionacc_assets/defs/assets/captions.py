@@ -33,7 +33,7 @@ from captionacc_assets.resources.compute import ComputeResource
     partitions_def=videos_partitions,
     group_name="captions",
     deps=["caption_frame_extents"],
-    pool="modal_gpu",
+    pool="modal_compute",
     kinds={"sqlite"},
     output_required=False,
     check_specs=[

@@ -22,7 +22,7 @@ from captionacc_assets.resources.compute import ComputeResource
 @dg.multi_asset(
     partitions_def=videos_partitions,
     group_name="extents",
-    pool="modal_gpu",
+    pool="modal_compute",
     specs=[
         dg.AssetSpec(
             "cropped_frames",

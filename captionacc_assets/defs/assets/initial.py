@@ -60,7 +60,7 @@ def video(context: dg.AssetExecutionContext, catalog: CatalogResource, storage: 
 @dg.multi_asset(
     partitions_def=videos_partitions,
     group_name="initial",
-    pool="modal_gpu",
+    pool="modal_compute",
     check_specs=[
         video_check_spec(
             "caption_region_has_text",

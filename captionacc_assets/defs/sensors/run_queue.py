@@ -21,7 +21,7 @@ from captionacc_assets.defs.sensors.settings import default_status, sensor_inter
 from captionacc_assets.resources.catalog import CatalogResource
 
 MAX_QUEUED_RUNS_PER_TICK = 2000
-GPU_POOL = "modal_gpu"  # the pool of the assets that call Modal (limit: dagster.yaml concurrency.pools)
+COMPUTE_POOL = "modal_compute"  # the pool of the assets that call Modal (limit: dagster.yaml concurrency.pools)
 
 
 def _as_int(value, default: int) -> int:
@@ -89,7 +89,7 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
     return counts
 
 
-def pool_usage(instance: dg.DagsterInstance, pool: str = GPU_POOL) -> str:
+def pool_usage(instance: dg.DagsterInstance, pool: str = COMPUTE_POOL) -> str:
     """The pool's limit and use, as the tick message shows it: why a started run's step may wait."""
     storage = instance.event_log_storage
     if not storage.supports_global_concurrency_limits:
