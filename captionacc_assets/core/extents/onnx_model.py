@@ -37,6 +37,10 @@ class OnnxPairClassifier(LearnedPairClassifier):
             )
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # One thread: a batch of 64 crops takes ~30 ms of CPU on it, while a pool of two spends
+        # twice that (its threads spin between runs) and takes the core the decoder and the VP9
+        # encoders of the same job need (docs/benchmarks.md).
+        options.intra_op_num_threads = 1
         self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
         props = self.session.get_modelmeta().custom_metadata_map
         if props.get(WEIGHTS_HASH_KEY) != self.model_hash:
