@@ -123,6 +123,8 @@ class LocalPlatform:
         ext = (video_path.suffix.lstrip(".") or "bin").lower()
         keys = VideoKeys(tenant=tenant, video=video_id)
         key = keys.video_file(ext)
+        if self.catalog.get_video(video_id) is not None:  # before the file: never replace a stored video
+            raise InputError(f"video id {video_id!r} is already registered: upload under a new id")
         size = self.storage.put_file(key, video_path)
         self.catalog.upsert_tenant(tenant)
         self.catalog.register_upload(

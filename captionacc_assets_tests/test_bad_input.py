@@ -110,6 +110,17 @@ def test_a_failed_reupload_does_not_damage_another_videos_artifacts(platform, tm
     assert platform.catalog.get_video(good)["layout_status"] == "annotate"
 
 
+def test_an_upload_under_a_registered_id_is_refused_before_it_touches_the_stored_file(platform, tmp_path):
+    first = platform.upload(_small_video(tmp_path / "first.mp4"), "tenant-a", "clip1")
+    key = platform.catalog.get_video(first)["storage_key"]
+    stored = platform.storage.get_bytes(key)
+    other = _small_video(tmp_path / "other.mp4", seconds=3.0)
+    assert other.read_bytes() != stored
+    with pytest.raises(InputError, match="already registered"):
+        platform.upload(other, "tenant-a", "clip1")
+    assert platform.storage.get_bytes(key) == stored
+
+
 def test_a_video_without_captions_yields_an_empty_caption_list(platform, tmp_path):
     video_id = platform.upload(_small_video(tmp_path / "plain.mp4", seconds=3.0), "tenant-a")
     assert platform.initial_processing(video_id).success
