@@ -23,15 +23,14 @@ import torch
 from torch import nn
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.labels import PairPredictions
 from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams
-from captionacc_assets.core.extents.labels import LABELS
+from captionacc_assets.core.extents.labels import LABELS, PairPredictions
 from captionacc_assets.core.extents.pair_inference import (
     CHANGE_EVIDENCE_KEY,
     DEVICE_ENV,
     LearnedPairClassifier,
     checked_weights,
-    no_crops_error,
+    joined_predictions,
 )
 from captionacc_assets.core.extents.weights import file_hash
 
@@ -167,10 +166,4 @@ class ModelPairClassifier(LearnedPairClassifier):
                     logits = self.net.head(x, y).float() + self.logit_bias
                     out.append(torch.softmax(logits, dim=1).cpu().numpy())
             last = feats_all[-1:]
-        if last is None:
-            raise no_crops_error()
-        empty = np.zeros((0, len(LABELS)), np.float32)
-        return PairPredictions(
-            forward=np.concatenate(forward) if forward else empty,
-            backward=np.concatenate(backward) if backward else empty,
-        )
+        return joined_predictions(forward, backward, any_crop=last is not None)

@@ -16,8 +16,8 @@ import numpy as np
 import onnxruntime as ort
 
 from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.labels import LABELS, PairPredictions
-from captionacc_assets.core.extents.pair_inference import LearnedPairClassifier, checked_weights, no_crops_error
+from captionacc_assets.core.extents.labels import PairPredictions
+from captionacc_assets.core.extents.pair_inference import LearnedPairClassifier, checked_weights, joined_predictions
 from captionacc_assets.core.extents.weights import onnx_path
 
 WEIGHTS_HASH_KEY = "weights_hash"  # metadata: the model hash of the .pt the graph was exported from
@@ -61,10 +61,4 @@ class OnnxPairClassifier(LearnedPairClassifier):
                 forward.append(fwd)
                 backward.append(bwd)
             last = frames[-1:]
-        if last is None:
-            raise no_crops_error()
-        empty = np.zeros((0, len(LABELS)), np.float32)
-        return PairPredictions(
-            forward=np.concatenate(forward) if forward else empty,
-            backward=np.concatenate(backward) if backward else empty,
-        )
+        return joined_predictions(forward, backward, any_crop=last is not None)

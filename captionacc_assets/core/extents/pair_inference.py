@@ -23,7 +23,7 @@ from captionacc_assets.core.extents.change_evidence import (
     ChangeEvidenceStream,
     apply_change_evidence,
 )
-from captionacc_assets.core.extents.labels import DIFFERENT, SAME, PairPredictions
+from captionacc_assets.core.extents.labels import DIFFERENT, LABELS, SAME, PairPredictions
 from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
 
 INPUT_HEIGHT = 40
@@ -119,5 +119,12 @@ class LearnedPairClassifier(ABC):
         )
 
 
-def no_crops_error() -> InputError:
-    return InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
+def joined_predictions(forward: list[np.ndarray], backward: list[np.ndarray], *, any_crop: bool) -> PairPredictions:
+    """The batches' pair probabilities as one `PairPredictions`; no crop at all is an input error."""
+    if not any_crop:
+        raise InputError("no crops were given: a video needs at least one 10 Hz crop to classify")
+    empty = np.zeros((0, len(LABELS)), np.float32)
+    return PairPredictions(
+        forward=np.concatenate(forward) if forward else empty,
+        backward=np.concatenate(backward) if backward else empty,
+    )
