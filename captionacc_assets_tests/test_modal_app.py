@@ -165,9 +165,7 @@ def test_a_container_loads_its_ocr_engine_once_at_enter(monkeypatch):
             video_key="acme/client/videos/clip1/video.mp4",
             ocr_engine="rapidocr",
         )
-    assert built[1:] == [
-        ("rapidocr", {"max_side": engines.FULL_FRAME_MAX_SIDE, "det_side": engines.FULL_FRAME_DETECTION_SIDE})
-    ]
+    assert built[1:] == [("rapidocr", {"max_side": engines.FULL_FRAME_MAX_SIDE})]
 
 
 def test_each_function_runs_locally_against_s3(store, uploaded, tmp_path):

@@ -14,19 +14,17 @@ OCR_ENGINES = ("rapidocr", "google_vision")
 PAIR_CLASSIFIERS = ("baseline", "model")
 
 
-# Full frames are OCR'd only to find the caption band, so a smaller reading size is enough,
-# and text is found on them at a smaller size still: detection is most of RapidOCR's time and
-# grows with the pixels, and a caption line is still 15-25 px high on a 640 px frame. (Caption
-# crops keep full-size detection: at 640 px a trailing period falls outside the line's box.)
+# Full frames are OCR'd only to find the caption band, so a smaller detection size is enough.
+# (Not smaller than 960: at 640 px the proposed regions moved slightly and the full eval lost
+# periods and word spaces on 4 of 64 videos; docs/benchmarks.md.)
 FULL_FRAME_MAX_SIDE = 960
-FULL_FRAME_DETECTION_SIDE = 640
 
 
-def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280, det_side: int | None = None) -> OcrEngine:
+def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280) -> OcrEngine:
     if name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine(max_side=max_side, det_side=det_side)
+        return RapidOcrEngine(max_side=max_side)
     if name == "google_vision":  # credentials and endpoint from the environment (core/ocr/google_vision.py)
         from captionacc_assets.core.ocr.google_vision import GoogleVisionOcrEngine
 
@@ -37,7 +35,7 @@ def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280, det_side: int | 
 def full_frame_ocr_engine(name: str = "rapidocr") -> OcrEngine:
     """The engine initial processing reads full frames with (the sizes above)."""
     if name == "rapidocr":
-        return ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE, det_side=FULL_FRAME_DETECTION_SIDE)
+        return ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE)
     return ocr_engine(name)
 
 

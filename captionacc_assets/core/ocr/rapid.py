@@ -3,10 +3,8 @@
 RapidOCR runs PaddleOCR's ONNX models on CPU; the models ship inside the wheel, so
 we point it at those files explicitly and it never tries to download anything.
 We tune three things for caption work:
-- recognition reads the image down-scaled to `max_side` at most, and detection, which costs
-  most, looks at it at `det_side` at most: text is found at a reduced resolution and read at
-  the full one (RapidOCR's default scales the *short* side up to 736 px, which makes a 100 px
-  caption strip an 8000 px image);
+- detection resizes down to `max_side` only (RapidOCR's default scales the *short*
+  side up to 736 px, which makes a 100 px caption strip an 8000 px image);
 - small or flat images (caption crops) get a border of their own edge colour, because
   the text detector misses text that touches the image edge;
 - the angle classifier is off: burned-in captions are never upside down.
@@ -29,7 +27,7 @@ _PAD_BELOW_SIDE = 160
 # recognizer's confidence (`min_confidence`) is what filters junk.
 _DET_BOX_THRESH = 0.3
 
-_ENGINES: dict[tuple[int, int], object] = {}
+_ENGINES: dict[int, object] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -45,10 +43,10 @@ def _bundled_model(name: str) -> str:
     return str(path)
 
 
-def _rapidocr(max_side: int, det_side: int):
-    """One RapidOCR per process (per image and detection size): loading the models takes ~1 s."""
+def _rapidocr(max_side: int):
+    """One RapidOCR per process (per detection size): loading the models takes ~1 s."""
     with _ENGINES_LOCK:
-        engine = _ENGINES.get((max_side, det_side))
+        engine = _ENGINES.get(max_side)
         if engine is None:
             from rapidocr import RapidOCR
 
@@ -60,12 +58,12 @@ def _rapidocr(max_side: int, det_side: int):
                     "Global.max_side_len": max(max_side, 2000),
                     "Det.model_path": _bundled_model("PP-OCRv6_det_small.onnx"),
                     "Det.limit_type": "max",
-                    "Det.limit_side_len": det_side,
+                    "Det.limit_side_len": max_side,
                     "Det.box_thresh": _DET_BOX_THRESH,
                     "Rec.model_path": _bundled_model("PP-OCRv6_rec_small.onnx"),
                 }
             )
-            _ENGINES[max_side, det_side] = engine
+            _ENGINES[max_side] = engine
         return engine
 
 
@@ -100,11 +98,10 @@ class RapidOcrEngine:
     name = "rapidocr"
     frames_per_call = 1  # `recognize_many` reads one image after another: nothing gained by holding more
 
-    def __init__(self, max_side: int = 1280, min_confidence: float = 0.5, *, det_side: int | None = None):
-        if min(max_side, det_side or max_side) < 64:
-            raise ValueError(f"max_side and det_side must be at least 64 pixels, got {max_side}, {det_side}")
+    def __init__(self, max_side: int = 1280, min_confidence: float = 0.5):
+        if max_side < 64:
+            raise ValueError(f"max_side must be at least 64 pixels, got {max_side}")
         self.max_side = int(max_side)
-        self.det_side = int(det_side or max_side)
         self.min_confidence = float(min_confidence)
 
     def recognize(self, image: np.ndarray) -> list[OcrBox]:
@@ -113,7 +110,7 @@ class RapidOcrEngine:
         small, scale = _downscale(rgb, self.max_side)
         padded, pad = _pad_with_edge_colour(small)
         bgr = np.ascontiguousarray(padded[:, :, ::-1])  # RapidOCR, like OpenCV, reads BGR
-        result = _rapidocr(self.max_side, self.det_side)(bgr)
+        result = _rapidocr(self.max_side)(bgr)
         if result.boxes is None or result.txts is None or len(result.txts) == 0:
             return []
         boxes = []
