@@ -2,10 +2,8 @@
 
 import os
 from functools import lru_cache
-from pathlib import Path
 
-from captionacc_assets.core.errors import InputError
-from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, onnx_path, shipped_weights
+from captionacc_assets.core.extents.weights import checked_weights, onnx_path
 from captionacc_assets.core.extents.baseline import BaselinePairClassifier
 from captionacc_assets.core.extents.labels import PairClassifier
 from captionacc_assets.core.ocr.engine import OcrEngine
@@ -15,8 +13,8 @@ PAIR_CLASSIFIERS = ("baseline", "model")
 
 
 # Full frames are OCR'd only to find the caption band, so a smaller detection size is enough.
-# (Not smaller than 960: at 640 px the proposed regions moved slightly and the full eval lost
-# periods and word spaces on 4 of 64 videos; docs/benchmarks.md.)
+# (Not smaller than 960: with text found at 640 px the proposed regions moved slightly and the
+# full eval changed 7 of its 32 generated videos, periods and word spaces lost; docs/benchmarks.md.)
 FULL_FRAME_MAX_SIDE = 960
 
 
@@ -44,7 +42,7 @@ def _shipped_model() -> PairClassifier:
     """Loaded once per process (a warm worker reuses it). onnxruntime on CPU, with no torch in
     the process, unless CAPTIONACC_EXTENTS_DEVICE asks for CUDA or the weights (a retrained file
     in CAPTIONACC_EXTENTS_WEIGHTS) have no exported graph beside them: then torch runs them."""
-    from captionacc_assets.core.extents.pair_inference import DEVICE_ENV, checked_weights
+    from captionacc_assets.core.extents.pair_inference import DEVICE_ENV
 
     path, _ = checked_weights(None)
     device = os.environ.get(DEVICE_ENV) or "cpu"
@@ -66,15 +64,8 @@ def pair_classifier(name: str = "baseline") -> PairClassifier:
 
 
 def pair_model_hash(name: str = "baseline") -> str:
-    """The hash an extents key carries, without loading the model: hashing the weights file
-    (as `ModelPairClassifier` does) needs no torch, so a run process in Modal mode imports none."""
+    """The hash an extents key carries, without loading the model: the loaders' own check of the
+    weights file needs neither torch nor onnxruntime, so a run process in Modal mode imports none."""
     if name != "model":
         return pair_classifier(name).model_hash
-    weights = os.environ.get(WEIGHTS_ENV)
-    try:
-        path = Path(weights) if weights else shipped_weights()
-    except InputError:
-        path = None
-    if path is None or not path.is_file():
-        return _shipped_model().model_hash  # let the loader say what is wrong
-    return file_hash(path)
+    return checked_weights(None)[1]

@@ -29,10 +29,9 @@ from captionacc_assets.core.extents.pair_inference import (
     CHANGE_EVIDENCE_KEY,
     DEVICE_ENV,
     LearnedPairClassifier,
-    checked_weights,
     joined_predictions,
 )
-from captionacc_assets.core.extents.weights import file_hash
+from captionacc_assets.core.extents.weights import checked_weights, file_hash
 
 
 def _conv(cin: int, cout: int, stride: int) -> nn.Sequential:

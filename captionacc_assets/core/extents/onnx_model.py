@@ -17,8 +17,8 @@ import onnxruntime as ort
 
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.labels import PairPredictions
-from captionacc_assets.core.extents.pair_inference import LearnedPairClassifier, checked_weights, joined_predictions
-from captionacc_assets.core.extents.weights import onnx_path
+from captionacc_assets.core.extents.pair_inference import LearnedPairClassifier, joined_predictions
+from captionacc_assets.core.extents.weights import checked_weights, onnx_path
 
 WEIGHTS_HASH_KEY = "weights_hash"  # metadata: the model hash of the .pt the graph was exported from
 META_KEY = "meta"  # metadata: the .pt's meta (calibration, change evidence parameters), as JSON

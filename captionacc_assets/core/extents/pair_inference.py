@@ -2,14 +2,14 @@
 
 The same network runs on two engines: onnxruntime on CPU (the default: it loads in a tenth of
 the time and memory torch takes, and the OCR stages already carry it) and torch on CUDA. Both
-shrink each crop the same way, read their crops in batches of the same shape, check the weights
-file against its hash, and add the full-resolution change evidence their weights ask for; that
-shared part lives here, so an engine only turns batches of shrunk crops into pair probabilities.
+shrink each crop the same way, read their crops in batches of the same shape, and add the
+full-resolution change evidence their weights ask for (both check the weights file against its
+hash with `weights.checked_weights`); that shared part lives here, so an engine only turns
+batches of shrunk crops into pair probabilities.
 """
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,7 +24,6 @@ from captionacc_assets.core.extents.change_evidence import (
     apply_change_evidence,
 )
 from captionacc_assets.core.extents.labels import DIFFERENT, LABELS, SAME, PairPredictions
-from captionacc_assets.core.extents.weights import WEIGHTS_ENV, file_hash, shipped_weights
 
 INPUT_HEIGHT = 40
 INPUT_WIDTH = 320
@@ -44,22 +43,6 @@ def preprocess(crop: np.ndarray) -> np.ndarray:
         )
     small = cv2.resize(crop, (INPUT_WIDTH, INPUT_HEIGHT), interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(small.transpose(2, 0, 1))
-
-
-def checked_weights(weights: Path | str | None) -> tuple[Path, str]:
-    """The weights file to load (given, `CAPTIONACC_EXTENTS_WEIGHTS`, or the shipped one) and
-    its model hash, refusing a file whose name no longer matches its content."""
-    weights = weights or os.environ.get(WEIGHTS_ENV)
-    path = Path(weights) if weights else shipped_weights()
-    if not path.is_file():
-        raise InputError(f"extents model weights {path} do not exist ({WEIGHTS_ENV} or the weights argument)")
-    model_hash = file_hash(path)
-    if path.stem.startswith("extents_") and path.stem != f"extents_{model_hash}":
-        raise InputError(
-            f"weights file {path.name} does not match its content hash {model_hash}; "
-            "it was changed after training: retrain or restore it"
-        )
-    return path, model_hash
 
 
 class LearnedPairClassifier(ABC):

@@ -5,6 +5,7 @@ key (in Modal mode, where the model runs elsewhere) reads it here and never impo
 """
 
 import hashlib
+import os
 from pathlib import Path
 
 from captionacc_assets.core.errors import InputError
@@ -32,3 +33,19 @@ def shipped_weights() -> Path:
             "run `captionacc train-extents` to make one"
         )
     return found[0]
+
+
+def checked_weights(weights: Path | str | None) -> tuple[Path, str]:
+    """The weights file to load (given, `CAPTIONACC_EXTENTS_WEIGHTS`, or the shipped one) and
+    its model hash, refusing a file whose name no longer matches its content."""
+    weights = weights or os.environ.get(WEIGHTS_ENV)
+    path = Path(weights) if weights else shipped_weights()
+    if not path.is_file():
+        raise InputError(f"extents model weights {path} do not exist ({WEIGHTS_ENV} or the weights argument)")
+    model_hash = file_hash(path)
+    if path.stem.startswith("extents_") and path.stem != f"extents_{model_hash}":
+        raise InputError(
+            f"weights file {path.name} does not match its content hash {model_hash}; "
+            "it was changed after training: retrain or restore it"
+        )
+    return path, model_hash
