@@ -12,6 +12,10 @@ from typing import Callable
 _DONE = object()
 
 
+class _Abandoned(Exception):
+    """Marks a sink whose producer gave up; never raised to anyone."""
+
+
 class BackgroundSink:
     def __init__(self, sink: Callable[..., None], max_pending: int = 64):
         self._sink = sink
@@ -39,6 +43,14 @@ class BackgroundSink:
         self._thread.join()
         if self._error is not None:
             raise self._error
+
+    def abandon(self) -> None:
+        """End the worker without running what is still queued, for a producer that failed: its
+        error is the one raised, and no thread is left waiting in a warm worker process."""
+        if self._error is None:
+            self._error = _Abandoned()  # the worker skips the rest
+        self._queue.put(_DONE)
+        self._thread.join()
 
 
 class BackgroundConsumer:

@@ -76,21 +76,25 @@ def _read_span_texts(
 
     reader, reported = BackgroundSink(read, max_pending=2), 0
     frames = iter_chunk_frames(chunks_dir, manifest, sorted(owner))
-    while True:
-        with timings.measure("decode_median"):
-            item = next(frames, None)
-            if item is None:
-                break
-            index, frame = item
-            start = owner[index]
-            buffers.setdefault(start, []).append(frame)
-            if index != wanted[start][-1]:
-                continue
-            image = median_frame(buffers.pop(start))
-        reader.put(start, image)
-        if len(texts) > reported:
-            reported = len(texts)
-            ticker.tick(reported)
+    try:
+        while True:
+            with timings.measure("decode_median"):
+                item = next(frames, None)
+                if item is None:
+                    break
+                index, frame = item
+                start = owner[index]
+                buffers.setdefault(start, []).append(frame)
+                if index != wanted[start][-1]:
+                    continue
+                image = median_frame(buffers.pop(start))
+            reader.put(start, image)
+            if len(texts) > reported:
+                reported = len(texts)
+                ticker.tick(reported)
+    except BaseException:
+        reader.abandon()
+        raise
     reader.close()
     ticker.tick(len(texts))
     return texts

@@ -132,6 +132,8 @@ def crop_and_infer_caption_frame_extents(
                     consumer.result()
                 except BaseException:
                     pass
+            for part in parts:
+                part.encoder.abandon()
             raise
         predictions = [first] + [consumer.result() for consumer in others]
     with timings.measure("finish_chunks"):

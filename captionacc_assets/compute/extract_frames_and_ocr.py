@@ -82,17 +82,21 @@ def extract_frames_and_ocr(
     # the GIL); one batch waits for it at most, so memory holds about three batches.
     reader = BackgroundSink(recognize, max_pending=1)
     ticker = ProgressTicker(progress, "full frames + OCR", len(indices))
-    for done, (index, image) in enumerate(iter_frames_at(video_path, indices, probe=probe), 1):
-        with timings.measure("jpeg"):
-            (frames_dir / full_frame_name(index)).write_bytes(encode_jpeg(image, 95))
-            (thumbs_dir / full_frame_name(index)).write_bytes(make_thumbnail(image))
-        pending.append((index, image))
-        if len(pending) >= batch_frames:
+    try:
+        for done, (index, image) in enumerate(iter_frames_at(video_path, indices, probe=probe), 1):
+            with timings.measure("jpeg"):
+                (frames_dir / full_frame_name(index)).write_bytes(encode_jpeg(image, 95))
+                (thumbs_dir / full_frame_name(index)).write_bytes(make_thumbnail(image))
+            pending.append((index, image))
+            if len(pending) >= batch_frames:
+                reader.put(pending)
+                pending = []
+            ticker.tick(done)
+        if pending:
             reader.put(pending)
-            pending = []
-        ticker.tick(done)
-    if pending:
-        reader.put(pending)
+    except BaseException:
+        reader.abandon()
+        raise
     reader.close()
 
     with timings.measure("layout"):
