@@ -1,11 +1,10 @@
 """One-character changes between back-to-back captions, over moving footage: found / total, and phantom splits.
 
-Builds its own set of videos (cached under --out): counters ("Round 1/12" -> "Round 2/12"),
-clocks ("00:17" -> "00:18"), scores ("3 : 2" -> "3 : 3"), Latin and CJK lines with one
-character changed, each caption shown back to back with the next, plus long captions that
-do not change (where a split is a phantom). Backgrounds: moving shapes, panned photo footage,
-scene cuts. Styles outline, shadow and box; several fonts, sizes, colours, 480p-1080p,
-24-60 fps; captions drawn by the project's generator and by libass (both used read-only).
+The videos are `captionacc_assets/evaluation/one_char_set.py`'s, seed 0 (rendered once, cached
+under --out): counters ("Round 1/12" -> "Round 2/12"), clocks ("00:17" -> "00:18"), scores
+("3 : 2" -> "3 : 3"), Latin and CJK lines with one character changed, each caption shown back
+to back with the next, plus long captions that do not change (where a split is a phantom).
+The pair model trains and validates on other seeds of the same set.
 
 Each video is decoded once at 10 Hz inside a caption region around the captions (as layout
 would propose), and every pair classifier given is run on the same crops:
@@ -30,7 +29,6 @@ REV (read with `git show`, so the same run compares before and after).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import subprocess
 import sys
@@ -44,205 +42,21 @@ from captionacc_assets.core.extents.decode import combined_pair_probabilities, d
 from captionacc_assets.core.extents.labels import DIFFERENT, SAME
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
-from captionacc_assets.evaluation.eval_set import PHRASES, font_covers
-from captionacc_assets.synthetic.captions_render import font_size_px
-from captionacc_assets.synthetic.generate import _renderer, write_video
+from captionacc_assets.evaluation.eval_set import EvalItem
+from captionacc_assets.evaluation.one_char_set import build_one_char_set, caption_region, truth_states
+from captionacc_assets.synthetic.generate import write_video
 from captionacc_assets.synthetic.libass_render import write_libass_video
-from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
 REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 1  # a found change: a decoded boundary within this many indices
 PHANTOM_MARGIN = 2  # a phantom: a boundary at least this far from every true boundary
 
-FONTS_BY_SCRIPT = {
-    "latin": ("latin_sans", "latin_serif", "latin_brush", "latin_sans_bold", "cjk_sans"),
-    "cjk": ("cjk_sans", "cjk_serif", "cjk_brush"),
-}
-BACKGROUNDS = ("moving", "footage", "cuts")
-STYLES = ("outline", "shadow", "box")
-FORMATS = (
-    (854, 480, 24.0),
-    (1280, 720, 30.0),
-    (960, 540, 25.0),
-    (1280, 720, 60.0),
-    (1920, 1080, 30.0),
-    (854, 480, 30.0),
-)
-COLOURS = ((255, 255, 255), (255, 230, 40))
 
-
-# ------------------------------------------------------------------------ what changes
-
-
-def _counter(rng, k: int) -> list[str]:
-    total = int(rng.integers(10, 20))
-    start = int(rng.integers(1, 4))
-    word = ("Round", "Lap", "Question", "Level")[int(rng.integers(4))]
-    return [f"{word} {start + i}/{total}" for i in range(k)]
-
-
-def _clock(rng, k: int) -> list[str]:
-    minute, second = int(rng.integers(0, 3)), int(rng.integers(0, 50))
-    return [f"{minute:02d}:{second + i:02d}" for i in range(k)]
-
-
-def _score(rng, k: int) -> list[str]:
-    a, b = int(rng.integers(0, 4)), int(rng.integers(0, 4))
-    out = []
-    for _ in range(k):
-        out.append(f"{a} : {b}")
-        if rng.random() < 0.5:
-            a = (a + 1) % 10
-        else:
-            b = (b + 1) % 10
-    return out
-
-
-def _cjk_counter(rng, k: int) -> list[str]:
-    start = int(rng.integers(1, 5))
-    form = ("第{}集", "还剩{}秒", "第{}回合")[int(rng.integers(3))]
-    return [form.format(start + i) for i in range(k)]
-
-
-def _edits(rng, language: str, font: str, k: int) -> list[str]:
-    """A phrase, then each next caption one character away from the one before."""
-    phrases = [p for p in PHRASES[language] if font_covers(font, p)]
-    pool = sorted({ch for p in PHRASES[language] for ch in p if ch.isalpha() and font_covers(font, ch)})
-    text = phrases[int(rng.integers(len(phrases)))]
-    out = [text]
-    while len(out) < k:
-        positions = [i for i, ch in enumerate(text) if ch.isalpha()]
-        i = positions[int(rng.integers(len(positions)))]
-        new = pool[int(rng.integers(len(pool)))]
-        edited = text[:i] + new + text[i + 1 :]
-        if edited != text and edited not in out[-2:]:
-            out.append(edited)
-            text = edited
-    return out
-
-
-KINDS = {  # name -> (script, make texts)
-    "counter": ("latin", lambda rng, font, k: _counter(rng, k)),
-    "clock": ("latin", lambda rng, font, k: _clock(rng, k)),
-    "score": ("latin", lambda rng, font, k: _score(rng, k)),
-    "en": ("latin", lambda rng, font, k: _edits(rng, "en", font, k)),
-    "es": ("latin", lambda rng, font, k: _edits(rng, "es", font, k)),
-    "zh_counter": ("cjk", lambda rng, font, k: _cjk_counter(rng, k)),
-    "zh": ("cjk", lambda rng, font, k: _edits(rng, "zh", font, k)),
-    "ja": ("cjk", lambda rng, font, k: _edits(rng, "ja", font, k)),
-}
-
-
-@dataclasses.dataclass(frozen=True)
-class Case:
-    name: str
-    spec: VideoSpec
-    renderer: str
-    kind: str
-
-
-def _cues(rng, texts_for, duration_s: float, counter_like: bool) -> tuple[Cue, ...]:
-    """Runs of back-to-back captions one character apart, separated by a steady caption
-    (3-4 s, another text) and short gaps."""
-    cues, t = [], 0.5
-    while True:
-        run = texts_for(int(rng.integers(4, 8)))
-        steady_len = int(rng.integers(30, 41)) / 10
-        for text in run:
-            length = 1.0 if counter_like else int(rng.integers(11, 18)) / 10
-            if t + length > duration_s - 0.3:
-                return tuple(cues)
-            cues.append(Cue(round(t, 1), round(t + length, 1), text))
-            t = round(t + length, 1)
-        t = round(t + int(rng.integers(3, 8)) / 10, 1)
-        if t + steady_len > duration_s - 0.3:
-            return tuple(cues)
-        steady = texts_for(1)[0]
-        cues.append(Cue(t, round(t + steady_len, 1), steady))
-        t = round(t + steady_len + int(rng.integers(3, 8)) / 10, 1)
-
-
-def build_cases(videos_per_renderer: int, seed: int, duration_s: float) -> list[Case]:
-    cases = []
-    kinds = list(KINDS)
-    for r, renderer in enumerate(("generator", "libass")):
-        for v in range(videos_per_renderer):
-            rng = np.random.default_rng([seed, r, v])
-            kind = kinds[v % len(kinds)]
-            script, make = KINDS[kind]
-            fonts = FONTS_BY_SCRIPT[script]
-            font = fonts[(v // len(kinds) + r) % len(fonts)]
-            width, height, fps = FORMATS[(v + 2 * r) % len(FORMATS)]
-            style = CaptionStyle(
-                font=font,
-                size_ratio=(0.045, 0.06, 0.08)[(v + r) % 3],
-                color=COLOURS[v % 2],
-                style=STYLES[(v + r) % len(STYLES)],
-                placement="bottom" if v % 4 else "top",
-                fade_s=0.2 if v % 5 == 3 else 0.0,
-            )
-            cues = _cues(
-                rng, lambda k: make(rng, font, k), duration_s, kind in ("counter", "clock", "score", "zh_counter")
-            )
-            spec = VideoSpec(
-                width=width,
-                height=height,
-                fps=fps,
-                duration_s=duration_s,
-                background=BACKGROUNDS[(v + r) % len(BACKGROUNDS)],
-                cues=cues,
-                style=style,
-                seed=1000 * r + v,
-                crf=(20, 23, 26)[v % 3],
-            )
-            name = f"{renderer}-{v:02d}-{kind}-{style.style}-{spec.background}-{font}-{height}p"
-            cases.append(Case(name, spec, renderer, kind))
-    return cases
-
-
-def render(case: Case, out_dir: Path) -> Path:
-    import hashlib
-
-    key = hashlib.sha256(repr(case.spec).encode() + case.renderer.encode()).hexdigest()[:12]
-    path = out_dir / f"{case.name}-{key}.mp4"
+def render(item: EvalItem, out_dir: Path) -> Path:
+    path = out_dir / f"{item.name}-{item.spec_hash[:12]}.mp4"
     if not path.exists():
-        (write_video if case.renderer == "generator" else write_libass_video)(case.spec, path)
+        (write_video if item.renderer == "generator" else write_libass_video)(item.spec, path)
     return path
-
-
-def caption_region(spec: VideoSpec) -> Region:
-    """A band around every caption of the spec, padded like layout inference pads it (and a
-    little more, so libass's slightly different placement stays inside)."""
-    boxes = [layer.box for layer in _renderer(spec).captions.values()]
-    size = font_size_px(spec.style, spec.height)
-    top = min(b[1] for b in boxes) - 0.9 * size
-    bottom = max(b[3] for b in boxes) + 0.9 * size
-    half = (
-        max(spec.width / 2 - min(b[0] for b in boxes), max(b[2] for b in boxes) - spec.width / 2, 0.4 * spec.width)
-        + size
-    )
-    clip = lambda v, hi: min(max(v, 0), hi) / hi  # noqa: E731
-    return Region(
-        clip(spec.width / 2 - half, spec.width),
-        clip(top, spec.height),
-        clip(spec.width / 2 + half, spec.width),
-        clip(bottom, spec.height),
-    )
-
-
-# ------------------------------------------------------------------------------ truth
-
-
-def truth_states(spec: VideoSpec, n: int) -> np.ndarray:
-    """Per 10 Hz index, which cue it shows (-1: none): the last frame at or before i / 10 s."""
-    index = {cue: k for k, cue in enumerate(spec.cues)}
-    states = np.full(n, -1, dtype=np.int64)
-    for i in range(n):
-        k = min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)
-        cue = spec.cue_at(spec.frame_time(k))
-        if cue is not None:
-            states[i] = index[cue]
-    return states
 
 
 def score_boundaries(states: np.ndarray, boundaries: set[int]) -> dict:
@@ -303,7 +117,7 @@ class _Reader:
         return out
 
 
-def run(cases: list[Case], classifiers: dict, out_dir: Path, ocr: bool, log=print) -> dict:
+def run(cases: list[EvalItem], classifiers: dict, out_dir: Path, ocr: bool, log=print) -> dict:
     reader = _Reader() if ocr else None
     totals = {
         name: {
@@ -409,7 +223,7 @@ def main() -> None:
         classifiers[f"model {c.model_hash[:8]}"] = c
     if args.baseline:
         classifiers["baseline"] = BaselinePairClassifier()
-    cases = [c for c in build_cases(args.videos, args.seed, args.duration) if args.only in c.name]
+    cases = [c for c in build_one_char_set(args.videos, args.seed, args.duration) if args.only in c.name]
     started = time.perf_counter()
     report = run(cases, classifiers, out_dir, args.ocr, log=lambda m: print(m, file=sys.stderr, flush=True))
     print(

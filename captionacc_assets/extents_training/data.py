@@ -1,11 +1,15 @@
 """Training examples for the pair model: 10 Hz caption crops and per-frame caption states.
 
-Videos come from the accuracy benchmark's generator (`evaluation.eval_set`), with seeds
-disjoint from the benchmark's seed 0, so every condition it varies (language, font,
-style, fade, background, timing case, distractors, resolution) is covered. Frames are
-rendered directly at the 10 Hz instants the pipeline samples (frame k = the last video
-frame whose time is <= i / 10), which skips encoding whole videos; JPEG at a random
-quality stands in for the codec's artefacts.
+Videos come from the accuracy benchmark's sets (`evaluation.eval_set`, and the one-character
+set `evaluation.one_char_set`), with seeds disjoint from the benchmark's seed 0, so every
+condition they vary (language, font, style, fade, background, timing case, distractors,
+resolution, counters and one-letter edits over moving footage) is covered. Two ways in:
+
+- generator videos of the eval set are rendered directly at the 10 Hz instants the pipeline
+  samples (frame k = the last video frame whose time is <= i / 10), which skips encoding
+  whole videos; JPEG at a random quality stands in for the codec's artefacts;
+- everything else is written as a real video (libass or the generator, H.264 at the item's
+  CRF) and decoded at 10 Hz inside the caption region, as the pipeline decodes it.
 
 The crop region imitates layout inference (caption boxes padded by 0.6 line heights
 above and below, a line height left and right, at least 80% of the width around the
@@ -27,10 +31,14 @@ import numpy as np
 from captionacc_assets.core.extents.labels import LABELS, label_between
 from captionacc_assets.core.extents.pair_inference import preprocess
 from captionacc_assets.core.index_space import frame_count
+from captionacc_assets.core.region import Region
+from captionacc_assets.core.video import iter_frames_at, probe_video
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set, font_covers, language_texts
+from captionacc_assets.evaluation.one_char_set import build_one_char_set
 from captionacc_assets.synthetic.captions_render import font_size_px
-from captionacc_assets.synthetic.generate import _renderer
-from captionacc_assets.synthetic.video_spec import Cue
+from captionacc_assets.synthetic.generate import _renderer, write_video
+from captionacc_assets.synthetic.libass_render import write_libass_video
+from captionacc_assets.synthetic.video_spec import Cue, VideoSpec
 
 # Benchmark (eval) videos use seed 0; training and validation use these.
 TRAIN_SEED = 4101
@@ -88,8 +96,9 @@ def with_one_char_changes(item: EvalItem, seed: int, share: float = 0.5) -> Eval
     return dataclasses.replace(item, spec=dataclasses.replace(item.spec, cues=tuple(cues)))
 
 
-def caption_region_px(item: EvalItem, rng: np.random.Generator) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1) like layout inference would propose, jittered."""
+def caption_region_px(item: EvalItem, rng: np.random.Generator, pad: float = 0.6) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) like layout inference would propose, jittered: `pad` line heights
+    above and below (libass places lines a little differently from the generator's boxes)."""
     spec = item.spec
     w, h = spec.width, spec.height
     renderer = _renderer(spec)
@@ -103,8 +112,8 @@ def caption_region_px(item: EvalItem, rng: np.random.Generator) -> tuple[int, in
     else:  # no captions: the layout's default bottom band
         left, top, right, bottom = 0.05 * w, 0.80 * h, 0.95 * w, 0.96 * h
     jitter = lambda scale: float(rng.uniform(-scale, scale)) * size  # noqa: E731
-    top -= 0.6 * size + jitter(0.3)
-    bottom += 0.6 * size + jitter(0.3)
+    top -= pad * size + jitter(0.3)
+    bottom += pad * size + jitter(0.3)
     half = max(w / 2 - left, right - w / 2, 0.4 * w) + size + jitter(0.8)
     x0, x1 = w / 2 - half, w / 2 + half
     return (int(max(0, x0)), int(max(0, top)), int(min(w, x1)), int(min(h, bottom)))
@@ -116,10 +125,9 @@ def render_video_examples(item: EvalItem, seed: int) -> VideoExamples:
     rng = np.random.default_rng([seed, int(hashlib.sha256(item.name.encode()).hexdigest()[:8], 16)])
     renderer = _renderer(spec)
     x0, y0, x1, y1 = caption_region_px(item, rng)
-    texts: dict[str, int] = {}
     n = frame_count(spec.duration_s)
     quality = int(rng.integers(35, 95))
-    frames, states = [], []
+    frames = []
     for i in range(n):
         k = min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)
         t = spec.frame_time(k)
@@ -129,28 +137,58 @@ def render_video_examples(item: EvalItem, seed: int) -> VideoExamples:
         assert decoded is not None, "a JPEG this process just encoded decodes"
         crop = decoded[:, :, ::-1]
         frames.append(preprocess(np.ascontiguousarray(crop)))
-        cue = spec.cue_at(t)
+    return VideoExamples(item.name, np.stack(frames), caption_states(spec, n), dict(item.conditions))
+
+
+def caption_states(spec: VideoSpec, n: int) -> np.ndarray:
+    """Per 10 Hz index, the id of the text shown (-1: none): the last frame at or before i / 10 s."""
+    texts: dict[str, int] = {}
+    states = []
+    for i in range(n):
+        cue = spec.cue_at(spec.frame_time(min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)))
         states.append(-1 if cue is None else texts.setdefault(cue.text, len(texts)))
-    return VideoExamples(item.name, np.stack(frames), np.array(states, dtype=np.int64), dict(item.conditions))
+    return np.array(states, dtype=np.int64)
 
 
-def _cached(args: tuple[EvalItem, int, Path]) -> Path:
-    item, seed, cache_dir = args
-    path = cache_dir / f"{seed}-{item.name}-{item.spec_hash[:12]}.npz"
+def encoded_video_examples(item: EvalItem, seed: int, video_dir: Path) -> VideoExamples:
+    """Write the item as a real video (its renderer, H.264 at its CRF), then decode its 10 Hz
+    crops inside a jittered caption region, as the pipeline does."""
+    spec = item.spec
+    video_dir.mkdir(parents=True, exist_ok=True)
+    path = video_dir / f"{item.name}-{item.spec_hash[:12]}.mp4"
     if not path.exists():
-        ex = render_video_examples(item, seed)
+        partial = path.with_name(f".{path.stem}.partial.mp4")
+        (write_libass_video if item.renderer == "libass" else write_video)(spec, partial)
+        partial.replace(path)
+    rng = np.random.default_rng([seed, int(hashlib.sha256(item.name.encode()).hexdigest()[:8], 16), 2])
+    x0, y0, x1, y1 = caption_region_px(item, rng, pad=0.9)
+    region = Region(x0 / spec.width, y0 / spec.height, x1 / spec.width, y1 / spec.height)
+    probe = probe_video(path)
+    frames = [
+        preprocess(np.ascontiguousarray(crop))
+        for _, crop in iter_frames_at(path, range(probe.frame_count), region=region, probe=probe)
+    ]
+    return VideoExamples(item.name, np.stack(frames), caption_states(spec, len(frames)), dict(item.conditions))
+
+
+def _cached(args: tuple[EvalItem, int, Path, bool]) -> Path:
+    item, seed, cache_dir, encoded = args
+    path = cache_dir / f"{seed}-{'encoded-' if encoded else ''}{item.name}-{item.spec_hash[:12]}.npz"
+    if not path.exists():
+        ex = encoded_video_examples(item, seed, cache_dir / "videos") if encoded else render_video_examples(item, seed)
         tmp = path.with_name(f".{path.stem}.partial.npz")
         np.savez_compressed(tmp, frames=ex.frames, states=ex.states)
         tmp.replace(path)
     return path
 
 
-def load_split(size: int, seed: int, cache_dir: Path, *, workers: int = 2) -> list[VideoExamples]:
-    """The videos of one split (`build_eval_set(size, seed)`), rendered once and cached."""
+def load_videos(
+    items: list[EvalItem], seed: int, cache_dir: Path, *, encoded: bool, workers: int = 2
+) -> list[VideoExamples]:
+    """The items' examples (rendered directly, or `encoded` as real videos), made once and cached."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    items = [with_one_char_changes(item, seed) for item in build_eval_set(size, seed)]
-    jobs = [(item, seed, cache_dir) for item in items]
+    jobs = [(item, seed, cache_dir, encoded) for item in items]
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             paths = list(pool.map(_cached, jobs))
@@ -161,3 +199,21 @@ def load_split(size: int, seed: int, cache_dir: Path, *, workers: int = 2) -> li
         with np.load(path) as data:
             out.append(VideoExamples(item.name, data["frames"], data["states"], dict(item.conditions)))
     return out
+
+
+def load_split(size: int, seed: int, cache_dir: Path, *, workers: int = 2) -> list[VideoExamples]:
+    """The generator videos of one split (`build_eval_set(size, seed)`), rendered directly."""
+    items = [with_one_char_changes(item, seed) for item in build_eval_set(size, seed)]
+    return load_videos(items, seed, cache_dir, encoded=False, workers=workers)
+
+
+def load_encoded_split(libass_videos: int, one_char_videos: int, seed: int, cache_dir: Path, *, workers: int = 2):
+    """Real encoded videos of one split: `libass_videos` of the libass eval set (with one-character
+    splits, as the generator's) and `one_char_videos` per renderer of the one-character set."""
+    items = (
+        [with_one_char_changes(item, seed) for item in build_eval_set(libass_videos, seed, renderer="libass")]
+        if libass_videos
+        else []
+    )
+    items += build_one_char_set(one_char_videos, seed)
+    return load_videos(items, seed, cache_dir, encoded=True, workers=workers)

@@ -23,15 +23,19 @@ import numpy as np
 import torch
 from torch import nn
 
+from captionacc_assets.core.errors import InputError
+from captionacc_assets.core.extents.change_evidence import ChangeEvidenceParams
 from captionacc_assets.core.extents.decode import decode_captions
 from captionacc_assets.core.extents.labels import LABELS, REVERSE_PERMUTATION
 from captionacc_assets.core.extents.model import ModelPairClassifier, PairNet, save_weights
 from captionacc_assets.core.extents.onnx_export import export_onnx
+from captionacc_assets.core.extents.pair_inference import CHANGE_EVIDENCE_KEY
 from captionacc_assets.core.extents.weights import MODELS_DIR, onnx_path
 from captionacc_assets.extents_training.data import (
     TRAIN_SEED,
     VALIDATION_SEED,
     VideoExamples,
+    load_encoded_split,
     load_split,
     pair_label,
     pair_labels,
@@ -240,10 +244,26 @@ def calibrate_and_save(
     return report
 
 
+def validation_groups(val_set: list[VideoExamples], held_out: str | None) -> dict[str, list[VideoExamples]]:
+    """The validation videos by renderer, and those with the held-out background on their own."""
+    groups = {
+        renderer: [v for v in val_set if v.conditions.get("renderer", "generator") == renderer]
+        for renderer in ("generator", "libass")
+    }
+    if held_out:
+        groups[f"background={held_out} (held out)"] = [v for v in val_set if v.conditions.get("background") == held_out]
+    return {name: videos for name, videos in groups.items() if videos}
+
+
 def train(
     *,
     train_videos: int = 48,
     val_videos: int = 12,
+    libass_train_videos: int = 16,
+    libass_val_videos: int = 6,
+    one_char_train_videos: int = 8,
+    one_char_val_videos: int = 4,
+    hold_out_background: str | None = None,
     steps: int = 3000,
     batch: int = 64,
     lr: float = 3e-3,
@@ -254,23 +274,40 @@ def train(
     workers: int = 2,
     log=print,
 ) -> dict:
-    """Train, validate by video, write extents_<hash>.pt and train_report.json in out_dir."""
+    """Train, validate by video, write extents_<hash>.pt and train_report.json in out_dir.
+
+    With `hold_out_background`, no training video has that background and the calibration
+    ignores validation videos with it, so their figures measure a picture never seen."""
     if threads:
         torch.set_num_threads(threads)
     torch.manual_seed(seed)
     started = time.perf_counter()
     log(
-        f"rendering/caching {train_videos} training videos (seed {TRAIN_SEED}) and {val_videos} validation "
-        f"videos (seed {VALIDATION_SEED}) under {cache_dir}"
+        f"rendering/caching {train_videos} + {libass_train_videos} libass + 2 x {one_char_train_videos} "
+        f"one-character training videos (seed {TRAIN_SEED}) and {val_videos} + {libass_val_videos} + "
+        f"2 x {one_char_val_videos} validation videos (seed {VALIDATION_SEED}) under {cache_dir}"
     )
-    train_set = load_split(train_videos, TRAIN_SEED, Path(cache_dir), workers=workers)
-    val_set = load_split(val_videos, VALIDATION_SEED, Path(cache_dir), workers=workers)
+    train_set = load_split(train_videos, TRAIN_SEED, Path(cache_dir), workers=workers) + load_encoded_split(
+        libass_train_videos, one_char_train_videos, TRAIN_SEED, Path(cache_dir), workers=workers
+    )
+    val_set = load_split(val_videos, VALIDATION_SEED, Path(cache_dir), workers=workers) + load_encoded_split(
+        libass_val_videos, one_char_val_videos, VALIDATION_SEED, Path(cache_dir), workers=workers
+    )
+    if hold_out_background:
+        train_set = [v for v in train_set if v.conditions.get("background") != hold_out_background]
+    calibration_set = [v for v in val_set if v.conditions.get("background") != hold_out_background]
+    if not train_set or not calibration_set:
+        raise InputError(
+            f"holding out background={hold_out_background} leaves no training or no validation video: "
+            "use more videos or another background"
+        )
     data_seconds = time.perf_counter() - started
     rng = np.random.default_rng(seed)
     pool = build_pair_pool(train_set, rng)
     counts = np.bincount(pool[pool[:, 4] == 1, 3], minlength=len(LABELS))
     log(
-        f"data ready in {data_seconds:.0f} s: {sum(len(v.states) for v in train_set)} training frames, "
+        f"data ready in {data_seconds:.0f} s: {len(train_set)} training videos, "
+        f"{sum(len(v.states) for v in train_set)} frames, "
         f"{len(pool)} pairs; consecutive pairs per label " + ", ".join(f"{l} {c}" for l, c in zip(LABELS, counts))
     )
     sampler = BalancedSampler(pool, rng)
@@ -303,16 +340,29 @@ def train(
     meta = {
         "train_videos": train_videos,
         "val_videos": val_videos,
+        "libass_train_videos": libass_train_videos,
+        "libass_val_videos": libass_val_videos,
+        "one_char_train_videos": one_char_train_videos,
+        "one_char_val_videos": one_char_val_videos,
+        "hold_out_background": hold_out_background,
         "steps": steps,
         "batch": batch,
         "lr": lr,
         "seed": seed,
         "train_seed": TRAIN_SEED,
         "validation_seed": VALIDATION_SEED,
+        # the classifier also weighs full-resolution change evidence, with today's rules
+        CHANGE_EVIDENCE_KEY: ChangeEvidenceParams().as_dict(),
     }
-    report = calibrate_and_save(net, val_set, label_prior(pool), Path(out_dir), meta=meta, log=log)
+    report = calibrate_and_save(net, calibration_set, label_prior(pool), Path(out_dir), meta=meta, log=log)
+    classifier = ModelPairClassifier(Path(out_dir) / report["weights"], device="cpu")
+    report["groups"] = {
+        name: validate(classifier, videos) for name, videos in validation_groups(val_set, hold_out_background).items()
+    }
     report.update(seconds=round(time.perf_counter() - started, 1), data_seconds=round(data_seconds, 1))
     log("validation (videos never trained on):\n" + format_metrics(report))
+    for name, group in report["groups"].items():
+        log(f"validation, {name}:\n" + format_metrics(group))
     (Path(out_dir) / f"train_report_{report['model_hash']}.json").write_text(json.dumps(report, indent=1))
     log(
         f"wrote {Path(out_dir) / report['weights']} (model hash {report['model_hash']}, "
@@ -341,6 +391,11 @@ def train_command(args) -> int:
     report = train(
         train_videos=args.train_videos,
         val_videos=args.val_videos,
+        libass_train_videos=args.libass_train_videos,
+        libass_val_videos=args.libass_val_videos,
+        one_char_train_videos=args.one_char_train_videos,
+        one_char_val_videos=args.one_char_val_videos,
+        hold_out_background=args.hold_out_background,
         steps=args.steps,
         batch=args.batch,
         seed=args.seed,

@@ -9,15 +9,23 @@ from captionacc_assets.core.extents.labels import DIFFERENT, EMPTY_EMPTY, EMPTY_
 from captionacc_assets.core.extents.model import ModelPairClassifier
 from captionacc_assets.core.extents.pair_inference import INPUT_HEIGHT, INPUT_WIDTH
 from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set
+from captionacc_assets.evaluation.one_char_set import build_one_char_set
 from captionacc_assets.extents_training.data import (
     TRAIN_SEED,
     VALIDATION_SEED,
     VideoExamples,
+    encoded_video_examples,
     pair_label,
     pair_labels,
     render_video_examples,
 )
-from captionacc_assets.extents_training.train import BalancedSampler, augment, build_pair_pool, train
+from captionacc_assets.extents_training.train import (
+    BalancedSampler,
+    augment,
+    build_pair_pool,
+    train,
+    validation_groups,
+)
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
 
 
@@ -50,15 +58,60 @@ def test_rendered_examples_follow_the_cues_on_the_10hz_grid():
     assert examples.states.tolist() == expected
 
 
+def test_encoded_examples_are_a_real_libass_video_decoded_on_the_10hz_grid(tmp_path):
+    spec = VideoSpec(
+        width=640,
+        height=360,
+        fps=25.0,
+        duration_s=3.0,
+        background="footage",
+        seed=5,
+        cues=(Cue(0.5, 1.2, "Lap 1/12"), Cue(1.2, 2.0, "Lap 2/12")),
+        style=CaptionStyle(font="latin_sans", style="shadow"),
+        crf=23,
+    )
+    examples = encoded_video_examples(EvalItem("t", spec, {}, renderer="libass"), seed=1, video_dir=tmp_path)
+    assert examples.frames.shape == (30, 3, INPUT_HEIGHT, INPUT_WIDTH) and examples.frames.dtype == np.uint8
+    assert examples.states.tolist() == [-1] * 6 + [0] * 6 + [1] * 8 + [-1] * 10
+    assert len(list(tmp_path.glob("t-*.mp4"))) == 1  # the video is kept (reused), nothing partial left
+    assert not list(tmp_path.glob(".*"))
+    # libass drew the caption inside the crop: frames with a caption differ from the picture alone
+    # far more than two caption-less frames 0.1 s apart do
+    frames = examples.frames.astype(np.int16)
+    assert np.abs(frames[8] - frames[4]).mean() > 2 * np.abs(frames[4] - frames[3]).mean()
+
+
 def test_training_validation_and_benchmark_videos_are_disjoint():
     seeds = lambda items: {item.spec.seed for item in items}  # noqa: E731
-    train_set, val_set, bench = (
-        build_eval_set(48, TRAIN_SEED),
-        build_eval_set(12, VALIDATION_SEED),
-        build_eval_set("full", 0),
-    )
-    assert not seeds(train_set) & seeds(val_set)
-    assert not (seeds(train_set) | seeds(val_set)) & seeds(bench)
+    for renderer in ("generator", "libass"):
+        train_set, val_set, bench = (
+            build_eval_set(48, TRAIN_SEED, renderer=renderer),
+            build_eval_set(12, VALIDATION_SEED, renderer=renderer),
+            build_eval_set("full", 0, renderer=renderer),
+        )
+        assert not seeds(train_set) & seeds(val_set)
+        assert not (seeds(train_set) | seeds(val_set)) & seeds(bench)
+    # the one-character set: other pictures and other texts than the benchmark's seed 0
+    train_set, val_set, bench = (build_one_char_set(8, seed) for seed in (TRAIN_SEED, VALIDATION_SEED, 0))
+    assert not seeds(train_set) & seeds(val_set) and not (seeds(train_set) | seeds(val_set)) & seeds(bench)
+    texts = lambda items: {tuple(c.text for c in item.spec.cues) for item in items}  # noqa: E731
+    assert not (texts(train_set) | texts(val_set)) & texts(bench)
+
+
+def test_validation_groups_by_renderer_and_the_held_out_background():
+    def video(renderer, background):
+        return VideoExamples(
+            "v", np.zeros((2, 3, 1, 1), np.uint8), np.array([-1, -1]), {"renderer": renderer, "background": background}
+        )
+
+    videos = [video("generator", "footage"), video("libass", "moving"), video("libass", "footage")]
+    groups = validation_groups(videos, "footage")
+    assert {name: len(v) for name, v in groups.items()} == {
+        "generator": 1,
+        "libass": 2,
+        "background=footage (held out)": 2,
+    }
+    assert set(validation_groups(videos, None)) == {"generator", "libass"}
 
 
 def _fake_video(states) -> VideoExamples:
@@ -92,8 +145,13 @@ def test_augment_keeps_shapes_and_range_and_is_seeded():
 def test_a_tiny_training_run_writes_loadable_weights_and_a_report(tmp_path):
     logs = []
     report = train(
-        train_videos=1,
+        train_videos=2,
         val_videos=1,
+        libass_train_videos=0,
+        libass_val_videos=0,
+        one_char_train_videos=0,
+        one_char_val_videos=0,
+        hold_out_background="textured",  # one of the two training videos
         steps=3,
         batch=8,
         cache_dir=tmp_path / "cache",
@@ -109,3 +167,5 @@ def test_a_tiny_training_run_writes_loadable_weights_and_a_report(tmp_path):
     assert set(saved["forward"]["per_class"]) == set(LABELS)
     assert 0.0 <= saved["forward"]["macro_f1"] <= 1.0
     assert any("macro-F1" in line for line in logs)
+    assert saved["meta"]["hold_out_background"] == "textured" and "generator" in saved["groups"]
+    assert classifier.change_evidence is not None  # new weights weigh full-resolution change evidence too
