@@ -1,10 +1,12 @@
 """Real RapidOCR on Pillow-rendered text: the right text, in the right place, in reading order."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from captionacc_assets.core.ocr.engine import OcrBox
-from captionacc_assets.core.ocr.rapid import RapidOcrEngine
+from captionacc_assets.core.ocr.rapid import OcrModels, RapidOcrEngine
 from captionacc_assets_tests.core.text_render import (
     LATIN_FONT,
     box_contains,
@@ -103,3 +105,23 @@ def test_recognize_many_and_grayscale_and_confidence_floor(engine):
     assert [[b.text for b in r] for r in results] == [["Hello"], [], ["Hello"]]
     assert RapidOcrEngine(min_confidence=1.01).recognize(image) == []
     assert engine.name == "rapidocr"
+
+
+def test_other_model_files_are_used_and_checked(engine, tmp_path):
+    """`OcrModels` paths are what RapidOCR loads: a missing file is refused by name (never
+    downloaded), and the bundled files named explicitly read exactly as the default does."""
+    import rapidocr
+
+    bundled = Path(rapidocr.__file__).parent / "models"
+    image, _ = caption_frame(480, 120, ["Hello"], font_size=40, vertical_center=0.5, font_path=LATIN_FONT)
+    missing = str(tmp_path / "absent_det.onnx")
+    with pytest.raises(RuntimeError, match="absent_det.onnx"):
+        RapidOcrEngine(models=OcrModels(det=missing)).recognize(image)
+    with pytest.raises(RuntimeError, match="absent_rec.onnx"):
+        RapidOcrEngine(models=OcrModels(rec=str(tmp_path / "absent_rec.onnx"))).recognize(image)
+    keyless = tmp_path / "keyless_rec.onnx"
+    keyless.write_bytes((bundled / "ch_ppocr_mobile_v2.0_cls_mobile.onnx").read_bytes())  # no "character" metadata
+    with pytest.raises(RuntimeError, match="rec_keys"):
+        RapidOcrEngine(models=OcrModels(rec=str(keyless))).recognize(image)
+    explicit = OcrModels(det=str(bundled / "PP-OCRv6_det_small.onnx"), rec=str(bundled / "PP-OCRv6_rec_small.onnx"))
+    assert RapidOcrEngine(models=explicit).recognize(image) == engine.recognize(image)

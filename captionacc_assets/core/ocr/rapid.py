@@ -8,11 +8,15 @@ We tune three things for caption work:
 - small or flat images (caption crops) get a border of their own edge colour, because
   the text detector misses text that touches the image edge;
 - the angle classifier is off: burned-in captions are never upside down.
+
+`OcrModels` names other det/rec ONNX files (benchmarks/bench_ocr_models.py compares
+PP-OCR versions with it); the default is the wheel's bundled PP-OCRv6 small pair.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -27,7 +31,22 @@ _PAD_BELOW_SIDE = 160
 # recognizer's confidence (`min_confidence`) is what filters junk.
 _DET_BOX_THRESH = 0.3
 
-_ENGINES: dict[int, object] = {}
+
+@dataclass(frozen=True)
+class OcrModels:
+    """The detection and recognition ONNX files RapidOCR runs; None is the bundled file.
+
+    `rec_keys` is the recognizer's character list (one per line), needed only by a rec
+    model without one embedded in its ONNX metadata (RapidOCR prefers the embedded list)."""
+
+    det: str | None = None
+    rec: str | None = None
+    rec_keys: str | None = None
+
+
+BUNDLED_MODELS = OcrModels()
+
+_ENGINES: dict[tuple[int, OcrModels], object] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -43,10 +62,38 @@ def _bundled_model(name: str) -> str:
     return str(path)
 
 
-def _rapidocr(max_side: int):
-    """One RapidOCR per process (per detection size): loading the models takes ~1 s."""
+def _given_model(path: str) -> str:
+    if not Path(path).is_file():
+        raise RuntimeError(f"OCR model file {path} is missing (the platform runs OCR offline)")
+    return str(path)
+
+
+def _embeds_keys(rec_model: str) -> bool:
+    """Whether a rec ONNX carries its character list (RapidOCR's "character" metadata)."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(rec_model, providers=["CPUExecutionProvider"])
+    return "character" in session.get_modelmeta().custom_metadata_map
+
+
+def _model_params(models: OcrModels) -> dict[str, str]:
+    """RapidOCR's model settings. Every file is checked here: RapidOCR would otherwise
+    download a missing model or character list."""
+    params = {
+        "Det.model_path": _given_model(models.det) if models.det else _bundled_model("PP-OCRv6_det_small.onnx"),
+        "Rec.model_path": _given_model(models.rec) if models.rec else _bundled_model("PP-OCRv6_rec_small.onnx"),
+    }
+    if models.rec_keys:
+        params["Rec.rec_keys_path"] = _given_model(models.rec_keys)
+    elif models.rec and not _embeds_keys(params["Rec.model_path"]):
+        raise RuntimeError(f"OCR rec model {params['Rec.model_path']} has no character list inside: give rec_keys")
+    return params
+
+
+def _rapidocr(max_side: int, models: OcrModels = BUNDLED_MODELS):
+    """One RapidOCR per process (per detection size and models): loading the models takes ~1 s."""
     with _ENGINES_LOCK:
-        engine = _ENGINES.get(max_side)
+        engine = _ENGINES.get((max_side, models))
         if engine is None:
             from rapidocr import RapidOCR
 
@@ -56,14 +103,13 @@ def _rapidocr(max_side: int):
                     "Global.use_cls": False,
                     "Global.text_score": 0.0,  # we filter on min_confidence ourselves
                     "Global.max_side_len": max(max_side, 2000),
-                    "Det.model_path": _bundled_model("PP-OCRv6_det_small.onnx"),
                     "Det.limit_type": "max",
                     "Det.limit_side_len": max_side,
                     "Det.box_thresh": _DET_BOX_THRESH,
-                    "Rec.model_path": _bundled_model("PP-OCRv6_rec_small.onnx"),
+                    **_model_params(models),
                 }
             )
-            _ENGINES[max_side] = engine
+            _ENGINES[(max_side, models)] = engine
         return engine
 
 
@@ -98,11 +144,12 @@ class RapidOcrEngine:
     name = "rapidocr"
     frames_per_call = 1  # `recognize_many` reads one image after another: nothing gained by holding more
 
-    def __init__(self, max_side: int = 1280, min_confidence: float = 0.5):
+    def __init__(self, max_side: int = 1280, min_confidence: float = 0.5, models: OcrModels = BUNDLED_MODELS):
         if max_side < 64:
             raise ValueError(f"max_side must be at least 64 pixels, got {max_side}")
         self.max_side = int(max_side)
         self.min_confidence = float(min_confidence)
+        self.models = models
 
     def recognize(self, image: np.ndarray) -> list[OcrBox]:
         rgb = as_rgb(image)
@@ -110,7 +157,7 @@ class RapidOcrEngine:
         small, scale = _downscale(rgb, self.max_side)
         padded, pad = _pad_with_edge_colour(small)
         bgr = np.ascontiguousarray(padded[:, :, ::-1])  # RapidOCR, like OpenCV, reads BGR
-        result = _rapidocr(self.max_side)(bgr)
+        result = _rapidocr(self.max_side, self.models)(bgr)
         if result.boxes is None or result.txts is None or len(result.txts) == 0:
             return []
         boxes = []
