@@ -49,4 +49,3 @@ def test_freed_large_blocks_leave_the_process_once_the_threshold_is_fixed():
     assert before - after < 50, "without the fix glibc keeps the freed 200 MiB resident (the control)"
     before, after = _rss_before_and_after_free("fixed")
     assert before - after > 150, (before, after)
-
