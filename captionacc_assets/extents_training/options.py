@@ -17,7 +17,7 @@ def add_train_arguments(parser) -> None:
         choices=("moving", "cuts", "textured", "flat", "footage"),
         help="train on no video with this background; report the validation videos with it on their own",
     )
-    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
