@@ -18,6 +18,7 @@ from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_of
 from captionacc_assets.core.zones import check_zones, placement
+from captionacc_assets.core.malloc_release import release_free_memory
 from captionacc_assets.compute.background import BackgroundConsumer, BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
@@ -141,6 +142,7 @@ def crop_and_infer_caption_frame_extents(
         for part in parts:
             part.encoder.close()
             manifests.append(part.writer.close())
+    release_free_memory()  # the decoder's and encoders' buffers, before the next step (core/malloc_release.py)
 
     written: list[str] = []
     results: list[ZoneExtents] = []

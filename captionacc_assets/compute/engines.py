@@ -6,7 +6,6 @@ from functools import lru_cache
 from captionacc_assets.core.extents.weights import checked_weights, onnx_path
 from captionacc_assets.core.extents.baseline import BaselinePairClassifier
 from captionacc_assets.core.extents.labels import PairClassifier
-from captionacc_assets.core.malloc_release import release_large_blocks_on_free
 from captionacc_assets.core.ocr.engine import OcrEngine
 
 OCR_ENGINES = ("rapidocr", "google_vision")
@@ -22,10 +21,6 @@ FULL_FRAME_MAX_SIDE = 960
 def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280) -> OcrEngine:
     if name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
-
-        # Every process that runs the native engines (the CLI, a run worker, a Modal container)
-        # builds them here: from now on its freed large buffers leave it (core/malloc_release.py).
-        release_large_blocks_on_free()
 
         return RapidOcrEngine(max_side=max_side)
     if name == "google_vision":  # credentials and endpoint from the environment (core/ocr/google_vision.py)
@@ -49,7 +44,6 @@ def _shipped_model() -> PairClassifier:
     in CAPTIONACC_EXTENTS_WEIGHTS) have no exported graph beside them: then torch runs them."""
     from captionacc_assets.core.extents.pair_inference import DEVICE_ENV
 
-    release_large_blocks_on_free()
     path, _ = checked_weights(None)
     device = os.environ.get(DEVICE_ENV) or "cpu"
     if device == "cpu" and onnx_path(path).is_file():

@@ -1,36 +1,41 @@
-"""Give large freed buffers back to the system at once, so a step's peak does not add to the next's.
+"""Give freed native memory back to the system, so one step's peak does not add to the next's.
 
 Each step of a run allocates big, short-lived native buffers: onnxruntime's activations for
-text detection (~150 MB for one 960 px frame), decoded frames, VP9 encoder buffers. glibc
-serves blocks above its mmap threshold with their own mapping and unmaps them on free, but
-it raises that threshold to the size of every such block freed (up to 32 MB), so from the
-first OCR call on the same sizes come from the heap and stay resident after they are freed.
-The process then carries every earlier step's high-water mark into the next one (the
-captions_db step used to set the run's peak RSS on top of the crop step's leftovers).
-
-Fixing the threshold at 1 MiB stops that adjustment: 1 MiB and larger blocks are mapped and
-unmapped each time (their pages are zeroed by the kernel when mapped again; a cost measured
-in docs/benchmarks.md), smaller ones still come from the heap.
+text detection (~150 MB for one 960 px frame; RapidOCR runs it without its memory arena),
+decoded frames, VP9 encoder buffers. glibc keeps most freed pages in the process (its mmap
+threshold rises to the size of the blocks freed, so later blocks come from the heap, and freed
+heap pages stay resident), and reads of differently sized images fragment the heap, so the
+run's peak grew with every OCR read and was carried into the next step. `malloc_trim(0)`
+returns the free pages of every arena. It is called after each OCR read (`core/ocr/rapid.py`)
+and after the crop job; the cost is the page faults of allocating that memory again, about
+15 % more OCR CPU time (docs/benchmarks.md). Trimming only every fourth read or only at the
+end of each job kept most of the peak; fixing the mmap threshold instead (`mallopt`) lowered
+the peak as much but made every decoded 1080p frame a fresh mapping (crop step 12-25 % slower).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter number (malloc.h)
-MMAP_THRESHOLD_BYTES = 1 << 20
+from functools import lru_cache
 
 
-def release_large_blocks_on_free(threshold_bytes: int = MMAP_THRESHOLD_BYTES) -> bool:
-    """Fix glibc's mmap threshold for this process. Call it before threads start; returns False
-    where the C library is not glibc (nothing changes there)."""
+@lru_cache(maxsize=1)
+def _malloc_trim():
     name = ctypes.util.find_library("c")
     if name is None:
-        return False
+        return None
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def release_free_memory() -> bool:
+    """Return the process's free heap pages to the system; False where the C library has no
+    `malloc_trim` (nothing to do there)."""
+    trim = _malloc_trim()
+    if trim is None:
         return False
-    return bool(mallopt(M_MMAP_THRESHOLD, int(threshold_bytes)))
+    trim(0)
+    return True
