@@ -703,6 +703,11 @@ ZONE_CASES = (
 )
 
 
+def shown_time(spec: VideoSpec, index: int) -> float:
+    """The time of the video frame a 10 Hz index shows: the last one at or before index / 10 s."""
+    return spec.frame_time(min(int(np.floor(index * spec.fps / 10 + 1e-6)), spec.frame_count - 1))
+
+
 def sampled_cue_count(cues: tuple[Cue, ...], duration_s: float) -> int:
     """How many different cues the full-frame samples of a video this long show (initial
     processing samples at 0.1 Hz, densified to at least MIN_LAYOUT_FRAMES for short videos)."""

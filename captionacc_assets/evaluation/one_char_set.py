@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from captionacc_assets.core.region import Region
-from captionacc_assets.evaluation.eval_set import PHRASES, RENDERERS, EvalItem, font_covers
+from captionacc_assets.evaluation.eval_set import PHRASES, RENDERERS, EvalItem, font_covers, shown_time
 from captionacc_assets.synthetic.captions_render import font_size_px
 from captionacc_assets.synthetic.generate import _renderer
 from captionacc_assets.synthetic.video_spec import CaptionStyle, Cue, VideoSpec
@@ -198,8 +198,7 @@ def truth_states(spec: VideoSpec, n: int) -> np.ndarray:
     index = {cue: k for k, cue in enumerate(spec.cues)}
     states = np.full(n, -1, dtype=np.int64)
     for i in range(n):
-        k = min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)
-        cue = spec.cue_at(spec.frame_time(k))
+        cue = spec.cue_at(shown_time(spec, i))
         if cue is not None:
             states[i] = index[cue]
     return states

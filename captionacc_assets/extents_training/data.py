@@ -33,7 +33,7 @@ from captionacc_assets.core.extents.pair_inference import preprocess
 from captionacc_assets.core.index_space import frame_count
 from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import iter_frames_at, probe_video
-from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set, font_covers, language_texts
+from captionacc_assets.evaluation.eval_set import EvalItem, build_eval_set, font_covers, language_texts, shown_time
 from captionacc_assets.evaluation.one_char_set import build_one_char_set
 from captionacc_assets.synthetic.captions_render import font_size_px
 from captionacc_assets.synthetic.generate import _renderer, write_video
@@ -129,9 +129,7 @@ def render_video_examples(item: EvalItem, seed: int) -> VideoExamples:
     quality = int(rng.integers(35, 95))
     frames = []
     for i in range(n):
-        k = min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)
-        t = spec.frame_time(k)
-        crop = np.ascontiguousarray(renderer.frame(t)[y0:y1, x0:x1])
+        crop = np.ascontiguousarray(renderer.frame(shown_time(spec, i))[y0:y1, x0:x1])
         ok, jpeg = cv2.imencode(".jpg", crop[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
         decoded = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
         assert decoded is not None, "a JPEG this process just encoded decodes"
@@ -145,7 +143,7 @@ def caption_states(spec: VideoSpec, n: int) -> np.ndarray:
     texts: dict[str, int] = {}
     states = []
     for i in range(n):
-        cue = spec.cue_at(spec.frame_time(min(int(np.floor(i * spec.fps / 10 + 1e-6)), spec.frame_count - 1)))
+        cue = spec.cue_at(shown_time(spec, i))
         states.append(-1 if cue is None else texts.setdefault(cue.text, len(texts)))
     return np.array(states, dtype=np.int64)
 

@@ -31,6 +31,7 @@ from captionacc_assets.core.extents.model import ModelPairClassifier, PairNet, s
 from captionacc_assets.core.extents.onnx_export import export_onnx
 from captionacc_assets.core.extents.pair_inference import CHANGE_EVIDENCE_KEY
 from captionacc_assets.core.extents.weights import MODELS_DIR, onnx_path
+from captionacc_assets.evaluation.eval_set import RENDERERS
 from captionacc_assets.extents_training.data import (
     TRAIN_SEED,
     VALIDATION_SEED,
@@ -248,7 +249,7 @@ def validation_groups(val_set: list[VideoExamples], held_out: str | None) -> dic
     """The validation videos by renderer, and those with the held-out background on their own."""
     groups = {
         renderer: [v for v in val_set if v.conditions.get("renderer", "generator") == renderer]
-        for renderer in ("generator", "libass")
+        for renderer in RENDERERS
     }
     if held_out:
         groups[f"background={held_out} (held out)"] = [v for v in val_set if v.conditions.get("background") == held_out]
