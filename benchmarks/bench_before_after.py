@@ -8,6 +8,7 @@ import finder is removed from `sys.meta_path` so the worktree's package is the o
 """
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -45,7 +46,8 @@ def process(command: list[str], video: Path, home: Path) -> dict:
     seconds = time.perf_counter() - started
     if out.returncode != 0:
         raise SystemExit(f"{command} failed:\n{out.stdout}\n{out.stderr}")
-    texts = [c["text"] for c in json.loads((home / "out.json").read_text())["captions"]]
+    exported = (home / "out.json").read_bytes()
+    texts = [c["text"] for c in json.loads(exported)["captions"]]
     rss = re.search(r"peak RSS (\d+) MB", out.stdout)  # the CLI's own high-water mark (VmHWM)
     steps = dict(re.findall(r"^\s{4}(\S+)\s+([\d.]+) s$", out.stdout, re.M))
     return {
@@ -53,6 +55,7 @@ def process(command: list[str], video: Path, home: Path) -> dict:
         "peak_rss_mb": int(rss.group(1)) if rss else None,
         "steps_s": {k: float(v) for k, v in steps.items()},
         "captions": texts,
+        "json_sha256": hashlib.sha256(exported).hexdigest(),  # the whole export: times, texts, keys
     }
 
 
@@ -104,6 +107,7 @@ def main() -> None:
             f"{len(row['captions'])} captions; steps (s): {steps}"
         )
     print(f"captions identical across all runs: {same}")
+    print(f"captions json byte-identical across all runs: {len({r['json_sha256'] for r in rows}) == 1}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1, ensure_ascii=False))
 

@@ -5,6 +5,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,18 @@ from captionacc_assets.core.stages import STAGES
 from captionacc_assets.core.zones import zones_from_row
 from captionacc_assets.evaluation.options import add_eval_arguments
 from captionacc_assets.extents_training.options import add_train_arguments
-from captionacc_assets.settings import DEFAULT_TENANT, approve_confidence_threshold, environment_fault, unit_interval
+from captionacc_assets.settings import (
+    DEFAULT_TENANT,
+    approve_confidence_threshold,
+    environment_fault,
+    optional_env,
+    profile,
+    unit_interval,
+)
+
+# The engine settings as `resources.profile` reads them (that module imports Dagster: too late here).
+OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"
+EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"
 
 
 def _print_stage(name: str, run) -> None:
@@ -286,7 +298,25 @@ def _worst_code(codes: list[int]) -> int:
     return next((code for code in (1, 2, 3) if code in codes), 0)
 
 
+def _warm_engines() -> None:
+    """The local profile runs every stage in this process: load its OCR engines and pair model
+    on a thread (~1.5 s, mostly native) while this one imports Dagster and opens its instance.
+    A load that fails here fails again in its step, which reports it."""
+
+    def warm() -> None:
+        try:
+            from captionacc_assets.compute.engines import warm_engines
+
+            warm_engines(optional_env(OCR_ENGINE_VAR, "rapidocr"), optional_env(EXTENTS_MODEL_VAR, "model"))
+        except Exception:
+            pass
+
+    if profile() == "local":
+        threading.Thread(target=warm, name="warm-engines", daemon=True).start()
+
+
 def process_video(args) -> int:
+    _warm_engines()
     from captionacc_assets.cli_output import ProcessOutput, print_table
     from captionacc_assets.platform import LocalPlatform
 

@@ -18,7 +18,10 @@ PAIR_CLASSIFIERS = ("baseline", "model")
 FULL_FRAME_MAX_SIDE = 960
 
 
-def ocr_engine(name: str = "rapidocr", *, max_side: int = 1280) -> OcrEngine:
+CAPTION_MAX_SIDE = 1280  # caption crops: text detection at their full size
+
+
+def ocr_engine(name: str = "rapidocr", *, max_side: int = CAPTION_MAX_SIDE) -> OcrEngine:
     if name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 
@@ -35,6 +38,16 @@ def full_frame_ocr_engine(name: str = "rapidocr") -> OcrEngine:
     if name == "rapidocr":
         return ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE)
     return ocr_engine(name)
+
+
+def warm_engines(ocr_name: str = "rapidocr", extents_model: str = "model") -> None:
+    """Load the in-process engines a whole `process` run uses, before its first read needs them."""
+    if ocr_name == "rapidocr":
+        from captionacc_assets.core.ocr.rapid import warm
+
+        warm(FULL_FRAME_MAX_SIDE)  # full frames come first
+        warm(CAPTION_MAX_SIDE)
+    pair_classifier(extents_model)
 
 
 @lru_cache(maxsize=1)

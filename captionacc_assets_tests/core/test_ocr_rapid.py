@@ -125,3 +125,27 @@ def test_other_model_files_are_used_and_checked(engine, tmp_path):
         RapidOcrEngine(models=OcrModels(rec=str(keyless))).recognize(image)
     explicit = OcrModels(det=str(bundled / "PP-OCRv6_det_small.onnx"), rec=str(bundled / "PP-OCRv6_rec_small.onnx"))
     assert RapidOcrEngine(models=explicit).recognize(image) == engine.recognize(image)
+
+
+def test_warming_on_a_thread_loads_the_models_once_and_reads_the_same():
+    """`warm` (the CLI runs it beside Dagster's start) leaves the engine loaded, and a read that
+    comes while it runs waits for it instead of loading the models a second time."""
+    import threading
+
+    from captionacc_assets.core.ocr import rapid
+
+    side = 1184  # a detection size no other test uses: this engine is built here
+    image, _ = caption_frame(
+        640, 360, ["Hello world"], font_size=28, vertical_center=0.85, font_path=LATIN_FONT,
+        background=gradient_background(640, 360, 0.3),
+    )
+    warmer = threading.Thread(target=rapid.warm, args=(side,))
+    warmer.start()
+    during = RapidOcrEngine(max_side=side).recognize(image)
+    warmer.join()
+    engine = rapid._ENGINES[(side, rapid.BUNDLED_MODELS)]
+    assert engine.text_det is not None and engine.text_rec is not None
+    rapid.warm(side)  # a second warm does nothing
+    assert rapid._ENGINES[(side, rapid.BUNDLED_MODELS)] is engine
+    assert [b.text for b in during] == ["Hello world"]
+    assert RapidOcrEngine(max_side=side).recognize(image) == during

@@ -48,7 +48,16 @@ class OcrModels:
 BUNDLED_MODELS = OcrModels()
 
 _ENGINES: dict[tuple[int, OcrModels], object] = {}
-_ENGINES_LOCK = threading.Lock()
+_WARMED: set[tuple[int, OcrModels]] = set()
+# One lock per engine (re-entrant: `warm` holds it around `_rapidocr`), so warming one engine
+# never holds up reads with another.
+_ENGINE_LOCKS: dict[tuple[int, OcrModels], threading.RLock] = {}
+_ENGINE_LOCKS_LOCK = threading.Lock()
+
+
+def _engine_lock(key: tuple[int, OcrModels]) -> threading.RLock:
+    with _ENGINE_LOCKS_LOCK:
+        return _ENGINE_LOCKS.setdefault(key, threading.RLock())
 
 
 def _bundled_model(name: str) -> str:
@@ -93,7 +102,7 @@ def _model_params(models: OcrModels) -> dict[str, str]:
 
 def _rapidocr(max_side: int, models: OcrModels = BUNDLED_MODELS):
     """One RapidOCR per process (per detection size and models): loading the models takes ~1 s."""
-    with _ENGINES_LOCK:
+    with _engine_lock((max_side, models)):
         engine = _ENGINES.get((max_side, models))
         if engine is None:
             from rapidocr import RapidOCR
@@ -112,6 +121,26 @@ def _rapidocr(max_side: int, models: OcrModels = BUNDLED_MODELS):
             )
             _ENGINES[(max_side, models)] = engine
         return engine
+
+
+def warm(max_side: int, models: OcrModels = BUNDLED_MODELS) -> None:
+    """Build the engine, load both models (RapidOCR loads them on first use) and run each once:
+    ~1.5 s that a caller with an idle core (the CLI while Dagster starts) takes off the first
+    read. A read with this engine that comes meanwhile waits on its lock: nothing is loaded twice."""
+    with _engine_lock((max_side, models)):
+        engine = _rapidocr(max_side, models)
+        if (max_side, models) in _WARMED:
+            return
+        try:
+            engine(np.zeros((64, 64, 3), np.uint8))  # loads and runs detection; finds nothing
+            load_rec = getattr(engine, "_load_rec_model", None)  # RapidOCR 3.x; else loaded on first text
+            if load_rec is not None:
+                from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+                load_rec()(TextRecInput(img=np.full((48, 160, 3), 128, np.uint8)))
+        finally:
+            release_free_memory()
+        _WARMED.add((max_side, models))
 
 
 def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
