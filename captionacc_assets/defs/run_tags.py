@@ -19,6 +19,11 @@ FILE_NAME_TAG = "file_name"
 # "held" while a person holds the database the run's job writes: dagster.yaml lets no such run start,
 # so a queued run of a video being edited takes no run slot (the run_queue sensor sets and clears it).
 EDITOR_LOCK_TAG = "captionacc/editor_lock"
+# "requested" once a sensor asked for the run to be cancelled: dagster.yaml lets no such run start, so
+# a queued one can be cancelled without racing the dequeuer (defs/sensors/runs.py); the time the hold began.
+CANCEL_TAG = "captionacc/cancel"
+CANCEL_REQUESTED = "requested"
+CANCEL_REQUESTED_AT_TAG = "captionacc/cancel_requested_at"
 TRIGGERS = ("upload", "approval", "ui", "backfill", "caption_ocr")
 
 

@@ -21,6 +21,7 @@ from captionacc_assets.defs.sensors.approvals import approval_tick
 from captionacc_assets.defs.sensors.auto_approvals import auto_approval_tick, parse_policy
 from captionacc_assets.defs.sensors.deletions import deletion_tick
 from captionacc_assets.defs.sensors.run_queue import run_queue_tick
+from captionacc_assets.defs.sensors.runs import HOLD_BEFORE_CANCEL_S
 from captionacc_assets.defs.sensors.uploads import new_uploads, upload_tick
 from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.synthetic.generate import write_video
@@ -168,6 +169,9 @@ def test_a_newer_approval_cancels_the_queued_run_of_the_older_one(catalog, insta
     catalog.request_cropped_frames_version("vid", Region(0.2, 0.7, 0.8, 0.9), "bob")
     second = approval_tick(catalog, instance, first.cursor)
     assert [r.run_key for r in second.run_requests] == ["approval:vid:2"]
+    held = instance.get_run_by_id(old_run.run_id)
+    assert (held.status, held.tags["captionacc/cancel"]) == (dg.DagsterRunStatus.QUEUED, "requested")
+    run_queue_tick(catalog, instance, now=datetime.now(timezone.utc) + timedelta(seconds=HOLD_BEFORE_CANCEL_S))
     assert instance.get_run_by_id(old_run.run_id).status == dg.DagsterRunStatus.CANCELED
     assert catalog.get_cropped_frames_version("vid", 1)["status"] == "archived"
 
@@ -189,9 +193,12 @@ def test_deletion_tick_cancels_in_flight_runs_once(catalog, instance):
     instance.add_dynamic_partitions("videos", ["vid", "kept"])
     cancelled, cursor, removed = deletion_tick(catalog, instance, None)
     assert cancelled == [run.run_id] and removed == ["vid"]  # its partition goes: "All" no longer includes it
-    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
+    assert instance.get_run_by_id(run.run_id).tags["captionacc/cancel"] == "requested"  # held; run_queue cancels it
     assert instance.get_run_by_id(other.run_id).status == dg.DagsterRunStatus.QUEUED
     assert deletion_tick(catalog, instance, cursor) == ([], cursor, [])
+    run_queue_tick(catalog, instance, now=datetime.now(timezone.utc) + timedelta(seconds=HOLD_BEFORE_CANCEL_S))
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
+    assert instance.get_run_by_id(other.run_id).status == dg.DagsterRunStatus.QUEUED
 
 
 def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, instance):
@@ -204,7 +211,7 @@ def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, i
     doomed = queued_run(instance, "gone")
     catalog.soft_delete("gone")
     counts = run_queue_tick(catalog, instance)
-    assert counts == {"queued": 3, "retagged": 2, "cancelled": 1, "held": 0}
+    assert counts == {"queued": 3, "retagged": 2, "held_to_cancel": 1, "cancelled": 0, "stopping": 0, "held": 0}
     tags = instance.get_run_by_id(backfill.run_id).tags
     assert (tags["tenant"], tags["tier"], tags["trigger"], tags["dagster/priority"]) == (
         "tenant-f",
@@ -214,10 +221,11 @@ def test_run_queue_tags_backfill_runs_ages_priority_and_drops_deleted(catalog, i
     )
     assert instance.get_run_by_id(ui.run_id).tags["trigger"] == "ui"
     assert instance.get_run_by_id(ui.run_id).tags["dagster/priority"] == "90"
-    assert instance.get_run_by_id(doomed.run_id).status == dg.DagsterRunStatus.CANCELED
+    assert instance.get_run_by_id(doomed.run_id).status == dg.DagsterRunStatus.QUEUED  # held: cancelled next tick
 
     later = datetime.now(timezone.utc) + timedelta(hours=7.5)
-    run_queue_tick(catalog, instance, now=later)
+    assert run_queue_tick(catalog, instance, now=later)["cancelled"] == 1
+    assert instance.get_run_by_id(doomed.run_id).status == dg.DagsterRunStatus.CANCELED
     assert instance.get_run_by_id(backfill.run_id).tags["dagster/priority"] == "57"
     assert instance.get_run_by_id(backfill.run_id).tags["priority"] == "57"
     run_queue_tick(catalog, instance, now=later + timedelta(hours=100))

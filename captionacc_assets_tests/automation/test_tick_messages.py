@@ -63,11 +63,12 @@ def test_deleted_videos_removes_partitions_and_counts_what_it_did(catalog, insta
     catalog.soft_delete("gone")
     result = tick(deleted_videos, catalog, instance)
     assert result.skip_reason.skip_message == (
-        "1 deleted video(s) removed from the partitions, 1 of their run(s) cancelled, 0 kept until their backfill ends"
+        "1 deleted video(s) removed from the partitions, 1 of their run(s) being cancelled, "
+        "0 kept until their backfill ends"
     )
     (request,) = result.dynamic_partitions_requests
     assert isinstance(request, dg.DeleteDynamicPartitionsRequest) and list(request.partition_keys) == ["gone"]
-    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED
+    assert instance.get_run_by_id(run.run_id).tags["captionacc/cancel"] == "requested"  # run_queue cancels it
     assert tick(deleted_videos, catalog, instance, result.cursor).skip_reason.skip_message == "no newly deleted videos"
 
 
@@ -84,7 +85,8 @@ def test_run_queue_shows_the_gpu_pool_limit_and_use(catalog, instance):
     queued_run(instance, "vid")
     message = run_queue(dg.build_sensor_context(instance=instance, resources={"catalog": catalog})).skip_message
     assert message == (
-        "1 queued run(s): 1 retagged, 0 cancelled, 0 held back while a person edits; "
+        "1 queued run(s): 1 retagged, 0 held to cancel, 0 cancelled, 0 started one(s) told to stop, "
+        "0 held back while a person edits; "
         "pool modal_compute: 0 of 2 slot(s) in use, 0 step(s) waiting for one"
     )
 
@@ -97,3 +99,17 @@ def test_auto_approvals_counts_its_approvals(catalog, instance, monkeypatch):
     result = tick(auto_approvals, catalog, instance)
     assert result.skip_reason.skip_message == "auto-approved 1 layout(s): ['vid']; layout_approvals runs them"
     assert tick(auto_approvals, catalog, instance, result.cursor).skip_reason.skip_message == "nothing to auto-approve"
+
+
+def test_run_queue_says_it_held_a_deleted_videos_run_then_cancelled_it(catalog, instance):
+    upload(catalog, "gone")
+    run = queued_run(instance, "gone")
+    catalog.soft_delete("gone")
+    first = run_queue(dg.build_sensor_context(instance=instance, resources={"catalog": catalog})).skip_message
+    assert first.startswith("1 queued run(s): 0 retagged, 1 held to cancel, 0 cancelled, 0 started one(s) told to stop")
+    instance.add_run_tags(run.run_id, {"captionacc/cancel_requested_at": "2026-01-01T00:00:00+00:00"})  # long held
+    second = run_queue(dg.build_sensor_context(instance=instance, resources={"catalog": catalog})).skip_message
+    assert second.startswith(
+        "1 queued run(s): 0 retagged, 0 held to cancel, 1 cancelled, 0 started one(s) told to stop"
+    )
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.CANCELED

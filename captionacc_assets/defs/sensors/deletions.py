@@ -6,7 +6,8 @@ fails a whole backfill whose targeted partitions vanish): the cursor keeps it pe
 and the backfill's run of the deleted video materializes nothing.
 
 The other sensors start nothing for a deleted video, and the run-queue sensor cancels
-any queued run of one that slips in later (e.g. launched from the UI). A run that reads the
+any queued run of one that slips in later (e.g. launched from the UI). A started run is stopped
+at once; a queued or starting one is held, and the run-queue sensor finishes it (`runs.py`). A run that reads the
 video after its deletion materializes nothing and succeeds (`defs/stage.video_to_process`):
 a deletion is an expected condition, so none of the video's assets is marked failed.
 """
@@ -56,7 +57,7 @@ def _parse_cursor(cursor: str | None) -> tuple[tuple | None, list[str]]:
 def deletion_tick(
     catalog: CatalogResource, instance: dg.DagsterInstance, cursor: str | None, page_size: int = PAGE_SIZE
 ) -> DeletionTick:
-    """Cancel the in-flight runs of videos deleted since the cursor, and name their partitions to remove."""
+    """Cancel (or hold to cancel) the in-flight runs of videos deleted since the cursor; partitions to remove."""
     after, pending = _parse_cursor(cursor)
     rows = catalog.list_deleted_videos(after, page_size)
     cancelled = []
@@ -90,7 +91,7 @@ def deleted_videos(context: dg.SensorEvaluationContext, catalog: CatalogResource
     pending = _parse_cursor(tick.cursor)[1]
     message = (
         f"{len(tick.removed_partitions)} deleted video(s) removed from the partitions, "
-        f"{len(tick.cancelled)} of their run(s) cancelled, {len(pending)} kept until their backfill ends"
+        f"{len(tick.cancelled)} of their run(s) being cancelled, {len(pending)} kept until their backfill ends"
     )
     did_something = tick.cancelled or tick.removed_partitions or pending
     if did_something:

@@ -4,11 +4,14 @@ Each tick looks at the queued runs (whoever launched them: a sensor, the UI, a b
 - fills in `tenant`, `tier` and `trigger` when missing (UI launches and backfills lack them);
 - raises `dagster/priority` to base(tier) + one point per hour waited (capped at +20), so a
   free video that has waited 20 h ties with a fresh premium one and is never starved;
-- cancels queued runs of videos that were deleted meanwhile;
+- cancels queued runs of videos that were deleted meanwhile, in two ticks: one holds the run
+  (`captionacc/cancel=requested`, limit 0), a later one cancels it while it is still queued, so the
+  dequeuer cannot be launching it (`runs.py`); runs the dequeuer took first are stopped once STARTED;
 - holds back (tag `captionacc/editor_lock=held`, limit 0 in dagster.yaml) the queued runs of a video
   while a person holds the database the run's job writes, so they take no run slot, and lets them go
   (`free`) once the lock is released or expires.
-The queued run coordinator reads the tags again on every dequeue, so a raise takes effect at once.
+The queued run coordinator reads the tags again on every dequeue pass, so a raise or a hold takes
+effect on its next pass (it re-reads only the status between choosing a run and launching it).
 """
 
 from datetime import datetime, timezone
@@ -16,7 +19,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from captionacc_assets.defs.run_tags import EDITOR_LOCK_TAG, PARTITION_TAG, PRIORITY_TAG, wanted_video_tags
-from captionacc_assets.defs.sensors.runs import cancel_run
+from captionacc_assets.defs.sensors.runs import cancel_requested, cancel_run, finish_cancels
 from captionacc_assets.defs.sensors.settings import default_status, sensor_interval_seconds
 from captionacc_assets.resources.catalog import CatalogResource
 
@@ -65,13 +68,15 @@ def run_queue_tick(catalog: CatalogResource, instance: dg.DagsterInstance, now: 
     videos = catalog.get_videos([r.dagster_run.tags[PARTITION_TAG] for r in records])
     tiers = catalog.tenant_tiers([v["tenant_id"] for v in videos.values()])
     held = catalog.databases_people_hold(list(videos))
-    counts = {"queued": len(records), "retagged": 0, "cancelled": 0, "held": 0}
+    counts = {"queued": len(records), "retagged": 0, "held_to_cancel": 0, **finish_cancels(instance, now), "held": 0}
     for record in records:
         run = record.dagster_run
+        if cancel_requested(run):
+            continue  # held to cancel: `finish_cancels` has it
         video = videos.get(run.tags[PARTITION_TAG])
         if video is None or video["deleted_at"] is not None:
             cancel_run(instance, run, f"video {run.tags[PARTITION_TAG]} is deleted or unknown: nothing runs for it")
-            counts["cancelled"] += 1
+            counts["held_to_cancel"] += 1  # a later tick's `finish_cancels` cancels it
             continue
         created = record.create_timestamp
         created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
@@ -111,7 +116,8 @@ def pool_usage(instance: dg.DagsterInstance, pool: str = COMPUTE_POOL) -> str:
 def run_queue(context: dg.SensorEvaluationContext, catalog: CatalogResource) -> dg.SkipReason:
     counts = run_queue_tick(catalog, context.instance)
     return dg.SkipReason(
-        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, {counts['cancelled']} cancelled, "
-        f"{counts['held']} held back while a person edits; "
+        f"{counts['queued']} queued run(s): {counts['retagged']} retagged, "
+        f"{counts['held_to_cancel']} held to cancel, {counts['cancelled']} cancelled, "
+        f"{counts['stopping']} started one(s) told to stop, {counts['held']} held back while a person edits; "
         f"{pool_usage(context.instance)}"
     )
