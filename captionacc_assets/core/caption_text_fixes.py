@@ -32,11 +32,13 @@ def restore_inverted_exclamation(text: str) -> str:
     """Put back the "¡" that opens a Spanish exclamation. RapidOCR's recognizer has no
     "¡" in its alphabet (it has "¿"), so "¡Vamos!" always reads "Vamos!"; in a caption
     that looks Spanish, each sentence that ends in "!" without a "¡" gets one at its start.
-    Where it read the mark as a "j" glued to a capital ("jFeliz"), which no word starts
-    with, that "j" is the mark. An engine that reads "¡" (Google Vision) is left alone:
-    such sentences already have it."""
-    if "!" not in text or not _looks_spanish(text):
+    Where it read the mark as a "j" glued to a capital ("jFeliz"), which no word of any
+    language starts with, that "j" is the mark, whether or not the rest looks Spanish
+    (a lost word space, "conel", can hide every Spanish word of a short line). An engine
+    that reads "¡" (Google Vision) is left alone: such sentences already have it."""
+    if "!" not in text:
         return text
+    spanish = _looks_spanish(text)
     lines = []
     for line in text.split("\n"):
         sentences = []
@@ -44,7 +46,8 @@ def restore_inverted_exclamation(text: str) -> str:
             body = sentence.lstrip()
             if body.endswith("!") and "¡" not in body and body[0].isalpha():
                 mark_read_as_j = len(body) > 1 and body[0] == "j" and body[1].isupper()
-                sentence = sentence[: len(sentence) - len(body)] + "¡" + body[int(mark_read_as_j) :]
+                if mark_read_as_j or spanish:
+                    sentence = sentence[: len(sentence) - len(body)] + "¡" + body[int(mark_read_as_j) :]
             sentences.append(sentence)
         lines.append("".join(sentences))
     return "\n".join(lines)

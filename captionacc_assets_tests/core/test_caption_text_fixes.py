@@ -28,6 +28,9 @@ def test_spanish_exclamations_get_back_their_opening_mark():
         "Me encanta este lugar.\n¡Feliz cumpleaños, mamá!"
     )
     assert restore_inverted_exclamation("jCuidado con el perro!") == "¡Cuidado con el perro!"
+    # That "j" is the mark even where nothing else looks Spanish (a word space lost: "conel").
+    assert restore_inverted_exclamation("jCuidado conel perro!") == "¡Cuidado conel perro!"
+    assert restore_inverted_exclamation("Stop.\njVamos!") == "Stop.\n¡Vamos!"
     assert restore_inverted_exclamation("jamás, mi amor!") == "¡jamás, mi amor!"  # a real "j" stays
     for unchanged in ("¡Feliz cumpleaños, mamá!", "Follow me, quickly!", "Turn left now!", "¿Y?", "快点！", "Olé"):
         assert restore_inverted_exclamation(unchanged) == unchanged
