@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from captionacc_assets.core.caption_text import _read_once, read_caption_text
+from captionacc_assets.core.caption_text import _enlarged, _read_once, read_caption_text
 from captionacc_assets.core.median_frame import median_frame
 from captionacc_assets.compute.engines import ocr_engine
 from captionacc_assets_tests.core.text_render import (
@@ -76,6 +76,17 @@ def test_a_doubtful_read_is_retried_enlarged(engine):
     assert first_text != "Why" and first_confidence < 0.9
     text, confidence = read_caption_text(engine, image)
     assert text == "Why" and confidence > 0.9
+
+
+def test_a_short_line_the_detector_misses_in_a_thin_strip_is_found_with_room_around_it(engine):
+    # The median frame of a clock "01:02" drawn with a drop shadow over a photo of an
+    # astronaut (scikit-image's, public domain), from the one-character benchmark: in the
+    # 1110 x 118 caption strip the detector finds no text at all, even enlarged.
+    image = np.asarray(Image.open(Path(__file__).parent / "data" / "short_clock_over_photo.jpg").convert("RGB"))
+    assert _read_once(engine, image) == ("", 0.0)
+    assert _read_once(engine, _enlarged(image, 2))[0] != "01:02"
+    text, confidence = read_caption_text(engine, image)
+    assert text == "01:02" and confidence > 0.9
 
 
 def test_no_text_reads_empty(engine):
