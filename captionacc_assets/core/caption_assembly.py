@@ -115,39 +115,72 @@ def _join(keeper: CaptionRow, sliver: CaptionRow) -> CaptionRow:
     return keeper
 
 
+def _same(a: CaptionRow, b: CaptionRow) -> bool:
+    return a.state == b.state and (a.state == "gap" or a.caption_ocr == b.caption_ocr)
+
+
+def _join_same(rows: list[CaptionRow]) -> list[CaptionRow]:
+    """Touching rows that read the same (or are both gaps) as one."""
+    joined: list[CaptionRow] = []
+    for row in rows:
+        if joined and _same(joined[-1], row):
+            _join(joined[-1], row)
+        else:
+            joined.append(row)
+    return joined
+
+
+def _best_absorption(rows: list[CaptionRow]) -> tuple[int, int] | None:
+    """(sliver, keeper) indices of the next join: the shortest sliver first, into the
+    neighbour whose text is most like its own (a counter's fragment "Lap 4/1" between
+    "Lap 3/11" and "Lap 4/11" belongs to the one it reads like, not to whichever came first)."""
+    best, best_key = None, None
+    for i, row in enumerate(rows):
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(rows) and _absorbs(rows[j], row):
+                likeness = SequenceMatcher(
+                    None, rows[j].caption_ocr or "", row.caption_ocr or "", autojunk=False
+                ).ratio()
+                key = (_length(row), -likeness, -_length(rows[j]))
+                if best_key is None or key < best_key:
+                    best, best_key = (i, j), key
+    return best
+
+
 def assemble_caption_rows(spans: list[CaptionSpan], texts: dict[int, SpanText], n: int) -> list[CaptionRow]:
-    """Rows covering [0, n); `texts` maps a predicted span's start index to its OCR."""
-    merged: list[CaptionRow] = []
-    for span in spans:
-        read = texts.get(span.start) if span.state == "predicted" else None
-        text = normalize_caption_text(read.text) if read else ""
-        if (
-            read is None
-            or not text
-            or _lone_latin_letter(text)
-            or not has_caption_evidence(text, read.confidence, span.end - span.start + 1)
-        ):
-            row = CaptionRow(span.start, span.end, "gap", confidence=span.confidence)
-        else:
-            row = CaptionRow(
-                span.start,
-                span.end,
-                "predicted",
-                confidence=span.confidence,
-                caption_ocr=text,
-                caption_ocr_confidence=read.confidence,
-                caption_ocr_status="completed",
-            )
-        prev = merged[-1] if merged else None
-        if prev is not None and _absorbs(prev, row):
-            _join(prev, row)
-        elif prev is not None and _absorbs(row, prev):
-            merged[-1] = _join(row, prev)
-            # The grown row may now join the one before it.
-            if len(merged) >= 2 and _absorbs(merged[-2], merged[-1]):
-                _join(merged[-2], merged.pop())
-        else:
-            merged.append(row)
-    if merged:
-        merged[-1].end_frame_index = n - 1
-    return merged
+    """Rows covering [0, n); `texts` maps a predicted span's start index to its OCR.
+
+    Touching spans that read the same join first, so a caption cut into pieces by false
+    boundaries is whole again before anything is judged a sliver by its length; then
+    slivers join a neighbour, the shortest first."""
+    rows = _join_same([_row(span, texts) for span in spans])
+    while (join := _best_absorption(rows)) is not None:
+        sliver, keeper = join
+        _join(rows[keeper], rows[sliver])
+        del rows[sliver]
+        rows = _join_same(rows)
+    if rows:
+        rows[-1].end_frame_index = n - 1
+    return rows
+
+
+def _row(span: CaptionSpan, texts: dict[int, SpanText]) -> CaptionRow:
+    """A span as a row: a caption if its OCR reads like one, else a gap."""
+    read = texts.get(span.start) if span.state == "predicted" else None
+    text = normalize_caption_text(read.text) if read else ""
+    if (
+        read is None
+        or not text
+        or _lone_latin_letter(text)
+        or not has_caption_evidence(text, read.confidence, span.end - span.start + 1)
+    ):
+        return CaptionRow(span.start, span.end, "gap", confidence=span.confidence)
+    return CaptionRow(
+        span.start,
+        span.end,
+        "predicted",
+        confidence=span.confidence,
+        caption_ocr=text,
+        caption_ocr_confidence=read.confidence,
+        caption_ocr_status="completed",
+    )

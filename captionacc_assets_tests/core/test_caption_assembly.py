@@ -123,3 +123,35 @@ def test_weak_reads_are_not_captions_and_brief_ones_need_more_evidence():
         (31, 70, "gap", None),
         (71, 75, "predicted", "好"),
     ]
+
+
+def test_a_counter_cut_into_pieces_is_whole_again_before_slivers_are_judged():
+    # From the one-character benchmark (libass, shadow over photo footage): false boundaries
+    # cut each 1 s counter into pieces of 3-7 indices; joined piece by piece, "Level 3/12"
+    # and "Level 4/12" were taken for slivers of the caption before them.
+    parts = [
+        (0, 107, None),
+        (108, 117, "Level 1/12"),
+        (118, 124, "Level 2/12"),
+        (125, 127, "Level 2/12"),
+        (128, 131, "Level 3/12"),
+        (132, 137, "Level 3/12"),
+        (138, 142, "Level 4/12"),
+        (143, 147, "Level 4/12"),
+        (148, 151, None),
+    ]
+    assert rows_of(parts, 152) == [
+        (0, 107, "gap", None),
+        (108, 117, "predicted", "Level 1/12"),
+        (118, 127, "predicted", "Level 2/12"),
+        (128, 137, "predicted", "Level 3/12"),
+        (138, 147, "predicted", "Level 4/12"),
+        (148, 151, "gap", None),
+    ]
+
+
+def test_a_sliver_between_two_captions_joins_the_one_it_reads_like():
+    # The first 0.4 s of "Mañana hablamos." misread by a letter, right after "Mañana hablamas.":
+    # it reads more like the caption after it, so the boundary stays where the change is.
+    parts = [(0, 17, "Mañana hablamas."), (18, 21, "Manana hablamos."), (22, 31, "Mañana hablamos.")]
+    assert rows_of(parts, 32) == [(0, 17, "predicted", "Mañana hablamas."), (18, 31, "predicted", "Mañana hablamos.")]
