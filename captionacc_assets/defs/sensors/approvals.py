@@ -65,7 +65,7 @@ def approval_tick(
     ignored = len(rows) - len(live)
     if run_requests and log is not None:  # the tick's log says what else it did; Dagster lists the runs
         log(
-            f"{len(run_requests)} approval run(s) requested: {cancelled} superseded run(s) cancelled, "
+            f"{len(run_requests)} approval run(s) requested: {cancelled} superseded run(s) being cancelled, "
             f"{archived} older version(s) archived, {ignored} approval(s) of deleted videos ignored"
         )
     return dg.SensorResult(
