@@ -299,8 +299,8 @@ def _worst_code(codes: list[int]) -> int:
 
 
 def _warm_engines() -> None:
-    """The local profile runs every stage in this process: load its OCR engines and pair model
-    on a thread (~1.5 s, mostly native) while this one imports Dagster and opens its instance.
+    """The local profile runs every stage in this process: load its full-frame OCR engine and
+    pair model on a thread (~1 s, mostly native) while this one imports Dagster and opens its instance.
     A load that fails here fails again in its step, which reports it."""
 
     def warm() -> None:

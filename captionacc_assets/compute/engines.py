@@ -41,12 +41,14 @@ def full_frame_ocr_engine(name: str = "rapidocr") -> OcrEngine:
 
 
 def warm_engines(ocr_name: str = "rapidocr", extents_model: str = "model") -> None:
-    """Load the in-process engines a whole `process` run uses, before its first read needs them."""
+    """Load the full-frame OCR engine and the pair model before the first read needs them.
+
+    Not the caption-crop engine: held from the start, its ~40 MB would sit beside the crop job's
+    decoder and encoders, the run's memory peak; `captions_db` builds it after that job."""
     if ocr_name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import warm
 
-        warm(FULL_FRAME_MAX_SIDE)  # full frames come first
-        warm(CAPTION_MAX_SIDE)
+        warm(FULL_FRAME_MAX_SIDE)
     pair_classifier(extents_model)
 
 
