@@ -9,6 +9,9 @@ import unicodedata
 
 # Exactly two periods: the drop shadow of a "." read as a second one. ("..." stays.)
 _DOUBLED_PERIOD = re.compile(r"(?<!\.)\.\.(?!\.)")
+# One period glued before a "!" or "?": the shadow of the mark's dot ("Go.!"); no language
+# writes it. ("Wait...!" keeps its ellipsis.)
+_PERIOD_BEFORE_MARK = re.compile(r"(?<!\.)\.(?=[!?])")
 
 
 # Spanish marks and common short words English does not use: enough to tell a Spanish
@@ -55,8 +58,9 @@ def restore_inverted_exclamation(text: str) -> str:
 
 def clean_ocr_text(text: str) -> str:
     """Undo what the recognizer gets wrong the same way every time: a shadowed "."
-    read as "..", and the "¡" missing from its alphabet."""
-    return restore_inverted_exclamation(_DOUBLED_PERIOD.sub(".", text))
+    read as "..", a shadowed "!" or "?" read with a "." before it, and the "¡" missing
+    from its alphabet."""
+    return restore_inverted_exclamation(_PERIOD_BEFORE_MARK.sub("", _DOUBLED_PERIOD.sub(".", text)))
 
 
 _FULLWIDTH_ALNUM = {

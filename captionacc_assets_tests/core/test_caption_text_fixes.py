@@ -39,5 +39,9 @@ def test_spanish_exclamations_get_back_their_opening_mark():
 def test_clean_ocr_text_fixes_shadowed_periods_but_keeps_ellipses():
     assert clean_ocr_text("He never came back..") == "He never came back."
     assert clean_ocr_text("Wait... what?") == "Wait... what?"
+    assert clean_ocr_text("Go.!") == "Go!"  # the shadow of the mark's dot
+    assert clean_ocr_text("Really.?") == "Really?"
+    assert clean_ocr_text("Wait...!") == "Wait...!"
+    assert clean_ocr_text("What?!") == "What?!"
     assert clean_ocr_text("Vamos ahora..\nNo sé.") == "Vamos ahora.\nNo sé."
     assert clean_ocr_text("Cuidado con el perro!") == "¡Cuidado con el perro!"
