@@ -136,7 +136,12 @@ def test_warming_on_a_thread_loads_the_models_once_and_reads_the_same():
 
     side = 1184  # a detection size no other test uses: this engine is built here
     image, _ = caption_frame(
-        640, 360, ["Hello world"], font_size=28, vertical_center=0.85, font_path=LATIN_FONT,
+        640,
+        360,
+        ["Hello world"],
+        font_size=28,
+        vertical_center=0.85,
+        font_path=LATIN_FONT,
         background=gradient_background(640, 360, 0.3),
     )
     warmer = threading.Thread(target=rapid.warm, args=(side,))
