@@ -130,21 +130,31 @@ def _join_same(rows: list[CaptionRow]) -> list[CaptionRow]:
     return joined
 
 
-def _best_absorption(rows: list[CaptionRow]) -> tuple[int, int] | None:
-    """(sliver, keeper) indices of the next join: the shortest sliver first, into the
-    neighbour whose text is most like its own (a counter's fragment "Lap 4/1" between
-    "Lap 3/11" and "Lap 4/11" belongs to the one it reads like, not to whichever came first)."""
+def _likeliest_keeper(sliver: CaptionRow, *neighbours: CaptionRow | None) -> CaptionRow | None:
+    """The touching row that absorbs `sliver` and whose text is most like its own (a counter's
+    fragment "Lap 4/1" between "Lap 3/11" and "Lap 4/11" belongs to the one it reads like, not to
+    whichever came first); on a tie the longer, then the earlier."""
     best, best_key = None, None
-    for i, row in enumerate(rows):
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(rows) and _absorbs(rows[j], row):
-                likeness = SequenceMatcher(
-                    None, rows[j].caption_ocr or "", row.caption_ocr or "", autojunk=False
-                ).ratio()
-                key = (_length(row), -likeness, -_length(rows[j]))
-                if best_key is None or key < best_key:
-                    best, best_key = (i, j), key
+    for keeper in neighbours:
+        if keeper is not None and _absorbs(keeper, sliver):
+            likeness = SequenceMatcher(None, keeper.caption_ocr or "", sliver.caption_ocr or "", autojunk=False).ratio()
+            key = (likeness, _length(keeper))
+            if best_key is None or key > best_key:
+                best, best_key = keeper, key
     return best
+
+
+def _absorb_slivers(rows: list[CaptionRow], length: int) -> list[CaptionRow]:
+    """One pass: every row of `length` indices that a neighbour absorbs joins it."""
+    kept: list[CaptionRow] = []
+    for i, row in enumerate(rows):
+        if _length(row) == length:
+            keeper = _likeliest_keeper(row, kept[-1] if kept else None, rows[i + 1] if i + 1 < len(rows) else None)
+            if keeper is not None:
+                _join(keeper, row)
+                continue
+        kept.append(row)
+    return kept
 
 
 def assemble_caption_rows(spans: list[CaptionSpan], texts: dict[int, SpanText], n: int) -> list[CaptionRow]:
@@ -152,13 +162,15 @@ def assemble_caption_rows(spans: list[CaptionSpan], texts: dict[int, SpanText], 
 
     Touching spans that read the same join first, so a caption cut into pieces by false
     boundaries is whole again before anything is judged a sliver by its length; then
-    slivers join a neighbour, the shortest first."""
+    slivers join a neighbour, the shortest first (one pass per length, so a long video's
+    thousands of rows cost a few passes, not one search per join)."""
     rows = _join_same([_row(span, texts) for span in spans])
-    while (join := _best_absorption(rows)) is not None:
-        sliver, keeper = join
-        _join(rows[keeper], rows[sliver])
-        del rows[sliver]
-        rows = _join_same(rows)
+    while True:
+        count = len(rows)
+        for length in range(1, SLIVER_MAX_INDICES + 1):
+            rows = _join_same(_absorb_slivers(rows, length))
+        if len(rows) == count:
+            break
     if rows:
         rows[-1].end_frame_index = n - 1
     return rows
