@@ -55,8 +55,12 @@ FLICKER_MAX_INDICES = 2
 FLICKER_MIN_CONTAINED = 0.6
 
 
+def _likeness(a: str, b: str) -> float:
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
 def _similar(a: str, b: str) -> bool:
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= SLIVER_MIN_SIMILARITY
+    return _likeness(a, b) >= SLIVER_MIN_SIMILARITY
 
 
 def _contained(part: str, whole: str) -> float:
@@ -93,13 +97,15 @@ def _length(row: CaptionRow) -> int:
     return row.end_frame_index - row.start_frame_index + 1
 
 
+def _same(a: CaptionRow, b: CaptionRow) -> bool:
+    return a.state == b.state and (a.state == "gap" or a.caption_ocr == b.caption_ocr)
+
+
 def _absorbs(keeper: CaptionRow, sliver: CaptionRow) -> bool:
     """Whether `sliver` (touching `keeper`) is part of the same caption."""
-    if keeper.state != sliver.state:
-        return False
-    if keeper.state == "gap" or keeper.caption_ocr == sliver.caption_ocr:
+    if _same(keeper, sliver):
         return True
-    if _length(sliver) >= _length(keeper):
+    if keeper.state != sliver.state or _length(sliver) >= _length(keeper):
         return False
     keeper_text, sliver_text = keeper.caption_ocr or "", sliver.caption_ocr or ""
     if _length(sliver) <= FLICKER_MAX_INDICES and _contained(sliver_text, keeper_text) >= FLICKER_MIN_CONTAINED:
@@ -113,10 +119,6 @@ def _join(keeper: CaptionRow, sliver: CaptionRow) -> CaptionRow:
     keeper.end_frame_index = max(keeper.end_frame_index, sliver.end_frame_index)
     keeper.confidence = min(keeper.confidence, sliver.confidence)
     return keeper
-
-
-def _same(a: CaptionRow, b: CaptionRow) -> bool:
-    return a.state == b.state and (a.state == "gap" or a.caption_ocr == b.caption_ocr)
 
 
 def _join_same(rows: list[CaptionRow]) -> list[CaptionRow]:
@@ -137,8 +139,7 @@ def _likeliest_keeper(sliver: CaptionRow, *neighbours: CaptionRow | None) -> Cap
     best, best_key = None, None
     for keeper in neighbours:
         if keeper is not None and _absorbs(keeper, sliver):
-            likeness = SequenceMatcher(None, keeper.caption_ocr or "", sliver.caption_ocr or "", autojunk=False).ratio()
-            key = (likeness, _length(keeper))
+            key = (_likeness(keeper.caption_ocr or "", sliver.caption_ocr or ""), _length(keeper))
             if best_key is None or key > best_key:
                 best, best_key = keeper, key
     return best
