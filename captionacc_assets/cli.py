@@ -18,15 +18,11 @@ from captionacc_assets.extents_training.options import add_train_arguments
 from captionacc_assets.settings import (
     DEFAULT_TENANT,
     approve_confidence_threshold,
+    engine_settings,
     environment_fault,
-    optional_env,
     profile,
     unit_interval,
 )
-
-# The engine settings as `resources.profile` reads them (that module imports Dagster: too late here).
-OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"
-EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"
 
 
 def _print_stage(name: str, run) -> None:
@@ -307,7 +303,8 @@ def _warm_engines() -> None:
         try:
             from captionacc_assets.compute.engines import warm_engines
 
-            warm_engines(optional_env(OCR_ENGINE_VAR, "rapidocr"), optional_env(EXTENTS_MODEL_VAR, "model"))
+            settings = engine_settings()  # what the resources will run
+            warm_engines(settings["ocr_engine"], settings["extents_model"])
         except Exception:
             pass
 

@@ -32,8 +32,6 @@ APP_NAME = "captionacc"
 # CAPTIONACC_OCR_ENGINE=google_vision. Chosen at deploy time by CAPTIONACC_MODAL_SECRETS.
 DEFAULT_SECRETS = "captionacc-wasabi"
 STORAGE_SECRET_KEYS = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]
-OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"  # the engine loaded at container start
-EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"  # the pair model loaded at container start
 
 _REPO = Path(__file__).resolve().parents[1]
 CONSTRAINTS = _REPO / "constraints.txt"
@@ -126,6 +124,8 @@ class _OcrEngines:
 
     @modal.enter()
     def load_models(self):
+        from captionacc_assets.settings import OCR_ENGINE_VAR  # the engine loaded at container start
+
         self.engine(os.environ.get(OCR_ENGINE_VAR, "rapidocr"))
 
     def engine(self, name: str):
@@ -166,6 +166,7 @@ class CaptionFrameExtents:
     @modal.enter()
     def load_models(self):
         from captionacc_assets.compute.engines import pair_classifier
+        from captionacc_assets.settings import EXTENTS_MODEL_VAR  # the pair model loaded at container start
 
         pair_classifier(os.environ.get(EXTENTS_MODEL_VAR, "model"))  # the trained model is cached per process
 

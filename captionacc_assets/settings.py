@@ -171,6 +171,19 @@ def optional_env(name: str, default: str | None = None) -> str | None:
     return value or default
 
 
+OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"
+EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"
+
+
+def engine_settings() -> dict[str, str]:
+    """The OCR engine and the pair model this process runs, as the compute resources take them.
+    Here, not with the resources, so the CLI can read them before it imports Dagster."""
+    return {
+        "ocr_engine": optional_env(OCR_ENGINE_VAR, "rapidocr"),
+        "extents_model": optional_env(EXTENTS_MODEL_VAR, "model"),
+    }
+
+
 def resolved(value):
     """A resource field's value: a `dg.EnvVar` is read from the environment, anything else is itself.
 

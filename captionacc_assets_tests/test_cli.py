@@ -159,11 +159,3 @@ def test_bad_input_exits_2_naming_the_users_file_not_the_stored_copy(platform, t
     err = capsys.readouterr().err
     assert "error: file 'my-clip.mp4' is not a video" in err
     assert "video.mp4" not in err and "DagsterExecutionStepExecutionError" not in err
-
-
-def test_engine_warming_reads_the_settings_the_resources_read():
-    """`process` warms the engines before Dagster is imported, so it names their variables itself."""
-    from captionacc_assets import cli
-    from captionacc_assets.resources import profile
-
-    assert (cli.OCR_ENGINE_VAR, cli.EXTENTS_MODEL_VAR) == (profile.OCR_ENGINE_VAR, profile.EXTENTS_MODEL_VAR)

@@ -16,26 +16,17 @@ from captionacc_assets.resources.catalog import CatalogResource
 from captionacc_assets.resources.compute import ModalCompute, compute_resource
 from captionacc_assets.resources.s3_storage import S3StorageResource
 from captionacc_assets.resources.storage import LocalStorageResource
-from captionacc_assets.settings import local_paths, optional_env, profile, require_env
+from captionacc_assets.settings import engine_settings, local_paths, optional_env, profile, require_env
 
 CATALOG_URL_VAR = "CAPTIONACC_CATALOG_URL"
 CATALOG_SCHEMA_VAR = "CAPTIONACC_CATALOG_SCHEMA"
 COMPUTE_VAR = "CAPTIONACC_COMPUTE"
 MODAL_APP_VAR = "CAPTIONACC_MODAL_APP"
 MODAL_CALL_VAR = "CAPTIONACC_MODAL_CALL"
-OCR_ENGINE_VAR = "CAPTIONACC_OCR_ENGINE"
-EXTENTS_MODEL_VAR = "CAPTIONACC_EXTENTS_MODEL"
 
 
 def build_resources() -> dict:
     return production_resources() if profile() == "production" else local_resources()
-
-
-def _engines() -> dict:
-    return {
-        "ocr_engine": optional_env(OCR_ENGINE_VAR, "rapidocr"),
-        "extents_model": optional_env(EXTENTS_MODEL_VAR, "model"),
-    }
 
 
 def local_resources() -> dict:
@@ -46,7 +37,7 @@ def local_resources() -> dict:
     return {
         "catalog": catalog,
         "storage": LocalStorageResource(root=str(paths.storage_root)),
-        "compute": compute_resource("in_process", **_engines()),
+        "compute": compute_resource("in_process", **engine_settings()),
     }
 
 
@@ -59,7 +50,7 @@ def production_resources() -> dict:
         optional_env(COMPUTE_VAR, "modal"),
         modal_app=optional_env(MODAL_APP_VAR, "captionacc"),
         modal_call=optional_env(MODAL_CALL_VAR, "remote"),
-        **_engines(),
+        **engine_settings(),
     )
     if (
         isinstance(compute, ModalCompute)
