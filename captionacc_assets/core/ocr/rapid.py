@@ -15,6 +15,7 @@ PP-OCR versions with it); the default is the wheel's bundled PP-OCRv6 small pair
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +32,13 @@ _PAD_BELOW_SIDE = 160
 # A lower box threshold than RapidOCR's 0.5 keeps small caption text; the
 # recognizer's confidence (`min_confidence`) is what filters junk.
 _DET_BOX_THRESH = 0.3
-# One onnxruntime thread per session. RapidOCR's default pool (one per core) spins between
-# runs and takes the cores the decoder beside it needs: reading 15 full 720p frames and 20
-# caption crops took 6.0-6.2 s of CPU (6.9-7.3 s wall) on one thread against 12.8-13.6 s
-# (13.3-19.4 s) on the pool, same boxes, on a 2-core machine at load 7.
-_ORT_THREADS = 1
+# The cores this process may use (up to 4: these small convolutions scale no further), with the
+# pool's threads asleep between runs (`_sleeping_pool`). RapidOCR's default pool spins between
+# runs and takes the cores the decoder beside it needs: reading 15 full 720p frames and 20 caption
+# crops took 6.0-6.2 s of CPU on one thread against 12.8-13.6 s on the spinning pool. Without
+# spinning, two threads detect a 960 px frame in 0.41 s against 0.73 s on one, with bit-identical
+# output (docs/benchmarks.md).
+_ORT_THREADS = max(1, min(len(os.sched_getaffinity(0)), 4))
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,24 @@ def _model_params(models: OcrModels) -> dict[str, str]:
     return params
 
 
+def _sleeping_pool() -> None:
+    """Turn off spinning in the onnxruntime sessions RapidOCR builds: it has no setting for it, so
+    its options builder is wrapped, once per process."""
+    from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
+
+    build = OrtInferSession._init_sess_opts
+    if getattr(build, "sleeping_pool", False):
+        return
+
+    def options(cfg):
+        built = build(cfg)
+        built.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return built
+
+    options.sleeping_pool = True  # type: ignore[attr-defined]
+    OrtInferSession._init_sess_opts = staticmethod(options)  # type: ignore[method-assign]
+
+
 def _rapidocr(max_side: int, models: OcrModels = BUNDLED_MODELS):
     """One RapidOCR per process (per detection size and models): loading the models takes ~1 s."""
     with _engine_lock((max_side, models)):
@@ -112,6 +133,7 @@ def _rapidocr(max_side: int, models: OcrModels = BUNDLED_MODELS):
         if engine is None:
             from rapidocr import RapidOCR
 
+            _sleeping_pool()
             engine = RapidOCR(
                 params={
                     "Global.log_level": "error",
