@@ -18,14 +18,20 @@ PAIR_CLASSIFIERS = ("baseline", "model")
 FULL_FRAME_MAX_SIDE = 960
 
 
-CAPTION_MAX_SIDE = 1280  # caption crops: text detection at their full size
+CAPTION_MAX_SIDE = 1280  # caption crops: text recognized at their full size (up to 1280 px wide)...
+# ...and found at up to 800 px: detection costs about its pixel count. On 251 caption crops of both
+# eval sets, detection at 800 px read 5 more crops exactly than at 1280 (word spaces kept) and 1 fewer,
+# in 0.63x the time; at 640 px it lost more than it gained (docs/benchmarks.md).
+CAPTION_DET_MAX_SIDE = 800
 
 
-def ocr_engine(name: str = "rapidocr", *, max_side: int = CAPTION_MAX_SIDE) -> OcrEngine:
+def ocr_engine(
+    name: str = "rapidocr", *, max_side: int = CAPTION_MAX_SIDE, det_max_side: int = CAPTION_DET_MAX_SIDE
+) -> OcrEngine:
     if name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine(max_side=max_side)
+        return RapidOcrEngine(max_side=max_side, det_max_side=det_max_side)
     if name == "google_vision":  # credentials and endpoint from the environment (core/ocr/google_vision.py)
         from captionacc_assets.core.ocr.google_vision import GoogleVisionOcrEngine
 
@@ -36,7 +42,7 @@ def ocr_engine(name: str = "rapidocr", *, max_side: int = CAPTION_MAX_SIDE) -> O
 def full_frame_ocr_engine(name: str = "rapidocr") -> OcrEngine:
     """The engine initial processing reads full frames with (the sizes above)."""
     if name == "rapidocr":
-        return ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE)
+        return ocr_engine(name, max_side=FULL_FRAME_MAX_SIDE, det_max_side=FULL_FRAME_MAX_SIDE)
     return ocr_engine(name)
 
 
