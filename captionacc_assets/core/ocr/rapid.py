@@ -3,8 +3,9 @@
 RapidOCR runs PaddleOCR's ONNX models on CPU; the models ship inside the wheel, so
 we point it at those files explicitly and it never tries to download anything.
 We tune three things for caption work:
-- detection resizes down to `max_side` only (RapidOCR's default scales the *short*
-  side up to 736 px, which makes a 100 px caption strip an 8000 px image);
+- images are read at up to `max_side` and text is found at up to `det_max_side`, only
+  ever downscaled (RapidOCR's default scales the *short* side up to 736 px, which makes a
+  100 px caption strip an 8000 px image);
 - small or flat images (caption crops) get a border of their own edge colour, because
   the text detector misses text that touches the image edge;
 - the angle classifier is off: burned-in captions are never upside down.
