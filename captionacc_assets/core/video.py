@@ -379,10 +379,42 @@ def _clockwise_rotation(frame) -> int:
     return int(round(-(frame.rotation or 0) / 90.0)) * 90 % 360
 
 
+# 8-bit 4:2:0 planar frames (yuvj420p: full range) are cut to their region before conversion.
+_BAND_FORMATS = ("yuv420p", "yuvj420p")
+
+
 def _to_image(frame, rotation: int, region: Region | None) -> np.ndarray:
+    if region is not None and not rotation and frame.format.name in _BAND_FORMATS:
+        band = _band_of(frame, region)
+        if band is not None:
+            return band
     image = frame.to_ndarray(format="rgb24")
     if rotation:
         image = np.rot90(image, k=-rotation // 90)  # np.rot90 turns counter-clockwise
     if region is not None:
         image = region.crop(image)
     return np.ascontiguousarray(image)
+
+
+def _band_of(frame, region: Region) -> np.ndarray | None:
+    """`region` of a 4:2:0 frame in RGB, converting only its rows and columns (from the even
+    pixel at or before its corner, so the chroma samples line up): the same pixels as converting
+    the whole frame and cutting, in about half the time at 720p (less at 1080p) and without a
+    full-size RGB frame in memory. None for a frame of odd width or height (swscale converts those
+    differently: not the same pixels): the caller converts the whole frame then."""
+    if frame.width % 2 or frame.height % 2:
+        return None
+    x0, y0, x1, y1 = region.to_pixels(frame.width, frame.height)
+    left, top = x0 - x0 % 2, y0 - y0 % 2
+    right, bottom = x1 + x1 % 2, y1 + y1 % 2
+    luma, blue, red = (np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size) for plane in frame.planes)
+    planes = [
+        luma[top:bottom, left:right],
+        blue[top // 2 : bottom // 2, left // 2 : right // 2],
+        red[top // 2 : bottom // 2, left // 2 : right // 2],
+    ]
+    stacked = np.concatenate([p.ravel() for p in planes]).reshape(-1, right - left)
+    band = av.VideoFrame.from_ndarray(stacked, frame.format.name)
+    band.colorspace, band.color_range = frame.colorspace, frame.color_range  # the conversion follows both
+    rgb = band.to_ndarray(format="rgb24")
+    return np.ascontiguousarray(rgb[y0 - top : y1 - top, x0 - left : x1 - left])

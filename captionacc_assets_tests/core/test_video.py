@@ -385,3 +385,34 @@ def test_a_probe_handed_on_is_used_only_for_a_file_of_the_size_it_probed(tmp_pat
     make_h264_video(first, numbered_frames(64, 48, 10), width=64, height=48, fps=10, duration_s=4.0)
     assert video.probe_of(first, probe) == probe_video(first) != probe
     assert video.probe_of(first, None) == probe_video(first)
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [{}, {"colorspace": 1, "color_range": 1}, {"colorspace": 1, "color_range": 2}],
+    ids=["untagged", "bt709", "full-range"],
+)
+def test_a_region_converted_alone_has_the_pixels_of_the_whole_frame_cut(tmp_path, tags):
+    """The crop job converts only the caption band of each frame to RGB; what it gets must be
+    what converting the whole frame and cutting gives, bit for bit, whatever the frame's tags."""
+    rng = np.random.default_rng(7)
+    path = tmp_path / "colour.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("h264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 160, 96, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        for name, value in tags.items():
+            setattr(stream.codec_context, name, value)
+        for k in range(6):
+            frame = av.VideoFrame.from_ndarray(rng.integers(0, 256, (96, 160, 3), dtype=np.uint8), format="rgb24")
+            frame.pts = k
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    with av.open(str(path)) as container:
+        decoded = next(container.decode(video=0))
+    assert (decoded.colorspace, decoded.color_range) == (tags.get("colorspace", 2), tags.get("color_range", 0))
+    whole = dict(iter_frames_at(path, range(6)))
+    for region in (Region(0.099, 0.803, 0.899, 0.999), Region(0.1013, 0.0151, 0.8977, 0.33), Region(0, 0, 1, 1)):
+        assert video._band_of(decoded, region) is not None  # the band path is the one taken
+        for index, band in iter_frames_at(path, range(6), region=region):
+            assert np.array_equal(band, region.crop(whole[index])), (region, index)
