@@ -10,6 +10,7 @@ frames whatever the video's length.
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 from pathlib import Path
 
 import av
@@ -22,8 +23,10 @@ from captionacc_assets.core.region import Region
 # A frame whose timestamp is within this of an index's instant is shown at that instant
 # (timestamps are rounded to the container's time base).
 TIME_EPSILON_S = 1e-3
-# Seek instead of decoding forward when the next wanted instant is this far ahead.
-SEEK_GAP_S = 5.0
+# Seek instead of decoding forward when the next wanted instant is this far ahead and a keyframe
+# lies between (`_DisplayedFrames._keyframe_before`): decoding resumes from the last keyframe
+# before the instant, never from one before where the decoder already is.
+SEEK_GAP_S = 1.0
 # Demuxers that open still images as one-frame "videos".
 _IMAGE_FORMAT_NAMES = ("image2", "image2pipe")
 _IMAGE_FORMAT_SUFFIX = "_pipe"  # png_pipe, jpeg_pipe, webp_pipe, ...
@@ -144,25 +147,30 @@ def iter_frames_at(
     with _open(path, name) as container:
         stream = _video_stream(container, name)
         stream.thread_type = "AUTO"
-        reader = _DisplayedFrames(container, stream, name, probe)
-        previous = -1
-        for index in indices:
-            index = int(index)
-            if index <= previous:
-                raise ValueError(f"frame indices must be strictly ascending: {index} after {previous}")
-            if index >= probe.frame_count:
-                raise ValueError(f"frame index {index} is outside [0, {probe.frame_count})")
-            previous = index
-            # A frame shown at several indices (sources under 10 fps) is converted each
-            # time, so a caller may modify what it got.
-            yield index, _to_image(reader.frame_at(index / INDEX_RATE_HZ), probe.rotation, region)
+        reader = _DisplayedFrames(container, stream, name, probe, path)
+        try:
+            previous = -1
+            for index in indices:
+                index = int(index)
+                if index <= previous:
+                    raise ValueError(f"frame indices must be strictly ascending: {index} after {previous}")
+                if index >= probe.frame_count:
+                    raise ValueError(f"frame index {index} is outside [0, {probe.frame_count})")
+                previous = index
+                # A frame shown at several indices (sources under 10 fps) is converted each
+                # time, so a caller may modify what it got.
+                yield index, _to_image(reader.frame_at(index / INDEX_RATE_HZ), probe.rotation, region)
+        finally:
+            reader.close()
 
 
 class _DisplayedFrames:
     """Forward decoder that answers "which frame is shown at t?" for ascending t."""
 
-    def __init__(self, container, stream, name: str, probe: VideoProbe):
+    def __init__(self, container, stream, name: str, probe: VideoProbe, path: Path):
         self._container = container
+        self._path = path
+        self._index: Any = None  # a second demuxer of the same file: where the keyframes are (no decoding)
         self._stream = stream
         self._name = name
         self._probe = probe
@@ -179,7 +187,7 @@ class _DisplayedFrames:
         needs_frames = self._next is None or self._next_s <= t + TIME_EPSILON_S
         if needs_frames and not self._at_eof:
             position = self._next_s if self._next is not None else (self._shown_s or 0.0)
-            if t - position > SEEK_GAP_S:
+            if t - position > SEEK_GAP_S and self._keyframe_before(t) > position + TIME_EPSILON_S:
                 self._seek_before(t)
         self._advance_to(t)
         if self._shown is None:
@@ -217,6 +225,26 @@ class _DisplayedFrames:
         else:
             frame_s = 0.0
         self._next, self._next_s = frame, frame_s
+
+    def _keyframe_before(self, t: float) -> float:
+        """The time of the keyframe a seek to `t` lands on, read off a second demuxer of the file
+        (a seek and one packet, no decoding); +inf when that demuxer cannot tell (seek anyway)."""
+        try:
+            if self._index is None:
+                self._index = av.open(str(self._path), metadata_errors="ignore")
+            stream = next(s for s in self._index.streams.video if s.index == self._stream.index)
+            self._index.seek(int((t + self._start_s) / stream.time_base), stream=stream, backward=True, any_frame=False)
+            for packet in self._index.demux(stream):
+                if packet.pts is not None:
+                    return float(packet.pts * stream.time_base) - self._start_s
+        except (av.FFmpegError, StopIteration):
+            pass
+        return math.inf
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def _seek_before(self, t: float) -> None:
         """Seek to the keyframe at or before `t`, backing off if the demuxer lands after it."""

@@ -416,3 +416,27 @@ def test_a_region_converted_alone_has_the_pixels_of_the_whole_frame_cut(tmp_path
         assert video._band_of(decoded, region) is not None  # the band path is the one taken
         for index, band in iter_frames_at(path, range(6), region=region):
             assert np.array_equal(band, region.crop(whole[index])), (region, index)
+
+
+def test_sparse_requests_decode_from_the_last_keyframe_before_each_and_never_go_back(tmp_path, long_video, monkeypatch):
+    decoded = []
+    read_ahead = video._DisplayedFrames._read_ahead
+    monkeypatch.setattr(video._DisplayedFrames, "_read_ahead", lambda self: decoded.append(1) or read_ahead(self))
+
+    # keyframes every second: 1.5 s ahead, decoding resumes at the keyframe at 1.0 s
+    assert [i for i, _ in iter_frames_at(long_video, [0, 15])] == [0, 15]
+    assert len(decoded) <= 2 + 17, len(decoded)  # not the 45 frames to 1.5 s
+    # a keyframe every 8 s: 3 s -> 7 s has none between, so the decoder goes on instead of seeking back
+    gop8 = make_h264_video(
+        tmp_path / "gop8.mp4",
+        numbered_frames(48, 32, 30),
+        width=48,
+        height=32,
+        fps=30,
+        duration_s=9.0,
+        keyframe_interval_s=8.0,
+    )
+    decoded.clear()
+    frames = dict(iter_frames_at(gop8, [30, 70]))
+    assert [native_frame_of(frames[i]) for i in (30, 70)] == [90, 210]
+    assert len(decoded) <= 212, len(decoded)  # once through 0..7 s, not twice
