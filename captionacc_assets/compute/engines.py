@@ -12,26 +12,20 @@ OCR_ENGINES = ("rapidocr", "google_vision")
 PAIR_CLASSIFIERS = ("baseline", "model")
 
 
-# Text is found at up to 800 px, in full frames and caption crops alike (one shared detector):
-# detection costs about its pixel count, while recognition reads each line cut from the image at
-# its own size below. On 251 caption crops of both eval sets, finding text at 800 px instead of
-# 1280 read 5 more crops exactly (word spaces kept) and 1 fewer, in 0.63x the time; at 640 px it
-# lost more than it gained (docs/benchmarks.md).
-DET_MAX_SIDE = 800
-
-# Full frames are OCR'd only to find the caption band, so they are read at 960 px. (Not smaller:
-# with text found and read at 640 px the proposed regions moved slightly and the full eval changed
-# 7 of its 32 generated videos, periods and word spaces lost; docs/benchmarks.md.)
+# Full frames are OCR'd only to find the caption band, so a smaller detection size is enough.
+# (Not smaller than 960: with text found at 640 px the proposed regions moved slightly and the
+# full eval changed 7 of its 32 generated videos, periods and word spaces lost; docs/benchmarks.md.)
 FULL_FRAME_MAX_SIDE = 960
 
-CAPTION_MAX_SIDE = 1280  # caption crops: read at their full size, up to 1280 px wide
+
+CAPTION_MAX_SIDE = 1280  # caption crops: text detection at their full size
 
 
 def ocr_engine(name: str = "rapidocr", *, max_side: int = CAPTION_MAX_SIDE) -> OcrEngine:
     if name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import RapidOcrEngine
 
-        return RapidOcrEngine(max_side=max_side, det_max_side=DET_MAX_SIDE)
+        return RapidOcrEngine(max_side=max_side)
     if name == "google_vision":  # credentials and endpoint from the environment (core/ocr/google_vision.py)
         from captionacc_assets.core.ocr.google_vision import GoogleVisionOcrEngine
 
@@ -49,12 +43,12 @@ def full_frame_ocr_engine(name: str = "rapidocr") -> OcrEngine:
 def warm_engines(ocr_name: str = "rapidocr", extents_model: str = "model") -> None:
     """Load the full-frame OCR engine and the pair model before the first read needs them.
 
-    Full frames and caption crops find text at the same size, so they share one RapidOCR (one
-    detector and recognizer in memory, not two): this warms the caption reads too."""
+    Not the caption-crop engine: held from the start, its ~40 MB would sit beside the crop job's
+    decoder and encoders, the run's memory peak; `captions_db` builds it after that job."""
     if ocr_name == "rapidocr":
         from captionacc_assets.core.ocr.rapid import warm
 
-        warm(DET_MAX_SIDE)
+        warm(FULL_FRAME_MAX_SIDE)
     pair_classifier(extents_model)
 
 

@@ -156,27 +156,10 @@ def test_warming_on_a_thread_loads_the_models_once_and_reads_the_same():
     assert RapidOcrEngine(max_side=side).recognize(image) == during
 
 
-def test_text_found_smaller_is_read_at_full_size_by_one_shared_detector():
-    from captionacc_assets.core.ocr import rapid
-
-    side = 608  # a detection size no other test uses: its engine is built here
-    image, drawn = caption_frame(1280, 720, ["Second line"], font_size=40, vertical_center=0.85, font_path=LATIN_FONT)
-    crops = RapidOcrEngine(max_side=1280, det_max_side=side)
-    frames = RapidOcrEngine(max_side=960, det_max_side=side)
-    for engine in (crops, frames):
-        boxes = engine.recognize(image)
-        assert [b.text for b in boxes] == ["Second line"]
-        assert_located(boxes[0], drawn[0])
-    assert [key for key in rapid._ENGINES if key[0] == side] == [(side, rapid.BUNDLED_MODELS)]  # one detector
-    assert RapidOcrEngine(max_side=900, det_max_side=2000).det_max_side == 900  # never found larger than read
-    with pytest.raises(ValueError, match="at least 64"):
-        RapidOcrEngine(max_side=1280, det_max_side=32)
-
-
 def test_onnxruntime_threads_sleep_between_runs(engine):
     from captionacc_assets.core.ocr import rapid
 
     engine.recognize(np.full((64, 64, 3), 255, np.uint8))
-    options = rapid._rapidocr(engine.det_max_side).text_det.session.session.get_session_options()
+    options = rapid._rapidocr(engine.max_side).text_det.session.session.get_session_options()
     assert options.intra_op_num_threads == rapid._ORT_THREADS >= 1
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

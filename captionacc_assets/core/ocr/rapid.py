@@ -3,9 +3,8 @@
 RapidOCR runs PaddleOCR's ONNX models on CPU; the models ship inside the wheel, so
 we point it at those files explicitly and it never tries to download anything.
 We tune three things for caption work:
-- images are read at up to `max_side` and text is found at up to `det_max_side`, only
-  ever downscaled (RapidOCR's default scales the *short* side up to 736 px, which makes a
-  100 px caption strip an 8000 px image);
+- detection resizes down to `max_side` only (RapidOCR's default scales the *short*
+  side up to 736 px, which makes a 100 px caption strip an 8000 px image);
 - small or flat images (caption crops) get a border of their own edge colour, because
   the text detector misses text that touches the image edge;
 - the angle classifier is off: burned-in captions are never upside down.
@@ -203,22 +202,10 @@ class RapidOcrEngine:
     name = "rapidocr"
     frames_per_call = 1  # `recognize_many` reads one image after another: nothing gained by holding more
 
-    def __init__(
-        self,
-        max_side: int = 1280,
-        min_confidence: float = 0.5,
-        models: OcrModels = BUNDLED_MODELS,
-        *,
-        det_max_side: int | None = None,
-    ):
-        """`max_side`: the longest side text is recognized at (larger images are downscaled first).
-        `det_max_side`: the longest side text is *found* at, when smaller: detection costs about
-        its pixel count, while recognition reads each line cut from the `max_side` image."""
-        det_max_side = max_side if det_max_side is None else min(det_max_side, max_side)
-        if det_max_side < 64:
-            raise ValueError(f"max_side and det_max_side must be at least 64 pixels, got {max_side}, {det_max_side}")
+    def __init__(self, max_side: int = 1280, min_confidence: float = 0.5, models: OcrModels = BUNDLED_MODELS):
+        if max_side < 64:
+            raise ValueError(f"max_side must be at least 64 pixels, got {max_side}")
         self.max_side = int(max_side)
-        self.det_max_side = int(det_max_side)
         self.min_confidence = float(min_confidence)
         self.models = models
 
@@ -229,7 +216,7 @@ class RapidOcrEngine:
         padded, pad = _pad_with_edge_colour(small)
         bgr = np.ascontiguousarray(padded[:, :, ::-1])  # RapidOCR, like OpenCV, reads BGR
         try:
-            result = _rapidocr(self.det_max_side, self.models)(bgr)
+            result = _rapidocr(self.max_side, self.models)(bgr)
         finally:
             # onnxruntime (no arena, as RapidOCR sets it) freed this read's activations, ~150 MB
             # for a 960 px frame; glibc would keep the pages and the run's peak grows by them
