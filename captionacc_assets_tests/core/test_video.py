@@ -440,3 +440,62 @@ def test_sparse_requests_decode_from_the_last_keyframe_before_each_and_never_go_
     frames = dict(iter_frames_at(gop8, [30, 70]))
     assert [native_frame_of(frames[i]) for i in (30, 70)] == [90, 210]
     assert len(decoded) <= 212, len(decoded)  # once through 0..7 s, not twice
+
+
+@pytest.fixture(scope="module")
+def b_frame_video(tmp_path_factory):
+    """6 s at 30 fps with 3 B-frames between references (the middle one a reference), keyframes every 2 s."""
+    path = tmp_path_factory.mktemp("bframes") / "b.mp4"
+    return make_h264_video(
+        path,
+        numbered_frames(48, 32, 30),
+        width=48,
+        height=32,
+        fps=30,
+        duration_s=6.0,
+        keyframe_interval_s=2.0,
+        b_frames=3,
+    )
+
+
+def _decoded_frames(monkeypatch) -> list:
+    """The frames the decoder hands out from now on (skipped frames never come out)."""
+    decoded: list = []
+    read_ahead = video._DisplayedFrames._read_ahead
+    monkeypatch.setattr(video._DisplayedFrames, "_read_ahead", lambda self: decoded.append(1) or read_ahead(self))
+    return decoded
+
+
+@pytest.mark.parametrize("indices", [list(range(60)), [0, 7, 8, 31, 59], [13, 44]])
+def test_frames_shown_at_no_instant_and_referred_to_by_none_are_not_decoded(b_frame_video, indices, monkeypatch):
+    decoded = _decoded_frames(monkeypatch)
+    skipping = dict(iter_frames_at(b_frame_video, indices))
+    skipped_count = len(decoded)
+
+    decoded.clear()
+    monkeypatch.setattr(video._DisplayedFrames, "decode_only_shown", lambda self, instants: None)
+    every = dict(iter_frames_at(b_frame_video, indices))
+
+    assert list(skipping) == indices
+    for index in indices:
+        assert np.array_equal(skipping[index], every[index]), index
+        assert native_frame_of(skipping[index]) == 3 * index
+    assert skipped_count < 0.8 * len(decoded), (skipped_count, len(decoded))  # B-frames were skipped
+
+
+def test_a_frame_no_packet_announced_turns_skipping_off_and_decodes_again(b_frame_video, monkeypatch):
+    indices = list(range(0, 60, 2))
+    expected = [native_frame_of(image) for _, image in iter_frames_at(b_frame_video, indices)]
+    decode_only_shown = video._DisplayedFrames.decode_only_shown
+
+    def misleading(self, instants):
+        decode_only_shown(self, instants)
+        self._packet_pts = self._packet_pts[: len(self._packet_pts) // 2]  # frames past the middle "unannounced"
+
+    monkeypatch.setattr(video._DisplayedFrames, "decode_only_shown", misleading)
+    readers, close = [], video._DisplayedFrames.close
+    monkeypatch.setattr(video._DisplayedFrames, "close", lambda self: readers.append(self) or close(self))
+    got = [native_frame_of(image) for _, image in iter_frames_at(b_frame_video, indices)]
+
+    assert got == expected == [3 * i for i in indices]
+    assert readers[0]._decoded_pts is None  # it noticed, and decoded every frame after

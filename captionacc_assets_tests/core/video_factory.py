@@ -23,6 +23,7 @@ def make_h264_video(
     codec: str = "h264",
     keyframe_interval_s: float | None = None,
     faststart: bool = False,
+    b_frames: int = 0,
 ) -> Path:
     """Encode `round(duration_s * fps)` frames of `frames_fn(t)` (HxWx3 uint8 RGB, as stored).
 
@@ -30,6 +31,8 @@ def make_h264_video(
     matrix (what a phone records), so a reader must rotate the stored frames by it.
     `keyframe_interval_s` forces a GOP length (seek tests need several keyframes).
     `faststart` puts the mp4 index before the media data, as web uploads usually are.
+    `b_frames` H.264 B-frames between references, the middle one a reference too (x264's
+    b-pyramid, as most encoders write them); none by default.
     """
     path = Path(path)
     rate = Fraction(fps).limit_denominator(1001)
@@ -41,6 +44,8 @@ def make_h264_video(
         stream.pix_fmt = "yuv420p"
         if codec in ("h264", "libx264"):
             stream.options = {"preset": "ultrafast"}
+            if b_frames:
+                stream.options |= {"x264-params": f"bframes={b_frames}:b-adapt=0:b-pyramid=normal"}
         if keyframe_interval_s is not None:
             stream.codec_context.gop_size = max(1, round(keyframe_interval_s * rate))
         if rotation:
