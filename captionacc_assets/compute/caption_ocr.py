@@ -21,7 +21,7 @@ from captionacc_assets.core.fault_points import reach
 from captionacc_assets.core.keys import VideoKeys
 from captionacc_assets.core.median_frame import median_frame
 from captionacc_assets.core.ocr.engine import OcrEngine
-from captionacc_assets.compute.background import BackgroundSink
+from captionacc_assets.core.background import BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 

@@ -19,7 +19,7 @@ from captionacc_assets.core.region import Region
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_of
 from captionacc_assets.core.zones import check_zones, placement
 from captionacc_assets.core.malloc_release import release_free_memory
-from captionacc_assets.compute.background import BackgroundConsumer, BackgroundSink
+from captionacc_assets.core.background import BackgroundConsumer, BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 

@@ -15,7 +15,7 @@ from captionacc_assets.core.layout import infer_layout
 from captionacc_assets.core.ocr.engine import OcrBox, OcrEngine
 from captionacc_assets.core.pictures import preview_frame_index
 from captionacc_assets.core.video import VideoProbe, iter_frames_at, probe_of
-from captionacc_assets.compute.background import BackgroundSink
+from captionacc_assets.core.background import BackgroundSink
 from captionacc_assets.compute.object_store import GZIP, ObjectStore, fetch_video
 from captionacc_assets.compute.progress import Progress, ProgressTicker, Timings, no_progress
 

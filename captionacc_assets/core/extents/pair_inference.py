@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from captionacc_assets.core.background import BackgroundSink
 from captionacc_assets.core.errors import InputError
 from captionacc_assets.core.extents.change_evidence import (
     ChangeEvidenceParams,
@@ -88,13 +89,21 @@ class LearnedPairClassifier(ABC):
         if self.change_evidence is None:
             return self.predict_preprocessed(self._batches(frames))
         stream = ChangeEvidenceStream(self.change_evidence)
+        # The evidence is mostly small numpy steps that hold the GIL, the network and the decoder
+        # feeding it mostly native code that does not: on a thread of its own it runs beside them.
+        evidence = BackgroundSink(stream.push, max_pending=16)
 
         def seen(frames):
             for crop in frames:
-                stream.push(np.asarray(crop))
+                evidence.put(np.asarray(crop))
                 yield crop
 
-        predictions = self.predict_preprocessed(self._batches(seen(frames)))
+        try:
+            predictions = self.predict_preprocessed(self._batches(seen(frames)))
+        except BaseException:
+            evidence.abandon()
+            raise
+        evidence.close()
         strength = stream.finish().strength
         return PairPredictions(
             forward=apply_change_evidence(predictions.forward, strength, DIFFERENT, SAME),

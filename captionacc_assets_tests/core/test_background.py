@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from captionacc_assets.compute.background import BackgroundSink
+from captionacc_assets.core.background import BackgroundSink
 
 
 def test_close_runs_every_item_in_order_and_raises_the_sinks_first_error():

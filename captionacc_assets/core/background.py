@@ -1,4 +1,4 @@
-"""Run a per-item sink on a worker thread, so encoding or OCR overlaps decoding.
+"""Run a per-item sink on a worker thread, so encoding, OCR or change evidence overlaps decoding.
 
 PyAV releases the GIL inside its codecs and onnxruntime inside a session's run, so a VP9
 encoder or an OCR engine fed from a bounded queue runs beside the decoder on the second
