@@ -273,7 +273,7 @@ class _DisplayedFrames:
         if self._decoded_pts is not None and frame.pts is not None and not _holds(self._packet_pts, frame.pts):
             # a frame no packet announced: the timestamps cannot tell what is shown; decode all again
             self._decoded_pts = None
-            self._seek_before(min(self._target_s, self._shown_s if self._shown_s is not None else self._target_s))
+            self._seek_before(self._shown_s if self._shown_s is not None else self._target_s)  # shown_s <= target
             return
         if frame.time is not None:
             frame_s = frame.time - self._start_s
@@ -287,9 +287,10 @@ class _DisplayedFrames:
         """The time of the keyframe a seek to `t` lands on, read off a second demuxer of the file
         (a seek and one packet, no decoding); +inf when that demuxer cannot tell (seek anyway)."""
         try:
-            stream = self._demuxer().streams[self._stream.index]  # the same stream of the same file
-            self._index.seek(self._offset(t), stream=stream, backward=True, any_frame=False)
-            for packet in self._index.demux(stream):
+            demuxer = self._demuxer()
+            stream = demuxer.streams[self._stream.index]  # the same stream of the same file
+            demuxer.seek(self._offset(t), stream=stream, backward=True, any_frame=False)
+            for packet in demuxer.demux(stream):
                 if packet.pts is not None:
                     return float(packet.pts * stream.time_base) - self._start_s
         except (av.FFmpegError, IndexError):

@@ -418,10 +418,16 @@ def test_a_region_converted_alone_has_the_pixels_of_the_whole_frame_cut(tmp_path
             assert np.array_equal(band, region.crop(whole[index])), (region, index)
 
 
-def test_sparse_requests_decode_from_the_last_keyframe_before_each_and_never_go_back(tmp_path, long_video, monkeypatch):
-    decoded = []
+def _decoded_frames(monkeypatch) -> list:
+    """The frames the decoder hands out from now on (skipped frames never come out)."""
+    decoded: list = []
     read_ahead = video._DisplayedFrames._read_ahead
     monkeypatch.setattr(video._DisplayedFrames, "_read_ahead", lambda self: decoded.append(1) or read_ahead(self))
+    return decoded
+
+
+def test_sparse_requests_decode_from_the_last_keyframe_before_each_and_never_go_back(tmp_path, long_video, monkeypatch):
+    decoded = _decoded_frames(monkeypatch)
 
     # keyframes every second: 1.5 s ahead, decoding resumes at the keyframe at 1.0 s
     assert [i for i, _ in iter_frames_at(long_video, [0, 15])] == [0, 15]
@@ -456,14 +462,6 @@ def b_frame_video(tmp_path_factory):
         keyframe_interval_s=2.0,
         b_frames=3,
     )
-
-
-def _decoded_frames(monkeypatch) -> list:
-    """The frames the decoder hands out from now on (skipped frames never come out)."""
-    decoded: list = []
-    read_ahead = video._DisplayedFrames._read_ahead
-    monkeypatch.setattr(video._DisplayedFrames, "_read_ahead", lambda self: decoded.append(1) or read_ahead(self))
-    return decoded
 
 
 @pytest.mark.parametrize("indices", [list(range(60)), [0, 7, 8, 31, 59], [13, 44]])
