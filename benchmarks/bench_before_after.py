@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import re
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -36,6 +38,7 @@ OLD_CLI = (
 def process(command: list[str], video: Path, home: Path) -> dict:
     home.mkdir(parents=True)
     env = dict(os.environ, CAPTIONACC_HOME=str(home), DAGSTER_HOME=str(home / "dagster"))
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out = subprocess.run(
         command + ["process", str(video), "--approve", "always", "--json", str(home / "out.json")],
@@ -44,6 +47,7 @@ def process(command: list[str], video: Path, home: Path) -> dict:
         text=True,
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if out.returncode != 0:
         raise SystemExit(f"{command} failed:\n{out.stdout}\n{out.stderr}")
     exported = (home / "out.json").read_bytes()
@@ -52,6 +56,10 @@ def process(command: list[str], video: Path, home: Path) -> dict:
     steps = dict(re.findall(r"^\s{4}(\S+)\s+([\d.]+) s$", out.stdout, re.M))
     return {
         "seconds": round(seconds, 2),
+        # CPU seconds of the run (user + system): the work done, steadier than wall time on a shared host
+        "cpu_s": round(after.ru_utime - used.ru_utime + after.ru_stime - used.ru_stime, 2),
+        # start-up, the time between steps and between the two runs, and the exit
+        "outside_steps_s": round(seconds - sum(float(v) for v in steps.values()), 2),
         "peak_rss_mb": int(rss.group(1)) if rss else None,
         "steps_s": {k: float(v) for k, v in steps.items()},
         "captions": texts,
@@ -103,9 +111,16 @@ def main() -> None:
         steps = ", ".join(f"{k} {v:.2f}" for k, v in row["steps_s"].items())
         print(
             f"{row['code']:<7} run {row['repeat'] + 1}: {row['seconds']:6.2f} s, floor {row['decode_floor_s']:.2f} s, "
-            f"{row['ratio_to_floor']:.1f}x the floor, peak RSS {row['peak_rss_mb']} MB, "
+            f"{row['ratio_to_floor']:.1f}x the floor, CPU {row['cpu_s']:.1f} s, outside the steps "
+            f"{row['outside_steps_s']:.2f} s, peak RSS {row['peak_rss_mb']} MB, "
             f"{len(row['captions'])} captions; steps (s): {steps}"
         )
+    for name in ("before", "after"):
+        mine = [r for r in rows if r["code"] == name]
+        medians = {
+            k: statistics.median(r[k] for r in mine) for k in ("seconds", "ratio_to_floor", "cpu_s", "outside_steps_s")
+        }
+        print(f"{name:<7} median: " + ", ".join(f"{k} {v:.2f}" for k, v in medians.items()))
     print(f"captions identical across all runs: {same}")
     print(f"captions json byte-identical across all runs: {len({r['json_sha256'] for r in rows}) == 1}")
     if args.json:
