@@ -31,7 +31,8 @@ OLD_CLI = (
     "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]; "
     "sys.path.insert(0, root); import captionacc_assets; "
     "assert captionacc_assets.__file__.startswith(root), captionacc_assets.__file__; "
-    "from captionacc_assets.cli import main; sys.exit(main())"
+    "from captionacc_assets import cli; "
+    "cli.run() if hasattr(cli, 'run') else sys.exit(cli.main())"  # the console entry of that commit
 )
 
 

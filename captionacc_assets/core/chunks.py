@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from captionacc_assets.core.index_space import INDEX_RATE_HZ
 
@@ -70,7 +71,13 @@ def plan_chunks(n: int) -> list[ChunkSpec]:
 
 
 class ChunkPyramidWriter:
-    """Streams 10 Hz crops into the pyramid with at most one open encoder per level.
+    """Streams 10 Hz crops into the pyramid, encoding each chunk whole once its last frame is in.
+
+    A chunk's frames wait as yuv420p (the encoder's own conversion, done early) and one VP9
+    encoder is open at a time. An encoder's buffers do not depend on how many frames it gets:
+    ~35 MB for a 1026x142 crop, ~135 MB for 3072x410; three open at once, one per level, were
+    most of the crop step's peak at 4K. Waiting frames are at most a chunk per level, half an
+    RGB crop's bytes each. Each chunk's bytes are what an encoder fed frame by frame writes.
 
     Frames are padded (edge pixels repeated) to even width and height for yuv420p;
     the manifest records the real size so readers crop the padding off.
@@ -91,7 +98,8 @@ class ChunkPyramidWriter:
         self.cpu_used = cpu_used
         self.threads = threads or min(8, os.cpu_count() or 1)
         self._plan = {(c.level, c.start): c for c in plan_chunks(n)}
-        self._open: dict[int, _ChunkEncoder] = {}
+        self._waiting: dict[int, list[av.VideoFrame]] = {}  # level -> its current chunk's frames so far
+        self._to_yuv = VideoReformatter()  # one for all frames: its conversion context is kept, as an encoder's
         self._next_index = 0
         self._size: tuple[int, int] | None = None  # (width, height) of the real crops
         self._closed = False
@@ -111,35 +119,28 @@ class ChunkPyramidWriter:
         elif self._size != (width, height):
             raise ValueError(f"frame {index} is {width}x{height}, earlier frames were {self._size[0]}x{self._size[1]}")
 
-        level, start = chunk_level(index), chunk_start(index)
-        encoder = self._open.get(level)
-        if encoder is None or encoder.spec.start != start:
-            if encoder is not None:
-                encoder.close()
-            encoder = _ChunkEncoder(
-                self.out_dir,
-                self._plan[(level, start)],
-                self._encoded_size(),
-                crf=self.crf,
-                cpu_used=self.cpu_used,
-                threads=self.threads,
-            )
-            self._open[level] = encoder
-        encoder.add(_pad_even(rgb))
+        level = chunk_level(index)
+        frames = self._waiting.setdefault(level, [])
+        # the frame the encoder would make of the RGB crop (PyAV's encode converts with these defaults)
+        frames.append(
+            self._to_yuv.reformat(av.VideoFrame.from_ndarray(_pad_even(rgb), format="rgb24"), format="yuv420p")
+        )
+        spec = self._plan[(level, chunk_start(index))]
+        if index == spec.frame_indices[-1]:
+            _encode_chunk(self.out_dir, spec, frames, crf=self.crf, cpu_used=self.cpu_used, threads=self.threads)
+            del self._waiting[level]
         self._next_index += 1
 
     def close(self) -> dict:
-        """Finish every open chunk, write `manifest.json` and return it."""
+        """Write `manifest.json` once every chunk is written, and return it."""
         if self._closed:
             raise ValueError("ChunkPyramidWriter is already closed")
         self._closed = True
-        for encoder in self._open.values():
-            encoder.close()
-        self._open.clear()
+        self._waiting.clear()
         if self._next_index != self.n:
             raise ValueError(f"only {self._next_index} of {self.n} frames were added; the pyramid is incomplete")
         width, height = self._size or (0, 0)
-        encoded_width, encoded_height = self._encoded_size() if self._size else (0, 0)
+        encoded_width, encoded_height = (width + width % 2, height + height % 2) if self._size else (0, 0)
         manifest = {
             "schema_version": SCHEMA_VERSION,
             "frame_rate_hz": FRAME_RATE_HZ,
@@ -155,50 +156,42 @@ class ChunkPyramidWriter:
         (self.out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1))
         return manifest
 
-    def _encoded_size(self) -> tuple[int, int]:
-        assert self._size is not None, "no frame added yet"
-        width, height = self._size
-        return width + width % 2, height + height % 2
+
+def _add_vp9_stream(container, width: int, height: int, *, crf: int, cpu_used: int, threads: int):
+    """The chunks' VP9 stream: constant quality, libvpx's fastest realtime speed, no lag."""
+    stream = container.add_stream("libvpx-vp9", rate=FRAME_RATE_HZ)
+    stream.width, stream.height = width, height
+    stream.pix_fmt = "yuv420p"
+    stream.thread_count = threads
+    stream.options = {
+        "crf": str(crf),
+        "b": "0",
+        "deadline": "realtime",
+        "cpu-used": str(cpu_used),
+        "row-mt": "1",
+        "lag-in-frames": "0",
+        "tile-columns": "2",
+    }
+    return stream
 
 
-class _ChunkEncoder:
-    """One chunk's WebM file being written, frames at pts 0, 1, 2, ... in time base 1/10."""
-
-    def __init__(self, out_dir: Path, spec: ChunkSpec, size: tuple[int, int], *, crf: int, cpu_used: int, threads: int):
-        self.spec = spec
-        self.path = out_dir / spec.name
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._container = av.open(str(self.path), "w", format="webm")
-        stream = self._container.add_stream("libvpx-vp9", rate=FRAME_RATE_HZ)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        stream.thread_count = threads
-        stream.options = {
-            "crf": str(crf),
-            "b": "0",
-            "deadline": "realtime",
-            "cpu-used": str(cpu_used),
-            "row-mt": "1",
-            "lag-in-frames": "0",
-            "tile-columns": "2",
-        }
-        self._stream = stream
-        self._count = 0
-
-    def add(self, rgb: np.ndarray) -> None:
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        frame.pts = self._count
-        frame.time_base = Fraction(1, FRAME_RATE_HZ)
-        self._container.mux(self._stream.encode(frame))
-        self._count += 1
-
-    def close(self) -> None:
-        self._container.mux(self._stream.encode())
-        self._container.close()
-        if self._count != len(self.spec.frame_indices):
-            raise ValueError(
-                f"chunk {self.spec.name} got {self._count} frames, expected {len(self.spec.frame_indices)}"
-            )
+def _encode_chunk(
+    out_dir: Path, spec: ChunkSpec, frames: list[av.VideoFrame], *, crf: int, cpu_used: int, threads: int
+) -> None:
+    """One chunk's WebM file, frames at pts 0, 1, 2, ... in time base 1/10."""
+    if len(frames) != len(spec.frame_indices):
+        raise ValueError(f"chunk {spec.name} got {len(frames)} frames, expected {len(spec.frame_indices)}")
+    path = out_dir / spec.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w", format="webm") as container:
+        stream = _add_vp9_stream(
+            container, frames[0].width, frames[0].height, crf=crf, cpu_used=cpu_used, threads=threads
+        )
+        for pts, frame in enumerate(frames):
+            frame.pts = pts
+            frame.time_base = Fraction(1, FRAME_RATE_HZ)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
 
 
 def _pad_even(rgb: np.ndarray) -> np.ndarray:

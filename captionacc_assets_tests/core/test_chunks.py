@@ -19,6 +19,7 @@ from captionacc_assets.core.chunks import (
     plan_chunks,
     read_manifest,
 )
+from captionacc_assets.core.chunks import _add_vp9_stream, _pad_even
 from captionacc_assets_tests.core.video_factory import frame_color, native_frame_of, render_caption
 
 
@@ -182,6 +183,36 @@ def test_writer_refuses_out_of_order_and_incomplete_input(tmp_path):
     with pytest.raises(ValueError, match="only 1 of 5"):
         writer.close()
     assert not (tmp_path / "a" / "manifest.json").exists()
+
+
+def _packets(path) -> list[bytes]:
+    with av.open(str(path)) as container:
+        return [bytes(packet) for packet in container.demux(video=0) if packet.size]
+
+
+def test_each_chunk_is_encoded_once_its_last_frame_is_in_with_the_bytes_of_an_encoder_fed_rgb(tmp_path):
+    """One encoder open at a time (their buffers were the crop step's peak at 4K), yet each
+    chunk's VP9 packets are those of an encoder given the RGB crops one by one as they came."""
+    n, width, height = 70, 101, 33
+    crops = [numbered_crop(i, width, height) for i in range(n)]
+    writer = ChunkPyramidWriter(tmp_path / "chunks", n, threads=2)
+    for i in range(32):
+        writer.add(i, crops[i])
+    assert (tmp_path / "chunks" / chunk_name(1, 0)).is_file()  # its last frame, 31, is in
+    assert not (tmp_path / "chunks" / chunk_name(16, 0)).exists()  # 0, 16, 32, 48, 64: waiting
+    for i in range(32, n):
+        writer.add(i, crops[i])
+    manifest = writer.close()
+    for chunk in manifest["chunks"]:
+        reference = tmp_path / "reference.webm"
+        with av.open(str(reference), "w", format="webm") as container:
+            stream = _add_vp9_stream(container, width + 1, height + 1, crf=writer.crf, cpu_used=8, threads=2)
+            for pts, index in enumerate(chunk["frame_indices"]):
+                frame = av.VideoFrame.from_ndarray(_pad_even(crops[index]), format="rgb24")
+                frame.pts, frame.time_base = pts, Fraction(1, 10)
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode())
+        assert _packets(tmp_path / "chunks" / chunk["name"]) == _packets(reference), chunk["name"]
 
 
 def test_caption_text_survives_a_chunk_for_ocr(tmp_path):
