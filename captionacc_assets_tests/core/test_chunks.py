@@ -10,6 +10,8 @@ import pytest
 
 from captionacc_assets.core.chunks import (
     CHUNK_FRAMES,
+    _add_vp9_stream,
+    _pad_even,
     ChunkPyramidWriter,
     ChunkSpec,
     chunk_level,
@@ -19,7 +21,6 @@ from captionacc_assets.core.chunks import (
     plan_chunks,
     read_manifest,
 )
-from captionacc_assets.core.chunks import _add_vp9_stream, _pad_even
 from captionacc_assets_tests.core.video_factory import frame_color, native_frame_of, render_caption
 
 
@@ -206,7 +207,9 @@ def test_each_chunk_is_encoded_once_its_last_frame_is_in_with_the_bytes_of_an_en
     for chunk in manifest["chunks"]:
         reference = tmp_path / "reference.webm"
         with av.open(str(reference), "w", format="webm") as container:
-            stream = _add_vp9_stream(container, width + 1, height + 1, crf=writer.crf, cpu_used=8, threads=2)
+            stream = _add_vp9_stream(
+                container, width + 1, height + 1, crf=writer.crf, cpu_used=writer.cpu_used, threads=writer.threads
+            )
             for pts, index in enumerate(chunk["frame_indices"]):
                 frame = av.VideoFrame.from_ndarray(_pad_even(crops[index]), format="rgb24")
                 frame.pts, frame.time_base = pts, Fraction(1, 10)
