@@ -25,6 +25,7 @@ import numpy as np
 
 from captionacc_assets.core.caption_lines import in_reading_order
 from captionacc_assets.core.malloc_release import release_free_memory
+from captionacc_assets.core.ocr.detection_input import use_table_lookup
 from captionacc_assets.core.ocr.engine import OcrBox, as_rgb
 
 # Images whose shorter side is below this get a padded border before detection.
@@ -134,6 +135,7 @@ def _rapidocr(max_side: int, models: OcrModels = BUNDLED_MODELS):
             from rapidocr import RapidOCR
 
             _sleeping_pool()
+            use_table_lookup()
             engine = RapidOCR(
                 params={
                     "Global.log_level": "error",
