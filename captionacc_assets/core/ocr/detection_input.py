@@ -49,4 +49,4 @@ def use_table_lookup() -> None:
     if _ORIGINAL_CALL:
         return
     _ORIGINAL_CALL.append(DetPreProcess.__call__)
-    DetPreProcess.__call__ = _looked_up  # type: ignore[method-assign]
+    DetPreProcess.__call__ = _looked_up  # type: ignore[method-assign, assignment]
