@@ -9,6 +9,7 @@ lists every chunk (tails included) with its indices, so no client guesses.
 """
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -89,13 +90,13 @@ class ChunkPyramidWriter:
         *,
         crf: int = DEFAULT_CRF,
         cpu_used: int = 8,
-        threads: int = 1,
+        threads: int | None = None,
     ):
         self.out_dir = Path(out_dir)
         self.n = n
         self.crf = crf
         self.cpu_used = cpu_used
-        self.threads = threads
+        self.threads = threads or min(8, os.cpu_count() or 1)
         self._plan = {(c.level, c.start): c for c in plan_chunks(n)}
         self._waiting: dict[int, list[av.VideoFrame]] = {}  # level -> its current chunk's frames so far
         self._to_yuv = VideoReformatter()  # one for all frames: its conversion context is kept, as an encoder's
@@ -157,13 +158,7 @@ class ChunkPyramidWriter:
 
 
 def _add_vp9_stream(container, width: int, height: int, *, crf: int, cpu_used: int, threads: int):
-    """The chunks' VP9 stream: constant quality, libvpx's fastest realtime speed, no lag.
-
-    One thread and one tile column: the bytes then depend on the crops alone, not on the
-    machine's cores (they were encoded with `min(8, cores)` threads), and the encode takes
-    ~14 % less CPU (the 60 s video's 600 crops of 1026x142, five alternating runs: median 3.0 s
-    against 3.5 s with two threads and four tile columns), CPU the decoder and the pair model
-    beside it need: the crop step runs both cores flat out (docs/benchmarks.md)."""
+    """The chunks' VP9 stream: constant quality, libvpx's fastest realtime speed, no lag."""
     stream = container.add_stream("libvpx-vp9", rate=FRAME_RATE_HZ)
     stream.width, stream.height = width, height
     stream.pix_fmt = "yuv420p"
@@ -173,8 +168,9 @@ def _add_vp9_stream(container, width: int, height: int, *, crf: int, cpu_used: i
         "b": "0",
         "deadline": "realtime",
         "cpu-used": str(cpu_used),
+        "row-mt": "1",
         "lag-in-frames": "0",
-        "tile-columns": "0",
+        "tile-columns": "2",
     }
     return stream
 
