@@ -8,7 +8,6 @@ import resource
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from captionacc_assets.core.errors import EnvironmentFault, InputError
@@ -314,44 +313,15 @@ def _warm_engines() -> None:
         threading.Thread(target=warm, name="warm-engines", daemon=True).start()
 
 
-@contextmanager
-def _collector_paused():
-    """Start-up without the cyclic garbage collector, then one full collection and a freeze.
-
-    Importing Dagster and opening its instance build a large graph of long-lived objects, over
-    which the collector ran ~630 times (0.76 s of the one busy core, 4 of them full collections)
-    before the first run could start. One collection at the end frees start-up's cyclic garbage
-    (alembic's loaded revision files: ~26 MB kept without it); frozen, the survivors are left out
-    of later collections. `process_video` unfreezes them when it is done (tests call it in one
-    process, over and over)."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.collect()
-        gc.freeze()
-        gc.enable()
-
-
 def process_video(args) -> int:
-    try:
-        with _collector_paused():
-            _warm_engines()
-            import captionacc_assets.cli_output  # noqa: F401  (imported here, with the collector paused)
-            from captionacc_assets.platform import LocalPlatform
-
-            videos = _videos_named(args.video)
-            outputs = _planned_outputs(args, videos)
-            threshold = _approval_threshold(args)
-            platform = LocalPlatform.open()
-        return _process_videos(args, platform, videos, outputs, threshold)
-    finally:
-        gc.unfreeze()
-
-
-def _process_videos(args, platform, videos: list, outputs: dict, threshold) -> int:
+    _warm_engines()
     from captionacc_assets.cli_output import ProcessOutput, print_table
+    from captionacc_assets.platform import LocalPlatform
 
+    videos = _videos_named(args.video)
+    outputs = _planned_outputs(args, videos)
+    threshold = _approval_threshold(args)
+    platform = LocalPlatform.open()
     platform.require_no_automation()
     if platform.recover_dead_runs():
         print("failed the runs of an earlier `captionacc process` that was killed, and cleaned up after them")

@@ -163,37 +163,6 @@ def test_bad_input_exits_2_naming_the_users_file_not_the_stored_copy(platform, t
     assert "video.mp4" not in err and "DagsterExecutionStepExecutionError" not in err
 
 
-def test_process_leaves_the_collector_on_and_nothing_frozen_whether_it_succeeds_or_fails(platform, tmp_path, capsys):
-    """Start-up runs with the garbage collector paused (it took ~0.76 s there); after `process`,
-    the collector is on again and nothing stays frozen, even when the input is refused."""
-    import gc
-
-    notes = tmp_path / "my-clip.mp4"
-    notes.write_text("this is a text file, not a video\n")
-    assert main(["process", str(notes)]) == 2
-    assert gc.isenabled() and gc.get_freeze_count() == 0
-    assert main(["process", str(tmp_path / "missing.mp4")]) != 0
-    assert gc.isenabled() and gc.get_freeze_count() == 0
-    capsys.readouterr()
-
-
-def test_startup_collects_once_then_freezes_what_survives():
-    import gc
-
-    from captionacc_assets.cli import _collector_paused
-
-    try:
-        with _collector_paused():
-            assert not gc.isenabled()
-            cycle: list = []
-            cycle.append(cycle)
-            collections = gc.get_stats()[2]["collections"]
-        assert gc.get_stats()[2]["collections"] == collections + 1  # the one full collection
-        assert gc.isenabled() and gc.get_freeze_count() > 0
-    finally:
-        gc.unfreeze()
-
-
 def test_the_command_exits_with_mains_code_and_leaves_its_objects_out_of_the_last_collection(tmp_path):
     """The console script's `run`: what the command made is frozen before the interpreter's
     final garbage collection (1.1 s of a 60 s video's run), and the exit code is main's."""
