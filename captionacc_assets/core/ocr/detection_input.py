@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 _TABLES: dict[tuple, np.ndarray] = {}
+_ORIGINAL_CALL: list = []  # RapidOCR's own `DetPreProcess.__call__`, once replaced
 
 
 def _table(preprocess) -> np.ndarray:
@@ -36,9 +37,6 @@ def _looked_up(preprocess, image: np.ndarray):
     for channel in range(3):
         np.take(table[:, channel], resized[:, :, channel], out=out[0, channel])
     return out
-
-
-_ORIGINAL_CALL: list = []
 
 
 def use_table_lookup() -> None:

@@ -113,8 +113,9 @@ def _sleeping_pool() -> None:
     """Turn off spinning in the onnxruntime sessions RapidOCR builds, and hand their pool's work
     out in smaller blocks: RapidOCR has no setting for either, so its options builder is wrapped,
     once per process. With `dynamic_block_base` 4 the two threads finish a convolution closer
-    together: 16 full frames and 16 caption crops read in 8-10 % less CPU and time, the same
-    boxes (docs/benchmarks.md)."""
+    together: 16 full frames and 16 caption crops read in 8-10 % less CPU and time alone, the
+    same boxes; within a whole run, whose cores other threads share, the gain is in the noise
+    (docs/benchmarks.md, 2026-12-04)."""
     from rapidocr.inference_engine.onnxruntime.main import OrtInferSession
 
     build = OrtInferSession._init_sess_opts
