@@ -150,13 +150,7 @@ def iter_frames_at(
     probe = probe or probe_video(path, display_name=name)
     with _open(path, name) as container:
         stream = _video_stream(container, name)
-        # Slice threads, not FFmpeg's frame threads: with most frames skipped (`decode_only_shown`)
-        # frame threads cost more CPU and no less time (the 60 s 720p video read at 10 Hz: 2.6 s
-        # of CPU in 1.6 s against 2.9 s in 2.2 s; 60 s 1080p: 5.8 s in 3.5 s against 7.0 s in
-        # 5.3 s), and the frames they hold raised the 60 s 1080p run's peak (587-595 MB against
-        # 535-543). A file of one slice a frame decodes on one thread: 15 % less CPU, 15 % more
-        # time for the decode alone, beside the steps' other threads. The frames are the same.
-        stream.thread_type = "SLICE"
+        stream.thread_type = "AUTO"
         indices = list(indices)
         reader = _DisplayedFrames(container, stream, name, probe, path)
         try:
