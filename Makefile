@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e ".[test]"
 	@# The package is installed editable, so pip compiles none of its bytecode, and where PYTHONDONTWRITEBYTECODE
 	@# is set (as on this project's machines) nothing caches it: every command would compile its ~100
-	@# modules again, ~0.2 s of start-up (docs/benchmarks.md, 2026-12-06). An edited file is compiled anew.
+	@# modules again, ~0.15 s of each start-up (docs/benchmarks.md, 2026-12-06). An edited file is compiled anew.
 	$(VENV)/bin/python -m compileall -q captionacc_assets
 	touch $(STAMP)
 
